@@ -1,0 +1,50 @@
+/**
+ * Command-line dispatcher. Every command lives in its own file and exports
+ * `run(args: string[]): Promise<number>` (the exit code).
+ *
+ * @module
+ */
+import { CliError } from "./_args.ts";
+
+type Command = { summary: string; load: () => Promise<{ run(args: string[]): Promise<number> }> };
+
+/** The commands of the public contract (DESIGN.md). */
+export const COMMANDS: Record<string, Command> = {
+  serve: { summary: "run a Subspace node", load: () => import("./serve.ts") },
+};
+
+function usage(): string {
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
+  return `Usage: subspace <command> [options]\n\nCommands:\n${
+    lines.join("\n")
+  }\n\nRun 'subspace <command> --help' for a command's options.`;
+}
+
+/** Runs one command line and returns the process exit code. */
+export async function main(args: string[]): Promise<number> {
+  const [name, ...rest] = args;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    console.log(usage());
+    return name === undefined ? 2 : 0;
+  }
+  if (name === "--version") {
+    const { VERSION } = await import("../node/version.ts");
+    console.log(VERSION);
+    return 0;
+  }
+  const command = COMMANDS[name];
+  if (command === undefined) {
+    console.error(`subspace: unknown command '${name}'. Run 'subspace --help'.`);
+    return 2;
+  }
+  try {
+    const mod = await command.load();
+    return await mod.run(rest);
+  } catch (err) {
+    if (err instanceof CliError) {
+      console.error(`subspace ${name}: ${err.message}`);
+      return err.exitCode;
+    }
+    throw err;
+  }
+}
