@@ -1,0 +1,249 @@
+/**
+ * The wallet message API: `POST /v1/messages`, `GET /v1/messages` (prefix query with long
+ * polling) and `GET /v1/messages/:id`.
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import { sha256 } from "@noble/hashes/sha2.js";
+import type { AppEnv, NodeContext } from "../context.ts";
+import { badRequest, HttpError } from "../errors.ts";
+import type { StoredMessage } from "../store/mod.ts";
+import {
+  decodeCursor,
+  encodeCursor,
+  parseBase64,
+  parseId,
+  parseIntIn,
+  parseRange,
+  parseTag,
+  toBase64,
+  toHex,
+} from "../wire.ts";
+
+/** Most messages one query returns. */
+export const MAX_LIMIT = 1000;
+/** Messages one query returns when `limit` is absent. */
+export const DEFAULT_LIMIT = 100;
+/** JSON overhead allowed on top of the base64 payload in a POST body. */
+const BODY_OVERHEAD_BYTES = 1024;
+
+/** The JSON shape of a message in responses. */
+export function messageJson(m: StoredMessage) {
+  return {
+    id: toHex(m.id),
+    tag: toHex(m.tag),
+    payload: m.payload === null ? null : toBase64(m.payload),
+    received_at: Math.floor(m.receivedAt / 1000),
+    expires_at: Math.floor(m.expiresAt / 1000),
+  };
+}
+
+/** Reads a request body, refusing (413) before reading more than `maxBytes`. */
+export async function readBodyLimited(
+  req: Request,
+  maxBytes: number,
+  what: string,
+): Promise<Uint8Array> {
+  const declared = req.headers.get("content-length");
+  if (declared !== null && Number(declared) > maxBytes) {
+    throw new HttpError(413, `${what} is too large: at most ${maxBytes} bytes`, {
+      field: "payload",
+    });
+  }
+  if (req.body === null) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const reader = req.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.length;
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => {});
+      throw new HttpError(413, `${what} is too large: at most ${maxBytes} bytes`, {
+        field: "payload",
+      });
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(total);
+  let off = 0;
+  for (const c of chunks) {
+    out.set(c, off);
+    off += c.length;
+  }
+  return out;
+}
+
+/** Parses a JSON object body with content-type and size checks. */
+export async function readJsonObject(
+  req: Request,
+  maxBytes: number,
+): Promise<Record<string, unknown>> {
+  const type = req.headers.get("content-type") ?? "";
+  if (!/^application\/json\s*(;|$)/i.test(type)) {
+    throw new HttpError(415, `Expected content-type application/json, got '${type || "none"}'`, {
+      field: "content-type",
+    });
+  }
+  const bytes = await readBodyLimited(req, maxBytes, "Request body");
+  let body: unknown;
+  try {
+    body = JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    throw badRequest("body", "Cannot parse body: invalid JSON");
+  }
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw badRequest("body", "Cannot parse body: expected a JSON object");
+  }
+  return body as Record<string, unknown>;
+}
+
+/** Builds the message routes. */
+export function messageRoutes(ctx: NodeContext): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const { config } = ctx;
+  const maxBodyBytes = Math.ceil(config.maxPayloadBytes / 3) * 4 + BODY_OVERHEAD_BYTES;
+  const accepted = ctx.metrics.counter(
+    "subspace_messages_accepted_total",
+    "Messages stored by POST",
+  );
+  const duplicates = ctx.metrics.counter(
+    "subspace_messages_duplicate_total",
+    "POSTs of a message already stored",
+  );
+  const delivered = ctx.metrics.counter(
+    "subspace_messages_delivered_total",
+    "Messages returned to wallets by GET",
+  );
+  const ackSeconds = ctx.metrics.histogram(
+    "subspace_post_ack_seconds",
+    "Time from reading a POST to its durable acknowledgement",
+  );
+
+  const resolve = async (msgs: StoredMessage[]): Promise<StoredMessage[]> => {
+    if (msgs.every((m) => m.payload !== null)) return msgs;
+    const resolver = ctx.hooks.resolveBodies;
+    return resolver ? await resolver(msgs) : msgs.filter((m) => m.payload !== null);
+  };
+
+  app.post("/v1/messages", async (c) => {
+    const t0 = performance.now();
+    const body = await readJsonObject(c.req.raw, maxBodyBytes);
+    for (const key of Object.keys(body)) {
+      if (key !== "tag" && key !== "payload" && key !== "ttl_seconds") {
+        throw badRequest(key, `Unknown field '${key}': expected tag, payload, ttl_seconds`);
+      }
+    }
+    const tag = parseTag(body.tag);
+    const payload = parseBase64(body.payload, "payload");
+    if (payload.length === 0) throw badRequest("payload", "payload must not be empty");
+    if (payload.length > config.maxPayloadBytes) {
+      throw new HttpError(
+        413,
+        `payload is too large: at most ${config.maxPayloadBytes} bytes, got ${payload.length}`,
+        { field: "payload" },
+      );
+    }
+    const ttlSeconds = body.ttl_seconds === undefined
+      ? config.defaultTtl
+      : parseIntIn(body.ttl_seconds, "ttl_seconds", 1, config.maxTtl);
+    const idBytes = sha256.create().update(tag).update(payload).digest();
+    const id = toHex(idBytes);
+    if (!ctx.writer.hasRoom(payload.length + 52)) {
+      const [earlier] = await ctx.store.existing([idBytes]);
+      if (earlier === undefined) {
+        throw new HttpError(507, "The node's storage is full; try another server or later");
+      }
+    }
+    await ctx.quota.charge({ request: c.req.raw, id, size: payload.length, ttlSeconds });
+    const now = ctx.now();
+    const outcome = await ctx.writer.submit({
+      id: idBytes,
+      tag,
+      payload,
+      size: payload.length,
+      receivedAt: now,
+      expiresAt: now + ttlSeconds * 1000,
+      origin: null,
+    });
+    (outcome.inserted ? accepted : duplicates).inc();
+    ackSeconds.observe((performance.now() - t0) / 1000);
+    return c.json({ id, expires_at: Math.floor(outcome.message.expiresAt / 1000) }, 201);
+  });
+
+  app.get("/v1/messages", async (c) => {
+    const q = c.req.query();
+    for (const key of Object.keys(q)) {
+      if (!["prefix", "bits", "after", "limit", "wait"].includes(key)) {
+        throw badRequest(key, `Unknown query parameter '${key}'`);
+      }
+    }
+    const range = parseRange(q.prefix, q.bits);
+    const limit = q.limit === undefined
+      ? DEFAULT_LIMIT
+      : parseIntIn(q.limit, "limit", 1, MAX_LIMIT);
+    const waitSeconds = q.wait === undefined ? 0 : parseIntIn(q.wait, "wait", 0, config.maxWait);
+    const maxSeq = await ctx.store.maxSeq();
+    const afterSeq = decodeCursor(q.after, maxSeq);
+    const query = (after: number) =>
+      ctx.store.query({
+        lo: range.lo,
+        hi: range.hi,
+        all: range.bits === 0,
+        afterSeq: after,
+        limit,
+        now: ctx.now(),
+      });
+
+    let wait;
+    if (waitSeconds > 0) {
+      if (ctx.hub.full) {
+        throw new HttpError(503, "Too many long polls are waiting; retry shortly", {
+          headers: { "retry-after": "2" },
+        });
+      }
+      wait = ctx.hub.register(range.lo32, range.hi32, waitSeconds * 1000, c.req.raw.signal);
+    }
+    try {
+      let cursorSeq = afterSeq;
+      let found = await query(cursorSeq);
+      let messages: StoredMessage[] = [];
+      const deadline = performance.now() + waitSeconds * 1000;
+      for (;;) {
+        if (found.length > 0) {
+          cursorSeq = found[found.length - 1]!.seq;
+          messages = await resolve(found);
+        }
+        if (messages.length > 0 || wait === undefined || c.req.raw.signal.aborted) break;
+        if (found.length === 0) {
+          await wait.done;
+          if (!wait.woken) break;
+        }
+        const remaining = deadline - performance.now();
+        if (remaining <= 0) break;
+        wait.cancel();
+        wait = ctx.hub.register(range.lo32, range.hi32, remaining, c.req.raw.signal);
+        found = await query(cursorSeq);
+      }
+      delivered.inc(undefined, messages.length);
+      return c.json({ messages: messages.map(messageJson), cursor: encodeCursor(cursorSeq) });
+    } finally {
+      wait?.cancel();
+    }
+  });
+
+  app.get("/v1/messages/:id", async (c) => {
+    const id = parseId(c.req.param("id"));
+    const m = await ctx.store.get(id, ctx.now());
+    const [found] = m === undefined ? [] : await resolve([m]);
+    if (found === undefined) {
+      throw new HttpError(404, "No message with this id is stored here", { field: "id" });
+    }
+    delivered.inc();
+    return c.json(messageJson(found));
+  });
+
+  return app;
+}

@@ -1,0 +1,422 @@
+/**
+ * The node's configuration: one schema with a default, unit and description per key.
+ * Sources, lowest to highest precedence: defaults < config file (JSON) < `SUBSPACE_*`
+ * environment variables < command-line flags. Every invalid value is reported at once.
+ * `docs/config.md` is generated from {@linkcode SCHEMA} (`deno task docs`).
+ *
+ * @module
+ */
+
+type Kind = "string" | "int" | "bytes" | "duration" | "bool" | "list" | "enum";
+
+interface Field<K extends Kind, T> {
+  kind: K;
+  default: T;
+  /** Unit shown in docs: "bytes", "seconds", "requests/s", ... */
+  unit?: string;
+  description: string;
+  /** Allowed values for enums. */
+  values?: readonly string[];
+  min?: number;
+  max?: number;
+  /** Redacted in logs, `/v1/info` and the console's settings page. */
+  secret?: boolean;
+}
+
+const str = (f: Omit<Field<"string", string>, "kind">) => ({ kind: "string" as const, ...f });
+const optStr = (f: Omit<Field<"string", string | undefined>, "kind">) => ({
+  kind: "string" as const,
+  ...f,
+});
+const int = (f: Omit<Field<"int", number>, "kind">) => ({ kind: "int" as const, ...f });
+const bytes = (f: Omit<Field<"bytes", number>, "kind">) => ({
+  kind: "bytes" as const,
+  unit: "bytes",
+  ...f,
+});
+const duration = (f: Omit<Field<"duration", number>, "kind">) => ({
+  kind: "duration" as const,
+  unit: "seconds",
+  ...f,
+});
+const bool = (f: Omit<Field<"bool", boolean>, "kind">) => ({ kind: "bool" as const, ...f });
+const list = (f: Omit<Field<"list", string[]>, "kind">) => ({ kind: "list" as const, ...f });
+const oneOf = <V extends string>(values: readonly V[], f: Omit<Field<"enum", V>, "kind">) => ({
+  kind: "enum" as const,
+  values,
+  ...f,
+});
+
+/** Field builders, for features that add keys to {@linkcode SCHEMA}. */
+export const field = { str, optStr, int, bytes, duration, bool, list, oneOf };
+
+/** Every configuration key. Flags are the kebab-case names; env vars `SUBSPACE_<UPPER_SNAKE>`. */
+export const SCHEMA = {
+  config: optStr({
+    default: undefined,
+    description: "Path of a JSON config file (kebab-case keys).",
+  }),
+  host: str({ default: "127.0.0.1", description: "Address to listen on." }),
+  port: int({ default: 8080, min: 0, max: 65535, description: "TCP port (0 picks a free one)." }),
+  data: str({
+    default: "./data",
+    description: "Data folder: SQLite database, node and issuer keys.",
+  }),
+  store: optStr({
+    default: undefined,
+    description:
+      "Message store. Empty: embedded SQLite under --data. A postgres:// URL: PostgreSQL.",
+    secret: true,
+  }),
+  quota: oneOf(["open", "tokens"] as const, {
+    default: "open",
+    description: "How POST /v1/messages is paid for: open accepts every message.",
+  }),
+  maxPayloadBytes: bytes({
+    default: 65536,
+    min: 1,
+    max: 16 * 1024 * 1024,
+    description: "Largest accepted message payload (decoded).",
+  }),
+  defaultTtl: duration({
+    default: 7 * 86400,
+    min: 1,
+    description: "TTL of a message that names none.",
+  }),
+  maxTtl: duration({
+    default: 28 * 86400,
+    min: 1,
+    description: "Longest TTL a message may ask for.",
+  }),
+  maxStoreBytes: bytes({
+    default: 10 * 1024 ** 3,
+    min: 1,
+    description: "Storage cap; past it new messages get 507 and nothing stored is lost.",
+  }),
+  tlsCert: optStr({
+    default: undefined,
+    description: "PEM certificate file: serve HTTPS directly.",
+  }),
+  tlsKey: optStr({ default: undefined, description: "PEM private key file for --tls-cert." }),
+  logLevel: oneOf(["debug", "info", "warn", "error"] as const, {
+    default: "info",
+    description: "Least severe log level written.",
+  }),
+  rateLimit: int({
+    default: 200,
+    min: 1,
+    unit: "requests/s",
+    description: "Sustained request rate allowed per client address.",
+  }),
+  rateBurst: int({
+    default: 400,
+    min: 1,
+    unit: "requests",
+    description: "Burst of requests allowed per client address.",
+  }),
+  maxClientConnections: int({
+    default: 64,
+    min: 1,
+    unit: "requests",
+    description: "Requests (open connections) one client address may have in flight at once.",
+  }),
+  maxConnections: int({
+    default: 4096,
+    min: 1,
+    unit: "requests",
+    description: "Requests in flight across all clients; past it new ones get 503.",
+  }),
+  maxWaiters: int({
+    default: 2048,
+    min: 0,
+    unit: "requests",
+    description: "Long polls waiting at once; past it new ones get 503 with Retry-After.",
+  }),
+  maxWait: duration({ default: 60, min: 0, max: 3600, description: "Longest long-poll wait." }),
+  commitMaxBatch: int({
+    default: 512,
+    min: 1,
+    unit: "messages",
+    description: "Most messages one group commit writes.",
+  }),
+  commitMaxQueue: int({
+    default: 20000,
+    min: 1,
+    unit: "messages",
+    description: "Messages waiting for the writer; past it POSTs get 503.",
+  }),
+  sweepInterval: duration({
+    default: 60,
+    min: 1,
+    description: "How often expired messages are deleted.",
+  }),
+} as const;
+
+type Schema = typeof SCHEMA;
+type ValueOf<F> = F extends { kind: "int" | "bytes" | "duration" } ? number
+  : F extends { kind: "bool" } ? boolean
+  : F extends { kind: "list" } ? string[]
+  : F extends { kind: "enum"; default: infer D } ? D
+  : F extends { kind: "string"; default: infer D } ? D
+  : never;
+
+/** A validated configuration. */
+export type Config = { -readonly [K in keyof Schema]: ValueOf<Schema[K]> };
+
+/** Raised when the configuration is invalid; `errors` lists every problem. */
+export class ConfigError extends Error {
+  /** One line per problem. */
+  readonly errors: string[];
+  constructor(errors: string[]) {
+    super(`Invalid configuration:\n  ${errors.join("\n  ")}`);
+    this.name = "ConfigError";
+    this.errors = errors;
+  }
+}
+
+/** camelCase key → kebab-case flag name. */
+export function flagName(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
+}
+
+/** camelCase key → `SUBSPACE_UPPER_SNAKE` environment variable name. */
+export function envName(key: string): string {
+  return "SUBSPACE_" + flagName(key).replace(/-/g, "_").toUpperCase();
+}
+
+const UNITS: Record<string, number> = {
+  "": 1,
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  tb: 1e12,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
+  tib: 1024 ** 4,
+};
+const DURATIONS: Record<string, number> = { "": 1, s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
+
+/**
+ * Parses a size like `65536`, `64KiB` or `10GB` into bytes.
+ *
+ * @example
+ * ```ts
+ * parseBytes("64KiB"); // 65536
+ * ```
+ */
+export function parseBytes(text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
+  const mult = m ? UNITS[m[2]!.toLowerCase()] : undefined;
+  if (!m || mult === undefined) {
+    throw new RangeError(`expected a size like 65536, 64KiB or 10GB, got '${text}'`);
+  }
+  return Math.floor(Number(m[1]) * mult);
+}
+
+/**
+ * Parses a duration like `3600`, `90s`, `15m`, `7d` into seconds.
+ *
+ * @example
+ * ```ts
+ * parseDuration("7d"); // 604800
+ * ```
+ */
+export function parseDuration(text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$/.exec(text);
+  if (!m) throw new RangeError(`expected a duration like 3600, 90s, 15m, 12h or 7d, got '${text}'`);
+  return Math.floor(Number(m[1]) * DURATIONS[m[2]!]!);
+}
+
+type AnyField = Field<Kind, unknown>;
+
+function coerce(field: AnyField, raw: unknown): unknown {
+  if (raw === undefined || raw === null) return field.default;
+  switch (field.kind) {
+    case "string":
+      if (typeof raw !== "string") throw new TypeError(`expected a string`);
+      return raw === "" ? field.default : raw;
+    case "int": {
+      const n = typeof raw === "number" ? raw : /^-?\d+$/.test(String(raw)) ? Number(raw) : NaN;
+      if (!Number.isSafeInteger(n)) throw new TypeError(`expected an integer, got '${raw}'`);
+      return n;
+    }
+    case "bytes":
+      return typeof raw === "number" ? raw : parseBytes(String(raw));
+    case "duration":
+      return typeof raw === "number" ? raw : parseDuration(String(raw));
+    case "bool":
+      if (typeof raw === "boolean") return raw;
+      if (/^(true|1|yes|on)$/i.test(String(raw))) return true;
+      if (/^(false|0|no|off)$/i.test(String(raw))) return false;
+      throw new TypeError(`expected true or false, got '${raw}'`);
+    case "list":
+      if (Array.isArray(raw)) return raw.map(String);
+      return String(raw).split(",").map((s) => s.trim()).filter((s) => s !== "");
+    case "enum":
+      if (!field.values!.includes(String(raw))) {
+        throw new TypeError(`expected one of ${field.values!.join(", ")}, got '${raw}'`);
+      }
+      return String(raw);
+  }
+}
+
+/** Where configuration values come from. */
+export interface ConfigSources {
+  /** Command-line arguments (flags only). */
+  args?: readonly string[];
+  /** Environment variables. */
+  env?: Record<string, string | undefined>;
+  /** Reads a config file; defaults to `Deno.readTextFileSync`. */
+  readFile?: (path: string) => string;
+}
+
+/**
+ * Builds a {@linkcode Config} from defaults, file, environment and flags, or throws a
+ * {@linkcode ConfigError} listing every problem.
+ *
+ * @example
+ * ```ts
+ * const cfg = loadConfig({ args: ["--port", "0"], env: {} });
+ * cfg.port; // 0
+ * ```
+ */
+export function loadConfig(sources: ConfigSources = {}): Config {
+  const errors: string[] = [];
+  const fields = SCHEMA as unknown as Record<string, AnyField>;
+  const byFlag = new Map(Object.keys(fields).map((k) => [flagName(k), k]));
+  const raw: Record<string, { value: unknown; from: string }> = {};
+
+  // Flags.
+  const flagValues: Record<string, { value: unknown; from: string }> = {};
+  const args = sources.args ?? [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (!arg.startsWith("--")) {
+      errors.push(`unexpected argument '${arg}'`);
+      continue;
+    }
+    const eq = arg.indexOf("=");
+    const name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
+    const key = byFlag.get(name);
+    if (key === undefined) {
+      errors.push(`--${name}: unknown flag`);
+      continue;
+    }
+    let value: string | boolean | undefined = eq === -1 ? undefined : arg.slice(eq + 1);
+    if (value === undefined) {
+      if (
+        fields[key]!.kind === "bool" && (args[i + 1] === undefined || args[i + 1]!.startsWith("--"))
+      ) {
+        value = true;
+      } else {
+        value = args[++i];
+        if (value === undefined) {
+          errors.push(`--${name}: needs a value`);
+          continue;
+        }
+      }
+    }
+    flagValues[key] = { value, from: `--${name}` };
+  }
+
+  // File (its path may come from a flag or the environment).
+  const env = sources.env ?? {};
+  const filePath = (flagValues.config?.value as string | undefined) ?? env[envName("config")];
+  if (filePath) {
+    try {
+      const text = (sources.readFile ?? Deno.readTextFileSync)(filePath);
+      const obj = JSON.parse(text);
+      if (typeof obj !== "object" || obj === null || Array.isArray(obj)) {
+        throw new TypeError("expected a JSON object");
+      }
+      for (const [name, value] of Object.entries(obj)) {
+        const key = byFlag.get(name) ?? (name in fields ? name : undefined);
+        if (key === undefined) errors.push(`${filePath}: unknown key '${name}'`);
+        else raw[key] = { value, from: `${filePath}: ${name}` };
+      }
+    } catch (err) {
+      errors.push(`${filePath}: cannot read config file: ${(err as Error).message}`);
+    }
+  }
+  for (const key of Object.keys(fields)) {
+    const v = env[envName(key)];
+    if (v !== undefined) raw[key] = { value: v, from: envName(key) };
+  }
+  Object.assign(raw, flagValues);
+
+  const out: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(fields)) {
+    const src = raw[key];
+    try {
+      const v = coerce(field, src?.value);
+      if (typeof v === "number") {
+        if (field.min !== undefined && v < field.min) {
+          throw new RangeError(`must be at least ${field.min}, got ${v}`);
+        }
+        if (field.max !== undefined && v > field.max) {
+          throw new RangeError(`must be at most ${field.max}, got ${v}`);
+        }
+      }
+      out[key] = v;
+    } catch (err) {
+      errors.push(`${src?.from ?? key}: ${(err as Error).message}`);
+    }
+  }
+  const cfg = out as Config;
+  if (errors.length === 0) {
+    if (cfg.defaultTtl > cfg.maxTtl) {
+      errors.push(`default-ttl (${cfg.defaultTtl}s) must not exceed max-ttl (${cfg.maxTtl}s)`);
+    }
+    if ((cfg.tlsCert === undefined) !== (cfg.tlsKey === undefined)) {
+      errors.push("tls-cert and tls-key must be given together");
+    }
+    if (cfg.store !== undefined && !/^postgres(ql)?:\/\//.test(cfg.store)) {
+      errors.push("store: expected a postgres:// URL (leave empty for embedded SQLite)");
+    }
+  }
+  if (errors.length > 0) throw new ConfigError(errors);
+  return cfg;
+}
+
+/** The configuration with secret values replaced by `"(redacted)"`, for display. */
+export function redactedConfig(cfg: Config): Record<string, unknown> {
+  const fields = SCHEMA as unknown as Record<string, AnyField>;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(cfg)) {
+    out[key] = fields[key]?.secret && value !== undefined ? "(redacted)" : value;
+  }
+  return out;
+}
+
+/** Renders the Markdown reference of every key (written to `docs/config.md`). */
+export function configMarkdown(): string {
+  const fields = SCHEMA as unknown as Record<string, AnyField>;
+  const rows = Object.entries(fields).map(([key, f]) => {
+    const def = f.default === undefined
+      ? "(none)"
+      : Array.isArray(f.default)
+      ? (f.default.length ? f.default.join(",") : "(empty)")
+      : String(f.default);
+    const type = f.kind === "enum" ? f.values!.join(" \\| ") : f.kind;
+    return `| \`--${flagName(key)}\` | \`${envName(key)}\` | ${type} | \`${def}\` | ${
+      f.unit ?? ""
+    } | ${f.description}${f.secret ? " (secret: redacted on display)" : ""} |`;
+  });
+  return [
+    "# Configuration",
+    "",
+    "<!-- Generated from node/config.ts by `deno task docs`; do not edit by hand. -->",
+    "",
+    "Every key can be set, from lowest to highest precedence, by its default, a JSON config file",
+    "(`--config FILE`, keys in kebab-case), an environment variable, or a command-line flag.",
+    "An invalid value stops the node, which lists every problem at once. Sizes accept suffixes",
+    "(`64KiB`, `10GB`); durations accept `s`, `m`, `h`, `d`, `w` (`7d`).",
+    "",
+    "| flag | environment | type | default | unit | description |",
+    "| --- | --- | --- | --- | --- | --- |",
+    ...rows,
+    "",
+  ].join("\n");
+}

@@ -1,0 +1,43 @@
+/**
+ * Every schema migration, by name (applied in name order). Each feature adds its own entry;
+ * migrations must work on SQLite and PostgreSQL (use {@linkcode Dialect} to branch).
+ *
+ * @module
+ */
+import { type Kysely, sql } from "kysely";
+import type { Migration } from "kysely/migration";
+
+/** Which SQL engine a migration runs on. */
+export type Dialect = "sqlite" | "postgres";
+
+/** A migration that knows its dialect. */
+export type DialectMigration = (dialect: Dialect) => Migration;
+
+const messages: DialectMigration = (dialect) => ({
+  async up(db: Kysely<unknown>) {
+    const blob = dialect === "postgres" ? "bytea" : "blob";
+    await db.schema.createTable("messages")
+      .addColumn(
+        "seq",
+        dialect === "postgres" ? "bigserial" : "integer",
+        (c) => dialect === "postgres" ? c.primaryKey() : c.primaryKey().autoIncrement(),
+      )
+      .addColumn("id", sql.raw(blob), (c) => c.notNull().unique())
+      .addColumn("tag", sql.raw(blob), (c) => c.notNull())
+      .addColumn("payload", sql.raw(blob))
+      .addColumn("size", "integer", (c) => c.notNull())
+      .addColumn("received_at", "bigint", (c) => c.notNull())
+      .addColumn("expires_at", "bigint", (c) => c.notNull())
+      .addColumn("origin", "text")
+      .execute();
+    await db.schema.createIndex("messages_tag_seq").on("messages").columns(["tag", "seq"])
+      .execute();
+    await db.schema.createIndex("messages_expires_at").on("messages").column("expires_at")
+      .execute();
+  },
+});
+
+/** All migrations, keyed so that name order is application order. */
+export const MIGRATIONS: Record<string, DialectMigration> = {
+  "0001_messages": messages,
+};

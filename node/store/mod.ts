@@ -1,0 +1,7 @@
+/**
+ * The message store (SQLite or PostgreSQL through kysely).
+ *
+ * @module
+ */
+export * from "./store.ts";
+export { type Dialect, type DialectMigration, MIGRATIONS } from "./migrations.ts";

@@ -1,0 +1,298 @@
+/**
+ * The message store: one implementation over kysely that runs on embedded SQLite (default) and
+ * PostgreSQL. Messages are rows keyed by a local sequence number (the cursor order) with a
+ * `(tag, seq)` index, so a prefix query is a range scan. Rows may lack a payload: those are
+ * notices of messages held elsewhere (federation).
+ *
+ * @module
+ */
+import { type Generated, Kysely, PostgresDialect, sql } from "kysely";
+import { type Migration, Migrator } from "kysely/migration";
+import pg from "pg";
+import { join } from "node:path";
+import { type Dialect, MIGRATIONS } from "./migrations.ts";
+import { openSqlite } from "./sqlite_dialect.ts";
+
+/** The `messages` table. */
+export interface MessagesTable {
+  seq: Generated<number>;
+  id: Uint8Array;
+  tag: Uint8Array;
+  payload: Uint8Array | null;
+  size: number;
+  received_at: number;
+  expires_at: number;
+  origin: string | null;
+}
+
+/** Tables known to the core; features extend the database through their own migrations. */
+export interface Database {
+  messages: MessagesTable;
+}
+
+/** A message as stored. Times are Unix milliseconds. */
+export interface StoredMessage {
+  seq: number;
+  id: Uint8Array;
+  tag: Uint8Array;
+  /** `null` when only a notice of the message is held here (the body is elsewhere). */
+  payload: Uint8Array | null;
+  size: number;
+  receivedAt: number;
+  expiresAt: number;
+  /** Node id of the server the message was inserted at; `null` when inserted here. */
+  origin: string | null;
+}
+
+/** A message to insert. */
+export interface NewMessage {
+  id: Uint8Array;
+  tag: Uint8Array;
+  payload: Uint8Array | null;
+  size: number;
+  receivedAt: number;
+  expiresAt: number;
+  origin: string | null;
+}
+
+/** Outcome of inserting one message. */
+export interface InsertOutcome {
+  /** The message as stored (the earlier copy when it was already there). */
+  message: StoredMessage;
+  /** False when the id was already stored (idempotent repeat). */
+  inserted: boolean;
+}
+
+/** A tag range query. `lo` and `hi` are inclusive 20-byte bounds. */
+export interface RangeQuery {
+  lo: Uint8Array;
+  hi: Uint8Array;
+  /** True when the range is the whole tag space (bits = 0): no tag condition is needed. */
+  all: boolean;
+  afterSeq: number;
+  limit: number;
+  /** Unix ms; expired messages are not returned. */
+  now: number;
+}
+
+/** Bytes a message is charged against `--max-store-bytes`: payload plus id and tag. */
+export function chargedBytes(m: { payload: Uint8Array | null }): number {
+  return m.payload === null ? 0 : m.payload.length + 52;
+}
+
+/** The store interface; the conformance suite runs every implementation. */
+export interface Store {
+  /** The SQL engine. */
+  readonly dialect: Dialect;
+  /** The kysely handle, for features that keep their own tables. */
+  readonly db: Kysely<Database>;
+  /** Inserts a batch in one transaction (one fsync); ids already stored are left as they are. */
+  insertBatch(messages: readonly NewMessage[]): Promise<InsertOutcome[]>;
+  /** Messages in the range with `seq > afterSeq`, oldest first. */
+  query(q: RangeQuery): Promise<StoredMessage[]>;
+  /** One message by id (expired ones are not returned). */
+  get(id: Uint8Array, now: number): Promise<StoredMessage | undefined>;
+  /** Ids among `ids` that are stored. */
+  existing(ids: readonly Uint8Array[]): Promise<StoredMessage[]>;
+  /** Deletes expired messages; returns how many and the bytes freed. */
+  deleteExpired(now: number): Promise<{ count: number; bytes: number }>;
+  /** Total bytes charged for stored payloads. */
+  usedBytes(): Promise<number>;
+  /** Number of stored rows (with or without payload). */
+  count(): Promise<number>;
+  /** The highest sequence number handed out (0 when empty). */
+  maxSeq(): Promise<number>;
+  /** Closes the connection(s). */
+  close(): Promise<void>;
+}
+
+type Row = {
+  seq: number | string;
+  id: Uint8Array;
+  tag: Uint8Array;
+  payload: Uint8Array | null;
+  size: number | string;
+  received_at: number | string;
+  expires_at: number | string;
+  origin: string | null;
+};
+
+function toMessage(r: Row): StoredMessage {
+  return {
+    seq: Number(r.seq),
+    id: new Uint8Array(r.id),
+    tag: new Uint8Array(r.tag),
+    payload: r.payload === null ? null : new Uint8Array(r.payload),
+    size: Number(r.size),
+    receivedAt: Number(r.received_at),
+    expiresAt: Number(r.expires_at),
+    origin: r.origin,
+  };
+}
+
+const hexKey = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+
+class KyselyStore implements Store {
+  readonly dialect: Dialect;
+  readonly db: Kysely<Database>;
+  constructor(dialect: Dialect, db: Kysely<Database>) {
+    this.dialect = dialect;
+    this.db = db;
+  }
+
+  async insertBatch(messages: readonly NewMessage[]): Promise<InsertOutcome[]> {
+    if (messages.length === 0) return [];
+    return await this.db.transaction().execute(async (trx) => {
+      const inserted = new Map<string, StoredMessage>();
+      // Chunk to stay under bind-parameter limits (SQLite: 32766, PostgreSQL: 65535).
+      for (let i = 0; i < messages.length; i += 500) {
+        const chunk = messages.slice(i, i + 500);
+        const rows = await trx.insertInto("messages")
+          .values(chunk.map((m) => ({
+            id: m.id,
+            tag: m.tag,
+            payload: m.payload,
+            size: m.size,
+            received_at: m.receivedAt,
+            expires_at: m.expiresAt,
+            origin: m.origin,
+          })))
+          .onConflict((oc) => oc.column("id").doNothing())
+          .returningAll()
+          .execute();
+        for (const r of rows) inserted.set(hexKey(r.id), toMessage(r as Row));
+      }
+      const missing = messages.filter((m) => !inserted.has(hexKey(m.id)));
+      const earlier = new Map<string, StoredMessage>();
+      if (missing.length > 0) {
+        const rows = await trx.selectFrom("messages").selectAll()
+          .where("id", "in", missing.map((m) => m.id)).execute();
+        for (const r of rows) earlier.set(hexKey(r.id), toMessage(r as Row));
+      }
+      const seen = new Set<string>();
+      return messages.map((m) => {
+        const key = hexKey(m.id);
+        const fresh = inserted.get(key);
+        if (fresh !== undefined && !seen.has(key)) {
+          seen.add(key);
+          return { message: fresh, inserted: true };
+        }
+        const message = fresh ?? earlier.get(key);
+        if (message === undefined) throw new Error("inserted message vanished");
+        return { message, inserted: false };
+      });
+    });
+  }
+
+  async query(q: RangeQuery): Promise<StoredMessage[]> {
+    let qb = this.db.selectFrom("messages").selectAll()
+      .where("seq", ">", q.afterSeq)
+      .where("expires_at", ">", q.now);
+    if (!q.all) qb = qb.where("tag", ">=", q.lo).where("tag", "<=", q.hi);
+    const rows = await qb.orderBy("seq").limit(q.limit).execute();
+    return rows.map((r) => toMessage(r as Row));
+  }
+
+  async get(id: Uint8Array, now: number): Promise<StoredMessage | undefined> {
+    const r = await this.db.selectFrom("messages").selectAll().where("id", "=", id)
+      .where("expires_at", ">", now).executeTakeFirst();
+    return r === undefined ? undefined : toMessage(r as Row);
+  }
+
+  async existing(ids: readonly Uint8Array[]): Promise<StoredMessage[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.db.selectFrom("messages").selectAll().where("id", "in", [...ids])
+      .execute();
+    return rows.map((r) => toMessage(r as Row));
+  }
+
+  async deleteExpired(now: number): Promise<{ count: number; bytes: number }> {
+    const rows = await this.db.deleteFrom("messages").where("expires_at", "<=", now)
+      .returning(["payload"]).execute();
+    let bytes = 0;
+    for (const r of rows) bytes += chargedBytes(r);
+    return { count: rows.length, bytes };
+  }
+
+  async usedBytes(): Promise<number> {
+    const r = await this.db.selectFrom("messages")
+      .select(sql<string | number>`coalesce(sum(size + 52), 0)`.as("bytes"))
+      .where("payload", "is not", null).executeTakeFirstOrThrow();
+    return Number(r.bytes);
+  }
+
+  async count(): Promise<number> {
+    const r = await this.db.selectFrom("messages")
+      .select((eb) => eb.fn.countAll<string | number>().as("n")).executeTakeFirstOrThrow();
+    return Number(r.n);
+  }
+
+  async maxSeq(): Promise<number> {
+    const r = await this.db.selectFrom("messages")
+      .select(sql<string | number | null>`max(seq)`.as("m")).executeTakeFirstOrThrow();
+    return Number(r.m ?? 0);
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+}
+
+async function migrate(db: Kysely<Database>, dialect: Dialect): Promise<void> {
+  const migrations: Record<string, Migration> = {};
+  for (const [name, m] of Object.entries(MIGRATIONS)) migrations[name] = m(dialect);
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: () => Promise.resolve(migrations) },
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === "Error")?.migrationName ?? "unknown";
+    throw new Error(`Cannot migrate the database (${failed}): ${(error as Error).message}`);
+  }
+}
+
+/** Options for {@linkcode openStore}. */
+export interface OpenStoreOptions {
+  /** A `postgres://` URL; when absent an embedded SQLite file is used. */
+  url?: string | undefined;
+  /** Data folder for the SQLite file (`subspace.db`). */
+  dataDir: string;
+  /** PostgreSQL pool size. */
+  poolSize?: number;
+}
+
+let pgTypesSet = false;
+
+/**
+ * Opens (and migrates) the store.
+ *
+ * @example
+ * ```ts
+ * const store = await openStore({ dataDir: "./data" });
+ * await store.close();
+ * ```
+ */
+export async function openStore(opts: OpenStoreOptions): Promise<Store> {
+  if (opts.url !== undefined) {
+    if (!pgTypesSet) {
+      // int8 (20) → number: sequence numbers and Unix-ms times fit in 2^53.
+      pg.types.setTypeParser(20, (v: string) => Number(v));
+      pgTypesSet = true;
+    }
+    const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 8 });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    try {
+      await migrate(db, "postgres");
+    } catch (err) {
+      await db.destroy();
+      throw err;
+    }
+    return new KyselyStore("postgres", db);
+  }
+  await Deno.mkdir(opts.dataDir, { recursive: true });
+  const { dialect } = openSqlite(join(opts.dataDir, "subspace.db"));
+  const db = new Kysely<Database>({ dialect });
+  await migrate(db, "sqlite");
+  return new KyselyStore("sqlite", db);
+}

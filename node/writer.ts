@@ -1,0 +1,169 @@
+/**
+ * The single writer: every insert (local POSTs and messages learned from peers) is queued here
+ * and written in group commits — one transaction, one fsync, for everything that arrived while
+ * the previous commit ran. A submit resolves only after its commit is durable. After each commit
+ * the listeners (long-poll hub, federation) hear about the newly inserted messages.
+ *
+ * @module
+ */
+import { HttpError } from "./errors.ts";
+import type { Logger } from "./log.ts";
+import {
+  chargedBytes,
+  type InsertOutcome,
+  type NewMessage,
+  type Store,
+  type StoredMessage,
+} from "./store/mod.ts";
+
+interface Pending {
+  message: NewMessage;
+  resolve: (o: InsertOutcome) => void;
+  reject: (e: unknown) => void;
+}
+
+/** Options for {@linkcode Writer}. */
+export interface WriterOptions {
+  store: Store;
+  log: Logger;
+  /** Most messages per commit. */
+  maxBatch: number;
+  /** Most messages waiting; past it submits fail with 503. */
+  maxQueue: number;
+  /** Storage cap in bytes; past it submits fail with 507. */
+  maxStoreBytes: number;
+  /** Bytes already stored when the writer starts. */
+  usedBytes: number;
+}
+
+/** Called after each commit with the messages it newly inserted (oldest first). */
+export type CommitListener = (inserted: readonly StoredMessage[]) => void;
+
+/** Group-committing single writer. */
+export class Writer {
+  #opts: WriterOptions;
+  #queue: Pending[] = [];
+  #queuedBytes = 0;
+  #usedBytes: number;
+  #flushing: Promise<void> | undefined;
+  #scheduled = false;
+  #closed = false;
+  #listeners: CommitListener[] = [];
+  /** Commits performed and messages they wrote, for metrics. */
+  readonly stats = { commits: 0, inserted: 0, duplicates: 0, lastBatch: 0 };
+
+  constructor(opts: WriterOptions) {
+    this.#opts = opts;
+    this.#usedBytes = opts.usedBytes;
+  }
+
+  /** Bytes charged for stored payloads. */
+  get usedBytes(): number {
+    return this.#usedBytes;
+  }
+
+  /** Messages waiting to be committed. */
+  get queueLength(): number {
+    return this.#queue.length;
+  }
+
+  /** Adds a listener called after every commit. */
+  onCommit(listener: CommitListener): void {
+    this.#listeners.push(listener);
+  }
+
+  /** True when a message of `bytes` charged bytes would fit under the storage cap now. */
+  hasRoom(bytes: number): boolean {
+    return this.#usedBytes + this.#queuedBytes + bytes <= this.#opts.maxStoreBytes;
+  }
+
+  /**
+   * Queues a message and resolves once it is durably committed (or was already stored).
+   * Throws 503 when the queue is full, 507 when the store is full.
+   */
+  async submit(message: NewMessage): Promise<InsertOutcome> {
+    if (this.#closed) {
+      throw new HttpError(503, "The node is shutting down", { headers: { "retry-after": "5" } });
+    }
+    if (this.#queue.length >= this.#opts.maxQueue) {
+      throw new HttpError(503, "The write queue is full; retry shortly", {
+        headers: { "retry-after": "1" },
+      });
+    }
+    const bytes = chargedBytes(message);
+    if (!this.hasRoom(bytes)) {
+      const [earlier] = await this.#opts.store.existing([message.id]);
+      if (earlier !== undefined) return { message: earlier, inserted: false };
+      throw new HttpError(507, "The node's storage is full; try another server or later");
+    }
+    this.#queuedBytes += bytes;
+    const p = new Promise<InsertOutcome>((resolve, reject) => {
+      this.#queue.push({ message, resolve, reject });
+    });
+    this.#schedule();
+    return await p;
+  }
+
+  #schedule(): void {
+    if (this.#scheduled || this.#flushing) return;
+    this.#scheduled = true;
+    // A macrotask, so that every request already read in this turn joins the commit.
+    setTimeout(() => {
+      this.#scheduled = false;
+      this.#flushing = this.#flush().finally(() => {
+        this.#flushing = undefined;
+        if (this.#queue.length > 0) this.#schedule();
+      });
+    }, 0);
+  }
+
+  async #flush(): Promise<void> {
+    const batch = this.#queue.splice(0, this.#opts.maxBatch);
+    if (batch.length === 0) return;
+    let bytes = 0;
+    for (const p of batch) bytes += chargedBytes(p.message);
+    try {
+      const outcomes = await this.#opts.store.insertBatch(batch.map((p) => p.message));
+      const inserted: StoredMessage[] = [];
+      for (const o of outcomes) {
+        if (o.inserted) {
+          inserted.push(o.message);
+          this.#usedBytes += chargedBytes(o.message);
+        }
+      }
+      this.#queuedBytes -= bytes;
+      this.stats.commits++;
+      this.stats.inserted += inserted.length;
+      this.stats.duplicates += outcomes.length - inserted.length;
+      this.stats.lastBatch = batch.length;
+      for (const l of this.#listeners) {
+        try {
+          l(inserted);
+        } catch (err) {
+          this.#opts.log.error("commit listener failed", { err });
+        }
+      }
+      batch.forEach((p, i) => p.resolve(outcomes[i]!));
+    } catch (err) {
+      this.#queuedBytes -= bytes;
+      this.#opts.log.error("commit failed", { err, messages: batch.length });
+      for (const p of batch) p.reject(err);
+    }
+  }
+
+  /** Deletes expired messages and returns how many. */
+  async sweep(now: number): Promise<number> {
+    const { count, bytes } = await this.#opts.store.deleteExpired(now);
+    this.#usedBytes -= bytes;
+    return count;
+  }
+
+  /** Stops taking submits and waits until everything queued is committed. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    while (this.#queue.length > 0 || this.#flushing || this.#scheduled) {
+      if (this.#flushing) await this.#flushing;
+      else await new Promise((r) => setTimeout(r, 1));
+    }
+  }
+}
