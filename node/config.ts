@@ -150,6 +150,29 @@ export const SCHEMA = {
     min: 1,
     description: "How often expired messages are deleted.",
   }),
+  adminToken: optStr({
+    default: undefined,
+    description:
+      "Bearer token for scripts: `Authorization: Bearer <token>` on /admin/api/... and /metrics.",
+    secret: true,
+  }),
+  consoleSessionTtl: duration({
+    default: 12 * 3600,
+    min: 60,
+    description: "How long an operator console login lasts.",
+  }),
+  consoleLoginAttempts: int({
+    default: 10,
+    min: 1,
+    unit: "attempts per 15 minutes",
+    description: "Failed console logins allowed per client address (and 10x that in total).",
+  }),
+  consoleSampleInterval: duration({
+    default: 10,
+    min: 1,
+    max: 60,
+    description: "How often the console samples metrics for its charts.",
+  }),
 } as const;
 
 type Schema = typeof SCHEMA;
