@@ -27,7 +27,7 @@ export async function run(args: string[]): Promise<number> {
     return 0;
   }
   if (args.includes("--print-config-docs")) {
-    console.log(configMarkdown());
+    console.log(configMarkdown().trimEnd());
     return 0;
   }
   let config;

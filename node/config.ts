@@ -325,6 +325,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     const key = byFlag.get(name);
     if (key === undefined) {
       errors.push(`--${name}: unknown flag`);
+      if (eq === -1 && args[i + 1] !== undefined && !args[i + 1]!.startsWith("--")) i++;
       continue;
     }
     let value: string | boolean | undefined = eq === -1 ? undefined : arg.slice(eq + 1);

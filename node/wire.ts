@@ -68,16 +68,20 @@ export function parseBase64(value: unknown, field: string): Uint8Array {
   return Uint8Array.fromBase64(value);
 }
 
-/** Parses an integer query or body value within `[min, max]`. */
+/**
+ * Parses an integer within `[min, max]`: a JSON number, or (for query parameters, when
+ * `fromText` is true) a decimal string.
+ */
 export function parseIntIn(
   value: unknown,
   field: string,
   min: number,
   max: number,
+  fromText = true,
 ): number {
   const n = typeof value === "number"
     ? value
-    : typeof value === "string" && /^-?\d{1,16}$/.test(value)
+    : fromText && typeof value === "string" && /^-?\d{1,16}$/.test(value)
     ? Number(value)
     : NaN;
   if (!Number.isSafeInteger(n)) {

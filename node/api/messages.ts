@@ -148,7 +148,7 @@ export function messageRoutes(ctx: NodeContext): Hono<AppEnv> {
     }
     const ttlSeconds = body.ttl_seconds === undefined
       ? config.defaultTtl
-      : parseIntIn(body.ttl_seconds, "ttl_seconds", 1, config.maxTtl);
+      : parseIntIn(body.ttl_seconds, "ttl_seconds", 1, config.maxTtl, false);
     const idBytes = sha256.create().update(tag).update(payload).digest();
     const id = toHex(idBytes);
     if (!ctx.writer.hasRoom(payload.length + 52)) {
