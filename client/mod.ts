@@ -1,0 +1,22 @@
+/**
+ * The Subspace wallet library: stealth addresses, wallet keys, envelopes, payloads and the
+ * HTTP client. Pure TypeScript on noble/scure, so it runs in browsers; under Deno the client
+ * picks `node:crypto` ECDH for speed (identical results).
+ *
+ * @example
+ * ```ts
+ * import { SubspaceClient, keysFromMnemonic, addressForKeys, encodeStealthAddress } from "./client/mod.ts";
+ * const keys = keysFromMnemonic(mnemonic);
+ * const address = encodeStealthAddress(addressForKeys(keys, { prefixBits: 8 }));
+ * ```
+ *
+ * @module
+ */
+export * from "./stealth_address.ts";
+export * from "./keys.ts";
+export * from "./ecdh.ts";
+export * from "./envelope.ts";
+export * from "./payload.ts";
+export * from "./proxy.ts";
+export * from "./subspace_client.ts";
+export { fromHex, toHex, utf8 } from "./_bytes.ts";
