@@ -1,5 +1,14 @@
 import assert from "node:assert/strict";
-import { ConfigError, configMarkdown, envName, flagName, loadConfig, parseBytes, parseDuration, redactedConfig } from "./config.ts";
+import {
+  ConfigError,
+  configMarkdown,
+  envName,
+  flagName,
+  loadConfig,
+  parseBytes,
+  parseDuration,
+  redactedConfig,
+} from "./config.ts";
 
 Deno.test("defaults match the documented ones", () => {
   const c = loadConfig({ env: {} });
@@ -44,7 +53,10 @@ Deno.test("every invalid value is listed at once", () => {
 });
 
 Deno.test("cross-field checks", () => {
-  assert.throws(() => loadConfig({ args: ["--default-ttl", "30d"], env: {} }), /must not exceed max-ttl/);
+  assert.throws(
+    () => loadConfig({ args: ["--default-ttl", "30d"], env: {} }),
+    /must not exceed max-ttl/,
+  );
   assert.throws(() => loadConfig({ args: ["--tls-cert", "a.pem"], env: {} }), /together/);
   assert.throws(() => loadConfig({ args: ["--store", "mysql://x"], env: {} }), /postgres:\/\//);
 });

@@ -18,9 +18,14 @@ export interface TestNodeOptions {
 }
 
 /** Starts an in-process node in a fresh temporary folder; `close()` also removes the folder. */
-export async function testNode(opts: TestNodeOptions = {}): Promise<RunningNode & { dataDir: string }> {
+export async function testNode(
+  opts: TestNodeOptions = {},
+): Promise<RunningNode & { dataDir: string }> {
   const dataDir = await Deno.makeTempDir({ prefix: "subspace-unit-" });
-  const config = loadConfig({ args: ["--data", dataDir, "--port", "0", ...(opts.args ?? [])], env: {} });
+  const config = loadConfig({
+    args: ["--data", dataDir, "--port", "0", ...(opts.args ?? [])],
+    env: {},
+  });
   const lines: string[] = [];
   const log = createLogger({ component: "node", level: "warn", sink: (l) => lines.push(l) });
   const node = await startNode(config, {
@@ -52,7 +57,12 @@ export function randomPayload(n: number): string {
 }
 
 /** A JSON POST request to `path` on `base`. */
-export function postJson(base: string, path: string, body: unknown, headers: Record<string, string> = {}): Request {
+export function postJson(
+  base: string,
+  path: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Request {
   return new Request(base + path, {
     method: "POST",
     headers: { "content-type": "application/json", ...headers },

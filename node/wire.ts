@@ -14,7 +14,6 @@ export const ID_BYTES = 32;
 export const MAX_PREFIX_BITS = 32;
 
 const HEX = /^[0-9a-fA-F]*$/;
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /** Lower-case hex of bytes. */
 export function toHex(bytes: Uint8Array): string {
@@ -62,10 +61,15 @@ export function parseBase64(value: unknown, field: string): Uint8Array {
   if (typeof value !== "string") {
     throw badRequest(field, `Cannot parse ${field}: expected a base64 string, got ${typeof value}`);
   }
-  if (!BASE64.test(value)) {
+  // fromBase64 checks the alphabet and (strict) the padding; it would skip whitespace, we don't.
+  if (value.length % 4 !== 0 || /\s/.test(value)) {
     throw badRequest(field, `Cannot parse ${field}: expected padded standard base64 (RFC 4648)`);
   }
-  return Uint8Array.fromBase64(value);
+  try {
+    return Uint8Array.fromBase64(value, { lastChunkHandling: "strict" });
+  } catch {
+    throw badRequest(field, `Cannot parse ${field}: expected padded standard base64 (RFC 4648)`);
+  }
 }
 
 /**

@@ -35,25 +35,30 @@ Deno.test("acknowledged messages survive kill -9 under concurrent load", async (
   await node.kill();
   stop = true;
   await Promise.all(clients);
-  assert.ok(acked.size > 50, `expected load before the kill, got ${acked.size} acks (${refused} refused)`);
+  assert.ok(
+    acked.size > 50,
+    `expected load before the kill, got ${acked.size} acks (${refused} refused)`,
+  );
 
   const again = await startNode({ dataDir: node.dataDir, args });
   try {
     let missing = 0;
     const ids = [...acked.keys()];
     for (let i = 0; i < ids.length; i += 32) {
-      await Promise.all(ids.slice(i, i + 32).map(async (id) => {
-        const res = await fetch(`${again.url}/v1/messages/${id}`);
-        if (res.status !== 200) {
-          assert.equal(res.status, 404, `unexpected status ${res.status}`);
-          missing++;
-          await res.body?.cancel();
-          return;
-        }
-        const m = await res.json();
-        assert.equal(m.tag, acked.get(id)!.tag);
-        assert.equal(m.payload, acked.get(id)!.payload);
-      }));
+      await Promise.all(
+        ids.slice(i, i + 32).map(async (id) => {
+          const res = await fetch(`${again.url}/v1/messages/${id}`);
+          if (res.status !== 200) {
+            assert.equal(res.status, 404, `unexpected status ${res.status}`);
+            missing++;
+            await res.body?.cancel();
+            return;
+          }
+          const m = await res.json();
+          assert.equal(m.tag, acked.get(id)!.tag);
+          assert.equal(m.payload, acked.get(id)!.payload);
+        }),
+      );
     }
     assert.equal(missing, 0, `${missing} of ${acked.size} acknowledged messages were lost`);
   } finally {

@@ -11,7 +11,17 @@ const tag = () => crypto.getRandomValues(new Uint8Array(20)).toHex();
 
 Deno.test("invalid configuration: refuses to start and lists every error", async () => {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: [...NODE_DENO_FLAGS, new URL("../main.ts", import.meta.url).pathname, "serve", "--port", "-1", "--quota", "free", "--max-ttl", "x"],
+    args: [
+      ...NODE_DENO_FLAGS,
+      new URL("../main.ts", import.meta.url).pathname,
+      "serve",
+      "--port",
+      "-1",
+      "--quota",
+      "free",
+      "--max-ttl",
+      "x",
+    ],
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -32,9 +42,15 @@ Deno.test("HTTPS: serves TLS directly with --tls-cert/--tls-key", async () => {
     openssl req $C -subj /CN=localhost -keyout key.pem -out leaf.csr
     printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\nbasicConstraints=CA:FALSE\\n' > ext
     openssl x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 1 -extfile ext -out cert.pem`;
-  const gen = await new Deno.Command("bash", { args: ["-c", script], stdout: "null", stderr: "piped" }).output();
+  const gen = await new Deno.Command("bash", {
+    args: ["-c", script],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
   assert.equal(gen.code, 0, "openssl failed");
-  const node = await startNode({ args: ["--tls-cert", `${dir}/cert.pem`, "--tls-key", `${dir}/key.pem`] });
+  const node = await startNode({
+    args: ["--tls-cert", `${dir}/cert.pem`, "--tls-key", `${dir}/key.pem`],
+  });
   const client = Deno.createHttpClient({ caCerts: [await Deno.readTextFile(`${dir}/ca.pem`)] });
   try {
     assert.match(node.url, /^https:\/\//);
@@ -74,7 +90,11 @@ Deno.test("graceful shutdown finishes acknowledged writes and exits cleanly", as
   const args = ["--rate-limit", "100000", "--rate-burst", "100000"];
   const node = await startNode({ args });
   const sent = Array.from({ length: 200 }, () => ({ tag: tag(), payload: "AAECAw==" }));
-  const results = sent.map((m) => post(node.url, m).then(async (r) => r.status === 201 ? (await r.json()).id : (await r.body?.cancel(), null)).catch(() => null));
+  const results = sent.map((m) =>
+    post(node.url, m).then(async (r) =>
+      r.status === 201 ? (await r.json()).id : (await r.body?.cancel(), null)
+    ).catch(() => null)
+  );
   await new Promise((r) => setTimeout(r, 20));
   await node.stop();
   const status = await node.process.status;

@@ -5,7 +5,7 @@
  * @module
  */
 import { Hono } from "hono";
-import { sha256 } from "@noble/hashes/sha2.js";
+import { createHash } from "node:crypto";
 import type { AppEnv, NodeContext } from "../context.ts";
 import { badRequest, HttpError } from "../errors.ts";
 import type { StoredMessage } from "../store/mod.ts";
@@ -149,7 +149,7 @@ export function messageRoutes(ctx: NodeContext): Hono<AppEnv> {
     const ttlSeconds = body.ttl_seconds === undefined
       ? config.defaultTtl
       : parseIntIn(body.ttl_seconds, "ttl_seconds", 1, config.maxTtl, false);
-    const idBytes = sha256.create().update(tag).update(payload).digest();
+    const idBytes = new Uint8Array(createHash("sha256").update(tag).update(payload).digest());
     const id = toHex(idBytes);
     if (!ctx.writer.hasRoom(payload.length + 52)) {
       const [earlier] = await ctx.store.existing([idBytes]);

@@ -12,26 +12,34 @@ Deno.test("POST then GET by prefix, by id, idempotent repeat", async () => {
     const res = await node.fetch(postJson(BASE, "/v1/messages", { tag, payload, ttl_seconds: 60 }));
     assert.equal(res.status, 201);
     const body = await res.json();
-    const expectId = sha256(new Uint8Array([...Uint8Array.fromHex(tag), ...Uint8Array.fromBase64(payload)])).toHex();
+    const expectId = sha256(
+      new Uint8Array([...Uint8Array.fromHex(tag), ...Uint8Array.fromBase64(payload)]),
+    ).toHex();
     assert.equal(body.id, expectId);
     const nowS = Date.now() / 1000;
     assert.ok(Math.abs(body.expires_at - (nowS + 60)) < 5);
 
-    const again = await node.fetch(postJson(BASE, "/v1/messages", { tag, payload, ttl_seconds: 60 }));
+    const again = await node.fetch(
+      postJson(BASE, "/v1/messages", { tag, payload, ttl_seconds: 60 }),
+    );
     assert.equal(again.status, 201);
     assert.deepEqual(await again.json(), body);
     assert.equal(await node.ctx.store.count(), 1);
 
-    const list = await (await node.fetch(new Request(`${BASE}/v1/messages?prefix=abcd&bits=16`))).json();
+    const list = await (await node.fetch(new Request(`${BASE}/v1/messages?prefix=abcd&bits=16`)))
+      .json();
     assert.equal(list.messages.length, 1);
     assert.equal(list.messages[0].id, expectId);
     assert.equal(list.messages[0].payload, payload);
     assert.equal(list.messages[0].tag, tag);
 
-    const other = await (await node.fetch(new Request(`${BASE}/v1/messages?prefix=abce&bits=16`))).json();
+    const other = await (await node.fetch(new Request(`${BASE}/v1/messages?prefix=abce&bits=16`)))
+      .json();
     assert.equal(other.messages.length, 0);
 
-    const after = await (await node.fetch(new Request(`${BASE}/v1/messages?prefix=abcd&bits=16&after=${list.cursor}`))).json();
+    const after = await (await node.fetch(
+      new Request(`${BASE}/v1/messages?prefix=abcd&bits=16&after=${list.cursor}`),
+    )).json();
     assert.equal(after.messages.length, 0);
     assert.equal(after.cursor, list.cursor);
 
@@ -49,7 +57,9 @@ Deno.test("prefix queries select exactly the tags under the prefix, for every bi
     const tags = Array.from({ length: 60 }, () => randomTag());
     tags.push("ffffffff" + randomTag().slice(8), "00000000" + randomTag().slice(8));
     for (const tag of tags) {
-      const res = await node.fetch(postJson(BASE, "/v1/messages", { tag, payload: randomPayload(8) }));
+      const res = await node.fetch(
+        postJson(BASE, "/v1/messages", { tag, payload: randomPayload(8) }),
+      );
       assert.equal(res.status, 201);
     }
     for (const probe of [tags[0]!, tags[60]!, tags[61]!]) {
@@ -63,7 +73,11 @@ Deno.test("prefix queries select exactly the tags under the prefix, for every bi
         const got: string[] = [];
         let cursor = "";
         for (;;) {
-          const res = await node.fetch(new Request(`${BASE}/v1/messages?prefix=${prefix}&bits=${bits}&limit=7&after=${cursor}`));
+          const res = await node.fetch(
+            new Request(
+              `${BASE}/v1/messages?prefix=${prefix}&bits=${bits}&limit=7&after=${cursor}`,
+            ),
+          );
           assert.equal(res.status, 200);
           const page = await res.json();
           got.push(...page.messages.map((m: { tag: string }) => m.tag));
@@ -84,7 +98,9 @@ Deno.test("long poll wakes when a matching message is committed, not for others"
     const poll = node.fetch(new Request(`${BASE}/v1/messages?prefix=1234&bits=16&wait=30`));
     await new Promise((r) => setTimeout(r, 50));
     assert.equal(node.ctx.hub.size, 1);
-    await node.fetch(postJson(BASE, "/v1/messages", { tag: randomTag("9999"), payload: randomPayload(4) }));
+    await node.fetch(
+      postJson(BASE, "/v1/messages", { tag: randomTag("9999"), payload: randomPayload(4) }),
+    );
     await new Promise((r) => setTimeout(r, 50));
     assert.equal(node.ctx.hub.size, 1, "a non-matching message must not end the poll");
     const tag = randomTag("1234");
@@ -128,7 +144,9 @@ Deno.test("storage cap: 507 when full, stored messages kept, repeats still idemp
   try {
     const first = { tag: randomTag(), payload: randomPayload(500) };
     assert.equal((await node.fetch(postJson(BASE, "/v1/messages", first))).status, 201);
-    const second = await node.fetch(postJson(BASE, "/v1/messages", { tag: randomTag(), payload: randomPayload(500) }));
+    const second = await node.fetch(
+      postJson(BASE, "/v1/messages", { tag: randomTag(), payload: randomPayload(500) }),
+    );
     assert.equal(second.status, 507);
     assert.equal(second.headers.get("content-type"), "application/problem+json");
     await second.body?.cancel();
@@ -143,10 +161,16 @@ Deno.test("expired messages are not served and are swept", async () => {
   const node = await testNode();
   try {
     const tag = randomTag("77");
-    assert.equal((await node.fetch(postJson(BASE, "/v1/messages", { tag, payload: randomPayload(10), ttl_seconds: 1 }))).status, 201);
+    assert.equal(
+      (await node.fetch(
+        postJson(BASE, "/v1/messages", { tag, payload: randomPayload(10), ttl_seconds: 1 }),
+      )).status,
+      201,
+    );
     const real = node.ctx.now;
     node.ctx.now = () => real() + 2000;
-    const list = await (await node.fetch(new Request(`${BASE}/v1/messages?prefix=77&bits=8`))).json();
+    const list = await (await node.fetch(new Request(`${BASE}/v1/messages?prefix=77&bits=8`)))
+      .json();
     assert.equal(list.messages.length, 0);
     assert.equal(await node.ctx.writer.sweep(node.ctx.now()), 1);
     assert.equal(await node.ctx.store.count(), 0);
@@ -159,7 +183,8 @@ Deno.test("expired messages are not served and are swept", async () => {
 const TAG = "ab".repeat(20);
 const PAYLOAD = "aGVsbG8=";
 type Case = [name: string, req: () => Request, status: number, field: string];
-const post = (body: unknown, headers?: Record<string, string>) => () => postJson(BASE, "/v1/messages", body, headers);
+const post = (body: unknown, headers?: Record<string, string>) => () =>
+  postJson(BASE, "/v1/messages", body, headers);
 const get = (qs: string) => () => new Request(`${BASE}/v1/messages${qs}`);
 const BAD_INPUTS: Case[] = [
   ["tag not hex", post({ tag: "zz".repeat(20), payload: PAYLOAD }), 400, "tag"],
@@ -174,13 +199,23 @@ const BAD_INPUTS: Case[] = [
   ["payload too large", post({ tag: TAG, payload: randomPayload(65537) }), 413, "payload"],
   ["body far too large", post({ tag: TAG, payload: "A".repeat(200_000) }), 413, "payload"],
   ["ttl zero", post({ tag: TAG, payload: PAYLOAD, ttl_seconds: 0 }), 400, "ttl_seconds"],
-  ["ttl too long", post({ tag: TAG, payload: PAYLOAD, ttl_seconds: 28 * 86400 + 1 }), 400, "ttl_seconds"],
+  [
+    "ttl too long",
+    post({ tag: TAG, payload: PAYLOAD, ttl_seconds: 28 * 86400 + 1 }),
+    400,
+    "ttl_seconds",
+  ],
   ["ttl fractional", post({ tag: TAG, payload: PAYLOAD, ttl_seconds: 1.5 }), 400, "ttl_seconds"],
   ["ttl a string", post({ tag: TAG, payload: PAYLOAD, ttl_seconds: "60" }), 400, "ttl_seconds"],
   ["unknown field", post({ tag: TAG, payload: PAYLOAD, sender: "me" }), 400, "sender"],
   ["bad JSON", post("{not json"), 400, "body"],
   ["JSON array", post("[1,2]"), 400, "body"],
-  ["wrong content type", post({ tag: TAG, payload: PAYLOAD }, { "content-type": "text/plain" }), 415, "content-type"],
+  [
+    "wrong content type",
+    post({ tag: TAG, payload: PAYLOAD }, { "content-type": "text/plain" }),
+    415,
+    "content-type",
+  ],
   ["bits negative", get("?prefix=&bits=-1"), 400, "bits"],
   ["bits too large", get("?prefix=ab&bits=33"), 400, "bits"],
   ["bits not a number", get("?prefix=ab&bits=eight"), 400, "bits"],
@@ -231,7 +266,9 @@ Deno.test("info, healthz and openapi describe the node", async () => {
     assert.deepEqual(await (await node.fetch(new Request(`${BASE}/healthz`))).json(), { ok: true });
     const api = await (await node.fetch(new Request(`${BASE}/openapi.json`))).json();
     assert.equal(api.openapi, "3.1.0");
-    for (const path of ["/v1/messages", "/v1/messages/{id}", "/v1/info"]) assert.ok(api.paths[path], path);
+    for (const path of ["/v1/messages", "/v1/messages/{id}", "/v1/info"]) {
+      assert.ok(api.paths[path], path);
+    }
   } finally {
     await node.close();
   }

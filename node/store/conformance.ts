@@ -40,40 +40,56 @@ export async function storeConformance(t: Deno.TestContext, make: StoreFactory):
       }
     });
 
-  await step("insertBatch stores, returns sequence numbers in order, and is idempotent", async (s) => {
-    const batch = [message([1], 10), message([2], 20), message([3], 30)];
-    const out = await s.insertBatch(batch);
-    assert.deepEqual(out.map((o) => o.inserted), [true, true, true]);
-    assert.ok(out[0]!.message.seq < out[1]!.message.seq && out[1]!.message.seq < out[2]!.message.seq);
-    assert.deepEqual(out[1]!.message.payload, batch[1]!.payload);
-    const again = await s.insertBatch([batch[1]!, message([4], 5), batch[1]!]);
-    assert.deepEqual(again.map((o) => o.inserted), [false, true, false]);
-    assert.equal(again[0]!.message.seq, out[1]!.message.seq);
-    assert.equal(await s.count(), 4);
-    assert.equal(await s.maxSeq(), again[1]!.message.seq);
-    assert.equal(await s.usedBytes(), 10 + 20 + 30 + 5 + 4 * 52);
-  });
+  await step(
+    "insertBatch stores, returns sequence numbers in order, and is idempotent",
+    async (s) => {
+      const batch = [message([1], 10), message([2], 20), message([3], 30)];
+      const out = await s.insertBatch(batch);
+      assert.deepEqual(out.map((o) => o.inserted), [true, true, true]);
+      assert.ok(
+        out[0]!.message.seq < out[1]!.message.seq && out[1]!.message.seq < out[2]!.message.seq,
+      );
+      assert.deepEqual(out[1]!.message.payload, batch[1]!.payload);
+      const again = await s.insertBatch([batch[1]!, message([4], 5), batch[1]!]);
+      assert.deepEqual(again.map((o) => o.inserted), [false, true, false]);
+      assert.equal(again[0]!.message.seq, out[1]!.message.seq);
+      assert.equal(await s.count(), 4);
+      assert.equal(await s.maxSeq(), again[1]!.message.seq);
+      assert.equal(await s.usedBytes(), 10 + 20 + 30 + 5 + 4 * 52);
+    },
+  );
 
-  await step("query is a range over tags, after a cursor, oldest first, with a limit", async (s) => {
-    const msgs = [message([0x10, 0x00], 4), message([0x10, 0xff], 4), message([0x11], 4), message([0x0f, 0xff, 0xff, 0xff], 4)];
-    await s.insertBatch(msgs);
-    const lo = new Uint8Array(20);
-    lo[0] = 0x10;
-    const hi = new Uint8Array(20).fill(0xff);
-    hi[0] = 0x10;
-    const got = await s.query({ lo, hi, all: false, afterSeq: 0, limit: 10, now: 0 });
-    assert.deepEqual(got.map((m) => m.tag[1]), [0x00, 0xff]);
-    const after = await s.query({ lo, hi, all: false, afterSeq: got[0]!.seq, limit: 10, now: 0 });
-    assert.equal(after.length, 1);
-    assert.equal(after[0]!.tag[1], 0xff);
-    const all = await s.query({ ...FULL, all: true, afterSeq: 0, limit: 3, now: 0 });
-    assert.equal(all.length, 3);
-    assert.deepEqual(all.map((m) => m.seq), [...all.map((m) => m.seq)].sort((a, b) => a - b));
-  });
+  await step(
+    "query is a range over tags, after a cursor, oldest first, with a limit",
+    async (s) => {
+      const msgs = [
+        message([0x10, 0x00], 4),
+        message([0x10, 0xff], 4),
+        message([0x11], 4),
+        message([0x0f, 0xff, 0xff, 0xff], 4),
+      ];
+      await s.insertBatch(msgs);
+      const lo = new Uint8Array(20);
+      lo[0] = 0x10;
+      const hi = new Uint8Array(20).fill(0xff);
+      hi[0] = 0x10;
+      const got = await s.query({ lo, hi, all: false, afterSeq: 0, limit: 10, now: 0 });
+      assert.deepEqual(got.map((m) => m.tag[1]), [0x00, 0xff]);
+      const after = await s.query({ lo, hi, all: false, afterSeq: got[0]!.seq, limit: 10, now: 0 });
+      assert.equal(after.length, 1);
+      assert.equal(after[0]!.tag[1], 0xff);
+      const all = await s.query({ ...FULL, all: true, afterSeq: 0, limit: 3, now: 0 });
+      assert.equal(all.length, 3);
+      assert.deepEqual(all.map((m) => m.seq), [...all.map((m) => m.seq)].sort((a, b) => a - b));
+    },
+  );
 
   await step("expired messages are hidden, then deleted with their bytes", async (s) => {
     await s.insertBatch([message([1], 100, 5000), message([1], 7, 9000)]);
-    assert.equal((await s.query({ ...FULL, all: true, afterSeq: 0, limit: 10, now: 6000 })).length, 1);
+    assert.equal(
+      (await s.query({ ...FULL, all: true, afterSeq: 0, limit: 10, now: 6000 })).length,
+      1,
+    );
     const gone = await s.deleteExpired(6000);
     assert.deepEqual(gone, { count: 1, bytes: 152 });
     assert.equal(await s.count(), 1);
@@ -96,7 +112,11 @@ export async function storeConformance(t: Deno.TestContext, make: StoreFactory):
   });
 
   await step("binary tags compare as unsigned bytes", async (s) => {
-    await s.insertBatch([message([0x7f], 1), message([0x80], 1), message([0xff, 0xff, 0xff, 0xff], 1)]);
+    await s.insertBatch([
+      message([0x7f], 1),
+      message([0x80], 1),
+      message([0xff, 0xff, 0xff, 0xff], 1),
+    ]);
     const lo = new Uint8Array(20);
     lo[0] = 0x80;
     const got = await s.query({ lo, hi: FULL.hi, all: false, afterSeq: 0, limit: 10, now: 0 });

@@ -12,6 +12,7 @@ import pg from "pg";
 import { join } from "node:path";
 import { type Dialect, MIGRATIONS } from "./migrations.ts";
 import { openSqlite } from "./sqlite_dialect.ts";
+import { SqliteWriteWorker } from "./sqlite_writer.ts";
 
 /** The `messages` table. */
 export interface MessagesTable {
@@ -291,8 +292,25 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
     return new KyselyStore("postgres", db);
   }
   await Deno.mkdir(opts.dataDir, { recursive: true });
-  const { dialect } = openSqlite(join(opts.dataDir, "subspace.db"));
+  const path = join(opts.dataDir, "subspace.db");
+  const { dialect } = openSqlite(path);
   const db = new Kysely<Database>({ dialect });
   await migrate(db, "sqlite");
-  return new KyselyStore("sqlite", db);
+  return new SqliteStore(db, await SqliteWriteWorker.open(path));
+}
+
+/** SQLite: reads on this thread, message inserts on a writer thread (see `sqlite_writer.ts`). */
+class SqliteStore extends KyselyStore {
+  #writer: SqliteWriteWorker;
+  constructor(db: Kysely<Database>, writer: SqliteWriteWorker) {
+    super("sqlite", db);
+    this.#writer = writer;
+  }
+  override insertBatch(messages: readonly NewMessage[]): Promise<InsertOutcome[]> {
+    return messages.length === 0 ? Promise.resolve([]) : this.#writer.insertBatch(messages);
+  }
+  override async close(): Promise<void> {
+    await this.#writer.close();
+    await super.close();
+  }
 }

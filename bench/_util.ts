@@ -1,0 +1,77 @@
+/**
+ * Shared pieces of the whole-system benchmarks: running wrk and reading its JSON summary,
+ * percentiles, and starting bench nodes with limits raised out of the way.
+ *
+ * @module
+ */
+import { type NodeProcess, startNode } from "../tests/_node.ts";
+
+/** Flags that lift per-client limits, so the benchmark measures the node, not its throttles. */
+export const BENCH_ARGS = [
+  "--rate-limit",
+  "10000000",
+  "--rate-burst",
+  "10000000",
+  "--max-client-connections",
+  "100000",
+  "--max-waiters",
+  "100000",
+];
+
+/** Starts a node for benchmarking. */
+export function benchNode(args: string[] = [], dataDir?: string): Promise<NodeProcess> {
+  return startNode({ args: [...BENCH_ARGS, ...args], ...(dataDir ? { dataDir } : {}) });
+}
+
+/** What one wrk run measured. */
+export interface WrkResult {
+  requests: number;
+  perSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  non2xx: number;
+  socketErrors: number;
+}
+
+/** Runs wrk with `bench/<script>` against `url`. */
+export async function wrk(
+  url: string,
+  script: string,
+  opts: { connections: number; seconds: number; threads?: number },
+): Promise<WrkResult> {
+  const out = await new Deno.Command("wrk", {
+    args: [
+      `-t${opts.threads ?? 1}`,
+      `-c${opts.connections}`,
+      `-d${opts.seconds}s`,
+      "-s",
+      new URL(script, import.meta.url).pathname,
+      url,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout);
+  const line = text.split("\n").find((l) => l.startsWith("JSON "));
+  if (!line) {
+    throw new Error(`wrk printed no summary:\n${text}\n${new TextDecoder().decode(out.stderr)}`);
+  }
+  const j = JSON.parse(line.slice(5));
+  return {
+    requests: j.requests,
+    perSecond: j.requests / (j.duration_us / 1e6),
+    p50Ms: j.p50_us / 1000,
+    p99Ms: j.p99_us / 1000,
+    non2xx: j.non2xx,
+    socketErrors: j.socket_errors,
+  };
+}
+
+/** The q-quantile (0..1) of `values`. */
+export function quantile(values: readonly number[], q: number): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN;
+}
+
+/** Formats a number with 2 decimals. */
+export const f2 = (n: number) => n.toFixed(2);
