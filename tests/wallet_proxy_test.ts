@@ -1,0 +1,270 @@
+/**
+ * The client's proxy transport against a real SOCKS5 proxy (Debian's dante-server, started on
+ * 127.0.0.1), plus HTTP CONNECT and SOCKS5 username/password against small in-test proxies.
+ */
+import assert from "node:assert/strict";
+import {
+  addressForKeys,
+  keysFromSecrets,
+  ProxyError,
+  proxyFetch,
+  SubspaceClient,
+} from "../client/mod.ts";
+import { FakeServer } from "../client/_fake_server.ts";
+import { fromHex, utf8 } from "../client/_bytes.ts";
+
+const DANTED = "/usr/sbin/danted";
+
+function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+      return;
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+/** Serves a FakeServer over real HTTP on 127.0.0.1 (port 0). */
+function serveFake(fake: FakeServer) {
+  const ac = new AbortController();
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, signal: ac.signal, onListen: () => {} },
+    (req) => fake.fetch(req),
+  );
+  return {
+    url: `http://127.0.0.1:${server.addr.port}`,
+    async close() {
+      ac.abort();
+      await server.finished;
+    },
+  };
+}
+
+const alice = keysFromSecrets(fromHex("a1".repeat(32)), fromHex("a2".repeat(32)), "mainnet");
+const aliceAddr = addressForKeys(alice, { prefixBits: 4 });
+const text = (s: string) => ({
+  type: "text" as const,
+  createdTime: 1,
+  memo: "",
+  body: utf8.encode(s),
+});
+
+async function roundTripThrough(proxy: string, target: string): Promise<void> {
+  const client = await SubspaceClient.create({ proxy, retry: { attempts: 1 } });
+  const sent = await client.send(target, aliceAddr, text("through the proxy"));
+  const got = [];
+  for await (
+    const m of client.watch({ ...alice, prefix: aliceAddr.prefix, prefixBits: 4 }, {
+      servers: [target],
+      follow: false,
+    })
+  ) got.push(m);
+  const mine = got.find((m) => m.id === sent.id);
+  assert.ok(mine !== undefined, "the message sent through the proxy was read back through it");
+  assert.equal(new TextDecoder().decode(mine.payload.body), "through the proxy");
+}
+
+Deno.test({
+  name: "SOCKS5: client sends and watches through Debian's dante-server",
+  ignore: (() => {
+    try {
+      Deno.statSync(DANTED);
+      return false;
+    } catch {
+      console.warn(
+        `SKIP SOCKS5 test: ${DANTED} is missing (apt-get install -y dante-server)`,
+      );
+      return true;
+    }
+  })(),
+  async fn() {
+    const port = freePort();
+    const dir = await Deno.makeTempDir({ prefix: "subspace-danted-" });
+    const conf = `${dir}/danted.conf`;
+    await Deno.writeTextFile(
+      conf,
+      [
+        "logoutput: stderr",
+        `internal: 127.0.0.1 port = ${port}`,
+        "external: 127.0.0.1",
+        "clientmethod: none",
+        "socksmethod: none",
+        "user.privileged: root",
+        "user.unprivileged: nobody",
+        "client pass { from: 127.0.0.0/8 to: 0.0.0.0/0 }",
+        "socks pass { from: 127.0.0.0/8 to: 0.0.0.0/0 command: connect }",
+        "",
+      ].join("\n"),
+    );
+    const dante = new Deno.Command(DANTED, {
+      args: ["-f", conf, "-p", `${dir}/danted.pid`, "-N", "1"],
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    const stderr = new Response(dante.stderr).text();
+    const fake = new FakeServer();
+    const http = serveFake(fake);
+    try {
+      await waitForPort(port);
+      await roundTripThrough(`socks5://127.0.0.1:${port}`, http.url);
+      // Host names are resolved by the proxy (address type 3).
+      await roundTripThrough(
+        `socks5h://127.0.0.1:${port}`,
+        http.url.replace("127.0.0.1", "localhost"),
+      );
+      // A refused target is reported with the SOCKS5 reply explained.
+      const closed = freePort();
+      await assert.rejects(
+        () => proxyFetch(`socks5://127.0.0.1:${port}`)(new Request(`http://127.0.0.1:${closed}/`)),
+        (e) =>
+          e instanceof ProxyError &&
+          /could not connect .*refused|unreachable|failure/.test(e.message),
+      );
+    } finally {
+      await http.close();
+      dante.kill("SIGTERM");
+      await dante.status;
+      await stderr;
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+/** A minimal HTTP CONNECT proxy (one tunnel per connection). */
+function connectProxy() {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const seen: string[] = [];
+  const tasks: Promise<void>[] = [];
+  (async () => {
+    for await (const conn of listener) {
+      tasks.push(
+        (async () => {
+          const buf = new Uint8Array(4096);
+          let head = "";
+          while (!head.includes("\r\n\r\n")) {
+            const n = await conn.read(buf);
+            if (n === null) return conn.close();
+            head += new TextDecoder().decode(buf.subarray(0, n));
+          }
+          const target = head.split(" ")[1]!;
+          seen.push(target);
+          const [host, port] = target.split(":");
+          const upstream = await Deno.connect({ hostname: host!, port: Number(port) });
+          await conn.write(utf8.encode("HTTP/1.1 200 Connection established\r\n\r\n"));
+          await Promise.allSettled([
+            conn.readable.pipeTo(upstream.writable),
+            upstream.readable.pipeTo(conn.writable),
+          ]);
+        })().catch(() => {}),
+      );
+    }
+  })().catch(() => {});
+  return {
+    url: `http://127.0.0.1:${(listener.addr as Deno.NetAddr).port}`,
+    seen,
+    async close() {
+      listener.close();
+      await Promise.allSettled(tasks);
+    },
+  };
+}
+
+Deno.test("HTTP CONNECT proxy: client sends and watches through it", async () => {
+  const fake = new FakeServer();
+  const http = serveFake(fake);
+  const proxy = connectProxy();
+  try {
+    await roundTripThrough(proxy.url, http.url);
+    assert.ok(proxy.seen.length >= 2);
+    assert.equal(proxy.seen[0], new URL(http.url).host);
+  } finally {
+    await http.close();
+    await proxy.close();
+  }
+});
+
+Deno.test("SOCKS5 username/password negotiation (RFC 1929)", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  const fake = new FakeServer();
+  const http = serveFake(fake);
+  const credentials: string[] = [];
+  const serverTask = (async () => {
+    for (let i = 0; i < 2; i++) {
+      const conn = await listener.accept();
+      const read = async (n: number) => {
+        const out = new Uint8Array(n);
+        let off = 0;
+        while (off < n) {
+          const got = await conn.read(out.subarray(off));
+          if (got === null) throw new Error("eof");
+          off += got;
+        }
+        return out;
+      };
+      const [, nMethods] = await read(2);
+      const methods = await read(nMethods!);
+      assert.ok(methods.includes(2));
+      await conn.write(Uint8Array.of(5, 2));
+      const [, ulen] = await read(2);
+      const user = new TextDecoder().decode(await read(ulen!));
+      const [plen] = await read(1);
+      const pass = new TextDecoder().decode(await read(plen!));
+      credentials.push(`${user}:${pass}`);
+      if (pass !== "secret") {
+        await conn.write(Uint8Array.of(1, 1));
+        conn.close();
+        continue;
+      }
+      await conn.write(Uint8Array.of(1, 0));
+      const [, , , atyp] = await read(4);
+      assert.equal(atyp, 1);
+      await read(4 + 2);
+      await conn.write(Uint8Array.of(5, 0, 0, 1, 127, 0, 0, 1, 0, 0));
+      const upstream = await Deno.connect({
+        hostname: "127.0.0.1",
+        port: Number(new URL(http.url).port),
+      });
+      await Promise.allSettled([
+        conn.readable.pipeTo(upstream.writable),
+        upstream.readable.pipeTo(conn.writable),
+      ]);
+    }
+  })();
+  try {
+    await assert.rejects(
+      () => proxyFetch(`socks5://tor:wrong@127.0.0.1:${port}`)(new Request(`${http.url}/v1/info`)),
+      /rejected the username\/password/,
+    );
+    const res = await proxyFetch(`socks5://tor:secret@127.0.0.1:${port}`)(
+      new Request(`${http.url}/v1/messages?prefix=&bits=0`),
+    );
+    assert.equal(res.status, 200);
+    assert.deepEqual(await res.json(), { messages: [], cursor: "0" });
+    assert.deepEqual(credentials, ["tor:wrong", "tor:secret"]);
+  } finally {
+    await serverTask.catch(() => {});
+    listener.close();
+    await http.close();
+  }
+});
+
+Deno.test("proxy URLs are validated", () => {
+  assert.throws(
+    () => proxyFetch("ftp://x:1"),
+    /expected socks5:\/\/host:port or http:\/\/host:port/,
+  );
+  assert.throws(() => proxyFetch("::nonsense"), /Cannot parse proxy URL/);
+});
