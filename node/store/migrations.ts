@@ -6,6 +6,7 @@
  */
 import { type Kysely, sql } from "kysely";
 import type { Migration } from "kysely/migration";
+import { quotaMigration } from "../quota/migration.ts";
 
 /** Which SQL engine a migration runs on. */
 export type Dialect = "sqlite" | "postgres";
@@ -66,5 +67,6 @@ const consoleTables: DialectMigration = (dialect) => ({
 /** All migrations, keyed so that name order is application order. */
 export const MIGRATIONS: Record<string, DialectMigration> = {
   "0001_messages": messages,
+  "0005_quota": quotaMigration,
   "0006_console": consoleTables,
 };

@@ -1,0 +1,61 @@
+/**
+ * Tables of the token issuer and the fee market (issue 5), for SQLite and PostgreSQL:
+ *
+ * - `quota_accounts`: accounts by the SHA-256 of their number (a leaked database does not hand
+ *   out usable account numbers), free quota used in the current period, bought credit.
+ * - `quota_spent`: spent token nonces, `UNIQUE` (the primary key), kept until their issuer key
+ *   expires. One insert decides a redemption, so a token is accepted exactly once.
+ * - `quota_invoices`: invoices with the derived address (unique) and payment state.
+ * - `quota_settings`: operator prices and counters (`name` → JSON value).
+ *
+ * @module
+ */
+import { type Kysely, sql } from "kysely";
+import type { Migration } from "kysely/migration";
+
+/** Which SQL engine a migration runs on. */
+type Dialect = "sqlite" | "postgres";
+
+/** The quota migration for `dialect`. */
+export function quotaMigration(dialect: Dialect): Migration {
+  return {
+    async up(db: Kysely<unknown>) {
+      const blob = sql.raw(dialect === "postgres" ? "bytea" : "blob");
+      await db.schema.createTable("quota_accounts")
+        .addColumn("account_hash", blob, (c) => c.primaryKey())
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .addColumn("disabled", "integer", (c) => c.notNull().defaultTo(0))
+        .addColumn("credit", "bigint", (c) => c.notNull().defaultTo(0))
+        .addColumn("period_start", "bigint", (c) => c.notNull().defaultTo(0))
+        .addColumn("period_used", "bigint", (c) => c.notNull().defaultTo(0))
+        .addColumn("issued_total", "bigint", (c) => c.notNull().defaultTo(0))
+        .addColumn("origin", "text", (c) => c.notNull().defaultTo("signup"))
+        .execute();
+      await db.schema.createTable("quota_spent")
+        .addColumn("nonce", blob, (c) => c.primaryKey())
+        .addColumn("expires_at", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex("quota_spent_expires_at").on("quota_spent")
+        .column("expires_at").execute();
+      await db.schema.createTable("quota_invoices")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("account_hash", blob, (c) => c.notNull())
+        .addColumn("address", "text", (c) => c.notNull().unique())
+        .addColumn("address_index", "bigint", (c) => c.notNull().unique())
+        .addColumn("amount_sats", "bigint", (c) => c.notNull())
+        .addColumn("tokens", "bigint", (c) => c.notNull())
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .addColumn("expires_at", "bigint", (c) => c.notNull())
+        .addColumn("status", "text", (c) => c.notNull())
+        .addColumn("received_sats", "bigint", (c) => c.notNull().defaultTo(0))
+        .addColumn("paid_at", "bigint")
+        .execute();
+      await db.schema.createIndex("quota_invoices_status").on("quota_invoices")
+        .columns(["status", "expires_at"]).execute();
+      await db.schema.createTable("quota_settings")
+        .addColumn("name", "text", (c) => c.primaryKey())
+        .addColumn("value", "text", (c) => c.notNull())
+        .execute();
+    },
+  };
+}
