@@ -11,6 +11,12 @@ type Command = { summary: string; load: () => Promise<{ run(args: string[]): Pro
 /** The commands of the public contract (DESIGN.md). */
 export const COMMANDS: Record<string, Command> = {
   serve: { summary: "run a Subspace node", load: () => import("./serve.ts") },
+  keygen: { summary: "create a wallet and its stealth address", load: () => import("./keygen.ts") },
+  address: { summary: "print or decode a stealth address", load: () => import("./address.ts") },
+  send: { summary: "encrypt and post a message to an address", load: () => import("./send.ts") },
+  inbox: { summary: "read (or --watch) messages for a wallet", load: () => import("./inbox.ts") },
+  request: { summary: "push a BIP70 PaymentRequest", load: () => import("./request.ts") },
+  pay: { summary: "push a BIP70 Payment", load: () => import("./pay.ts") },
 };
 
 function usage(): string {

@@ -1,0 +1,114 @@
+/**
+ * `subspace pay`: builds a BIP70 Payment carrying signed transactions and pushes it to a
+ * stealth address (usually the reply-to of a PaymentRequest).
+ *
+ * @module
+ */
+import { buildPayment, fromHex, type Payload, scriptForAddress } from "../client/mod.ts";
+import { CliError, parseFlags } from "./_args.ts";
+import {
+  bip70Network,
+  clientFrom,
+  cliErrors,
+  intFlag,
+  maybeHelp,
+  NETWORK_HELP,
+  noPositional,
+  printSent,
+  recipientFrom,
+  senderFrom,
+  serverFrom,
+} from "./_client.ts";
+
+const HELP = `
+Usage: subspace pay --server URL --to ADDR --tx HEX [--tx HEX ...] [options]
+
+Builds a BIP70 Payment with the signed transaction(s), encrypts it to ADDR and posts it.
+${NETWORK_HELP}
+  --to ADDR              stealth address of the merchant (the request's reply-to)
+  --tx HEX               a signed transaction in hex (repeatable)
+  --memo TEXT            memo for the merchant
+  --refund-to BTCADDR    Bitcoin address for refunds
+  --merchant-data HEX    merchant_data copied from the PaymentRequest
+  --wallet FILE          add your address as reply-to (for the PaymentACK) and sign
+  --passphrase-env VAR   passphrase of an encrypted --wallet
+  --ttl SECONDS          requested time to live of the message
+  --json                 print {id, expires_at, tag, size_bytes}
+`;
+
+/** Runs `subspace pay`. */
+export async function run(args: string[]): Promise<number> {
+  const flags = parseFlags(args, {
+    string: [
+      "server",
+      "proxy",
+      "to",
+      "memo",
+      "refund-to",
+      "merchant-data",
+      "wallet",
+      "passphrase-env",
+      "ttl",
+    ],
+    collect: ["tx"],
+    boolean: ["json"],
+  });
+  if (maybeHelp(flags, HELP)) return 0;
+  noPositional(flags);
+  const server = serverFrom(flags);
+  const to = recipientFrom(flags);
+  const txs = flags.collected.get("tx") ?? [];
+  if (txs.length === 0) throw new CliError("missing required flag --tx", 2);
+  const transactions = txs.map((hex, i) => {
+    try {
+      const b = fromHex(hex.trim(), `--tx ${i + 1}`);
+      if (b.length < 10) throw new RangeError(`--tx ${i + 1}: too short to be a transaction`);
+      return b;
+    } catch (e) {
+      throw new CliError((e as Error).message, 2);
+    }
+  });
+  const refund = flags.strings.get("refund-to");
+  let refundTo;
+  if (refund !== undefined) {
+    try {
+      refundTo = [{ amount: 0, script: scriptForAddress(refund, bip70Network(to)) }];
+    } catch (e) {
+      throw new CliError(`--refund-to: ${(e as Error).message}`, 2);
+    }
+  }
+  const memo = flags.strings.get("memo");
+  const md = flags.strings.get("merchant-data");
+  let merchantData: Uint8Array | undefined;
+  if (md !== undefined) {
+    try {
+      merchantData = fromHex(md, "--merchant-data");
+    } catch (e) {
+      throw new CliError((e as Error).message, 2);
+    }
+  }
+  const body = buildPayment({
+    transactions,
+    ...(refundTo !== undefined ? { refundTo } : {}),
+    ...(memo !== undefined ? { memo } : {}),
+    ...(merchantData !== undefined ? { merchantData } : {}),
+  });
+  const sender = await senderFrom(flags);
+  const payload: Payload = {
+    type: "payment",
+    createdTime: Math.floor(Date.now() / 1000),
+    memo: memo ?? "",
+    body,
+  };
+  if (sender.replyTo !== undefined) payload.replyTo = sender.replyTo;
+  const ttlSeconds = intFlag(flags, "ttl", 1, 10 * 365 * 86400);
+  const client = await clientFrom(flags);
+  const result = await cliErrors(() =>
+    client.send(server, to, payload, {
+      ...(ttlSeconds !== undefined ? { ttlSeconds } : {}),
+      ...(sender.signWith !== undefined ? { signWith: sender.signWith } : {}),
+    })
+  );
+  printSent(result, flags.booleans.has("json"));
+  return 0;
+}
