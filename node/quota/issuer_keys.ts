@@ -8,6 +8,7 @@
  * @module
  */
 import { createPrivateKey, generateKeyPair, type KeyObject } from "node:crypto";
+import { Buffer } from "node:buffer";
 import { join } from "node:path";
 import { fromBase64Url, toBase64Url, toHex } from "./_bytes.ts";
 import { type RsaPrivateKey, rsaPrivateKey } from "./blind_rsa.ts";
@@ -145,7 +146,7 @@ export class IssuerKeyRing {
     }
     for (const k of file.keys) {
       const keyObject = createPrivateKey({
-        key: fromBase64Url(k.pkcs8, "pkcs8"),
+        key: Buffer.from(fromBase64Url(k.pkcs8, "pkcs8")),
         format: "der",
         type: "pkcs8",
       });

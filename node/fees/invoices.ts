@@ -1,0 +1,215 @@
+/**
+ * Invoices for token bundles: each gets a fresh address derived from the operator's xpub and a
+ * BIP21 URI; a poller asks the Esplora backend what each watched address received and, once
+ * the price arrived with enough confirmations, marks the invoice paid and credits the account
+ * (one transaction, once).
+ *
+ * A payment that arrives after the invoice's quote expired still counts while the invoice is
+ * watched (`graceSeconds` past expiry), since the address is the customer's alone.
+ *
+ * @module
+ */
+import type { Invoice, QuotaStore } from "../quota/mod.ts";
+import type { EsploraClient } from "./esplora.ts";
+import { bip21Uri, type Pricing } from "./pricing.ts";
+import type { AddressDeriver } from "./xpub.ts";
+
+/** Why an invoice cannot be made. */
+export class InvoiceError extends Error {
+  /** `disabled` (no xpub or no price) or `input`. */
+  readonly code: "disabled" | "input";
+  constructor(code: "disabled" | "input", message: string) {
+    super(message);
+    this.name = "InvoiceError";
+    this.code = code;
+  }
+}
+
+/** Options for {@linkcode InvoiceService}. */
+export interface InvoiceServiceOptions {
+  store: QuotaStore;
+  /** Derives invoice addresses; `undefined` when the operator set no xpub. */
+  deriver: AddressDeriver | undefined;
+  /** Payment backend; `undefined` when the operator set no Esplora URL. */
+  esplora: EsploraClient | undefined;
+  /** Confirmations a payment needs (0 accepts mempool transactions). */
+  confirmations: number;
+  /** Seconds a quote is valid. */
+  invoiceTtlSeconds: number;
+  /** Seconds past expiry an invoice is still watched. */
+  graceSeconds?: number;
+  /** The prices in force. */
+  pricing: () => Pricing;
+  /** Label in the BIP21 URI. */
+  label?: string;
+  now?: () => number;
+  /** Random invoice ids. */
+  randomBytes?: (n: number) => Uint8Array;
+  /** Called when an invoice is paid (metrics, logs). */
+  onPaid?: (inv: Invoice) => void;
+  /** Called when the backend fails (logs). */
+  onError?: (err: unknown) => void;
+}
+
+/** The JSON form of an invoice. */
+export interface InvoiceJson {
+  id: string;
+  status: Invoice["status"];
+  address: string;
+  uri: string;
+  amount_sats: number;
+  tokens: number;
+  received_sats: number;
+  confirmations_required: number;
+  created_at: number;
+  expires_at: number;
+  paid_at: number | null;
+}
+
+/**
+ * Creates and watches invoices.
+ *
+ * @example
+ * ```ts
+ * const inv = await invoices.create(accountHash, 2);
+ * inv.address; // pay here
+ * await invoices.pollOnce();
+ * ```
+ */
+export class InvoiceService {
+  #o: InvoiceServiceOptions;
+  #now: () => number;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #polling: Promise<unknown> | undefined;
+
+  constructor(opts: InvoiceServiceOptions) {
+    this.#o = opts;
+    this.#now = opts.now ?? Date.now;
+  }
+
+  /** Whether invoices can be made (xpub set and a price above zero). */
+  get enabled(): boolean {
+    return this.#o.deriver !== undefined && this.#o.pricing().bundlePriceSats > 0;
+  }
+
+  /** Confirmations a payment needs. */
+  get confirmations(): number {
+    return this.#o.confirmations;
+  }
+
+  /**
+   * Makes an invoice for `bundles` bundles for an account (the caller checked it exists).
+   * @throws {InvoiceError} when fees are disabled or `bundles` is out of range.
+   */
+  async create(accountHash: Uint8Array, bundles: number): Promise<Invoice> {
+    const deriver = this.#o.deriver;
+    const pricing = this.#o.pricing();
+    if (deriver === undefined || pricing.bundlePriceSats <= 0) {
+      throw new InvoiceError("disabled", "This node does not sell tokens (no xpub or no price)");
+    }
+    if (!Number.isSafeInteger(bundles) || bundles < 1 || bundles > 1000) {
+      throw new InvoiceError("input", `bundles must be an integer between 1 and 1000`);
+    }
+    const now = this.#now();
+    const random = this.#o.randomBytes ??
+      ((n: number) => crypto.getRandomValues(new Uint8Array(n)));
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const index = await this.#o.store.nextAddressIndex() + attempt;
+      const inv: Invoice = {
+        id: random(16).toHex(),
+        accountHash,
+        address: deriver.address(index),
+        addressIndex: index,
+        amountSats: bundles * pricing.bundlePriceSats,
+        tokens: bundles * pricing.tokensPerBundle,
+        createdAt: now,
+        expiresAt: now + this.#o.invoiceTtlSeconds * 1000,
+        status: "pending",
+        receivedSats: 0,
+        paidAt: null,
+      };
+      if (await this.#o.store.insertInvoice(inv)) return inv;
+    }
+    throw new Error("Cannot allocate an invoice address; retry");
+  }
+
+  /** One invoice by id. */
+  get(id: string): Promise<Invoice | undefined> {
+    return this.#o.store.getInvoice(id);
+  }
+
+  /** The JSON form of an invoice (times in Unix seconds). */
+  toJson(inv: Invoice): InvoiceJson {
+    return {
+      id: inv.id,
+      status: inv.status,
+      address: inv.address,
+      uri: bip21Uri({
+        address: inv.address,
+        amountSats: inv.amountSats,
+        label: this.#o.label ?? "Subspace tokens",
+        message: `${inv.tokens} tokens, invoice ${inv.id.slice(0, 8)}`,
+      }),
+      amount_sats: inv.amountSats,
+      tokens: inv.tokens,
+      received_sats: inv.receivedSats,
+      confirmations_required: this.#o.confirmations,
+      created_at: Math.floor(inv.createdAt / 1000),
+      expires_at: Math.floor(inv.expiresAt / 1000),
+      paid_at: inv.paidAt === null ? null : Math.floor(inv.paidAt / 1000),
+    };
+  }
+
+  /**
+   * Checks every watched invoice once; returns how many were checked and paid. Backend errors
+   * are reported through `onError` and leave invoices pending.
+   */
+  async pollOnce(): Promise<{ checked: number; paid: number }> {
+    const esplora = this.#o.esplora;
+    const now = this.#now();
+    const graceMs = (this.#o.graceSeconds ?? 86400) * 1000;
+    await this.#o.store.expireInvoices(now - graceMs);
+    if (esplora === undefined) return { checked: 0, paid: 0 };
+    const watched = await this.#o.store.watchedInvoices(now - graceMs);
+    let paid = 0;
+    for (const inv of watched) {
+      try {
+        const r = await esplora.received(inv.address, this.#o.confirmations);
+        if (r.confirmedSats >= inv.amountSats) {
+          if (await this.#o.store.markPaid(inv.id, r.confirmedSats, now)) {
+            paid++;
+            this.#o.onPaid?.({
+              ...inv,
+              status: "paid",
+              receivedSats: r.confirmedSats,
+              paidAt: now,
+            });
+          }
+        } else if (r.confirmedSats + r.pendingSats !== inv.receivedSats) {
+          await this.#o.store.setReceived(inv.id, r.confirmedSats + r.pendingSats);
+        }
+      } catch (err) {
+        this.#o.onError?.(err);
+      }
+    }
+    return { checked: watched.length, paid };
+  }
+
+  /** Polls every `intervalMs` until {@linkcode stop}. */
+  start(intervalMs: number): void {
+    if (this.#timer !== undefined) return;
+    this.#timer = setInterval(() => {
+      if (this.#polling) return;
+      this.#polling = this.pollOnce().catch((err) => this.#o.onError?.(err)).finally(() => {
+        this.#polling = undefined;
+      });
+    }, intervalMs);
+  }
+
+  /** Stops polling and waits for a poll in progress. */
+  async stop(): Promise<void> {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+    await this.#polling;
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * Anti-spam quota: captcha signup, accounts with a free quota per period, Privacy Pass token
+ * issuance and redemption (RFC 9576/9577/9578, token type 0x0002, Blind RSA / RFC 9474), and
+ * the node plugin that serves it all.
+ *
+ * @module
+ */
+export {
+  blind,
+  BlindRsaError,
+  blindSign,
+  finalize,
+  type RsaPublicKey,
+  rsaPublicKey,
+  verify,
+} from "./blind_rsa.ts";
+export {
+  AUTH_SCHEME,
+  decodeToken,
+  decodeTokenChallenge,
+  decodeTokenKey,
+  decodeTokenRequest,
+  decodeTokenResponse,
+  type DirectoryKey,
+  encodeToken,
+  encodeTokenChallenge,
+  encodeTokenKey,
+  encodeTokenRequest,
+  formatAuthorization,
+  formatWwwAuthenticate,
+  ISSUER_DIRECTORY_MEDIA_TYPE,
+  ISSUER_DIRECTORY_PATH,
+  type IssuerDirectory,
+  NK,
+  NONCE_BYTES,
+  parseAuthorization,
+  parseIssuerDirectory,
+  parseWwwAuthenticate,
+  type PrivateTokenChallenge,
+  sha256,
+  type Token,
+  TOKEN_REQUEST_MEDIA_TYPE,
+  TOKEN_RESPONSE_MEDIA_TYPE,
+  TOKEN_TYPE_BLIND_RSA,
+  type TokenChallenge,
+  tokenInput,
+  tokenKeyId,
+  type TokenRequest,
+} from "./token_wire.ts";
+export { generateIssuerKey, type IssuerKey, IssuerKeyRing } from "./issuer_keys.ts";
+export { SpentSet } from "./spent.ts";
+export {
+  type Account,
+  AccountError,
+  type Invoice,
+  type QuotaPolicy,
+  QuotaStore,
+  type Reservation,
+} from "./store.ts";
+export {
+  accountHash,
+  IssueError,
+  newAccountNumber,
+  parseAccountNumber,
+  type Redemption,
+  TokenService,
+} from "./tokens.ts";
+export { type Captcha, CaptchaStore } from "./captcha.ts";
+export { quotaMigration } from "./migration.ts";

@@ -1,0 +1,241 @@
+/**
+ * The Esplora client and the invoice poller against a fake Esplora server speaking real HTTP on
+ * 127.0.0.1, and the quota tables on SQLite (and PostgreSQL when SUBSPACE_TEST_PG_URL is set).
+ */
+import assert from "node:assert/strict";
+import { EsploraClient, EsploraError, InvoiceService, parseXpub } from "../node/fees/mod.ts";
+import {
+  accountHash,
+  newAccountNumber,
+  parseAccountNumber,
+  QuotaStore,
+} from "../node/quota/mod.ts";
+import { openStore, type Store } from "../node/store/mod.ts";
+
+const ZPUB =
+  "zpub6rFR7y4Q2AijBEqTUquhVz398htDFrtymD9xYYfG1m4wAcvPhXNfE3EfH1r1ADqtfSdVCToUG868RvUUkgDKf31mGDtKsAYz2oz2AGutZYs";
+const PG_URL = Deno.env.get("SUBSPACE_TEST_PG_URL");
+
+interface FakeTx {
+  txid: string;
+  to: string;
+  value: number;
+  /** Block height, or undefined while in the mempool. */
+  height?: number;
+}
+
+/** A fake Esplora server: a chain tip and a list of transactions it reports. */
+function fakeEsplora() {
+  const state = { tip: 100, txs: [] as FakeTx[], failing: false, requests: [] as string[] };
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
+    const path = new URL(req.url).pathname;
+    state.requests.push(path);
+    if (state.failing) return new Response("backend down", { status: 503 });
+    if (path === "/api/blocks/tip/height") return new Response(String(state.tip));
+    const m = /^\/api\/address\/([^/]+)\/txs(?:\/chain\/([0-9a-f]+))?$/.exec(path);
+    if (m) {
+      const addr = decodeURIComponent(m[1]!);
+      const mine = state.txs.filter((t) => t.to === addr);
+      const toJson = (t: FakeTx) => ({
+        txid: t.txid,
+        vout: [
+          { scriptpubkey_address: t.to, value: t.value },
+          { scriptpubkey_address: "bc1qchange", value: 5000 },
+        ],
+        status: t.height === undefined
+          ? { confirmed: false }
+          : { confirmed: true, block_height: t.height },
+      });
+      const mempool = mine.filter((t) => t.height === undefined).map(toJson);
+      const chain = mine.filter((t) => t.height !== undefined)
+        .sort((a, b) => b.height! - a.height!).map(toJson);
+      if (m[2] === undefined) return Response.json([...mempool, ...chain.slice(0, 25)]);
+      const i = chain.findIndex((t) => t.txid === m[2]);
+      return Response.json(chain.slice(i + 1, i + 26));
+    }
+    return new Response("not found", { status: 404 });
+  });
+  return { state, url: `http://127.0.0.1:${server.addr.port}/api`, close: () => server.shutdown() };
+}
+
+/** A fresh database on the test server. */
+async function freshDatabase(base: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const { default: pg } = await import("pg");
+  const name = "subspace_fees_" + crypto.randomUUID().replaceAll("-", "");
+  const run = async (q: string) => {
+    const c = new pg.Client({ connectionString: base });
+    await c.connect();
+    try {
+      await c.query(q);
+    } finally {
+      await c.end();
+    }
+  };
+  await run(`CREATE DATABASE ${name}`);
+  const url = new URL(base);
+  url.pathname = "/" + name;
+  return { url: url.toString(), drop: () => run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+}
+
+const txid = (n: number) => n.toString(16).padStart(64, "0");
+
+Deno.test("Esplora client: tip, confirmations, mempool, paging and errors over HTTP", async () => {
+  const fake = fakeEsplora();
+  try {
+    const esplora = new EsploraClient(fake.url + "/");
+    assert.equal(await esplora.tipHeight(), 100);
+    const addr = "bc1qtest";
+    fake.state.txs.push({ txid: txid(1), to: addr, value: 1000, height: 100 }); // 1 conf
+    fake.state.txs.push({ txid: txid(2), to: addr, value: 2000, height: 98 }); // 3 confs
+    fake.state.txs.push({ txid: txid(3), to: addr, value: 4000 }); // mempool
+    fake.state.txs.push({ txid: txid(4), to: "bc1qother", value: 8000, height: 90 });
+    assert.deepEqual(await esplora.received(addr, 0), {
+      confirmedSats: 7000,
+      pendingSats: 0,
+      txids: [txid(3), txid(1), txid(2)],
+    });
+    assert.equal((await esplora.received(addr, 1)).confirmedSats, 3000);
+    assert.equal((await esplora.received(addr, 3)).confirmedSats, 2000);
+    assert.equal((await esplora.received(addr, 3)).pendingSats, 5000);
+    // More than one page of confirmed history.
+    for (let i = 0; i < 60; i++) {
+      fake.state.txs.push({ txid: txid(100 + i), to: "bc1qbusy", value: 1, height: 10 + i });
+    }
+    const busy = await esplora.received("bc1qbusy", 1);
+    assert.equal(busy.confirmedSats, 60);
+    assert.ok(fake.state.requests.some((p) => p.includes("/txs/chain/")));
+    fake.state.failing = true;
+    await assert.rejects(() => esplora.tipHeight(), EsploraError);
+    assert.throws(() => new EsploraClient("ftp://x"), RangeError);
+  } finally {
+    await fake.close();
+  }
+});
+
+async function withStore(fn: (qs: QuotaStore, store: Store) => Promise<void>) {
+  const dir = await Deno.makeTempDir({ prefix: "subspace-fees-" });
+  const store = await openStore({ dataDir: dir });
+  try {
+    await fn(new QuotaStore(store.db), store);
+  } finally {
+    await store.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("invoices: fresh derived addresses, BIP21, paid once with enough confirmations", async () => {
+  const fake = fakeEsplora();
+  await withStore(async (qs) => {
+    const clock = { now: 1_800_000_000_000 };
+    const account = parseAccountNumber(newAccountNumber());
+    const hash = accountHash(account);
+    await qs.createAccount(hash, clock.now, "signup");
+    const paid: string[] = [];
+    const svc = new InvoiceService({
+      store: qs,
+      deriver: parseXpub(ZPUB),
+      esplora: new EsploraClient(fake.url),
+      confirmations: 2,
+      invoiceTtlSeconds: 3600,
+      pricing: () => ({
+        tokensPerBundle: 100,
+        bundlePriceSats: 5000,
+        freeTokens: 10,
+        quotaPeriodSeconds: 86400,
+        maxTtlSeconds: 86400,
+        maxPayloadBytes: 65536,
+      }),
+      now: () => clock.now,
+      onPaid: (inv) => paid.push(inv.id),
+    });
+    assert.equal(svc.enabled, true);
+    const a = await svc.create(hash, 2);
+    const b = await svc.create(hash, 1);
+    assert.equal(a.address, "bc1qcr8te4kr609gcawutmrza0j4xv80jy8z306fyu");
+    assert.equal(b.address, "bc1qnjg0jd8228aq7egyzacy8cys3knf9xvrerkf9g");
+    assert.equal(a.amountSats, 10000);
+    assert.equal(a.tokens, 200);
+    const json = svc.toJson(a);
+    assert.match(
+      json.uri,
+      /^bitcoin:bc1qcr8te4kr609gcawutmrza0j4xv80jy8z306fyu\?amount=0\.0001&label=Subspace%20tokens&message=/,
+    );
+
+    // Underpaid, then paid in the mempool, then confirmed once: not yet.
+    fake.state.txs.push({ txid: txid(1), to: a.address, value: 4000, height: 100 });
+    fake.state.txs.push({ txid: txid(2), to: a.address, value: 6000 });
+    assert.deepEqual(await svc.pollOnce(), { checked: 2, paid: 0 });
+    assert.equal((await svc.get(a.id))!.receivedSats, 10000);
+    fake.state.txs[1]!.height = 101;
+    fake.state.tip = 101;
+    assert.deepEqual(await svc.pollOnce(), { checked: 2, paid: 0 });
+    fake.state.tip = 102;
+    assert.deepEqual(await svc.pollOnce(), { checked: 2, paid: 1 });
+    assert.equal((await svc.get(a.id))!.status, "paid");
+    assert.equal((await qs.getAccount(hash))!.credit, 200);
+    // Credited once only.
+    assert.deepEqual(await svc.pollOnce(), { checked: 1, paid: 0 });
+    assert.equal((await qs.getAccount(hash))!.credit, 200);
+    assert.deepEqual(paid, [a.id]);
+
+    // A backend failure leaves the invoice pending; past the grace period it expires.
+    fake.state.failing = true;
+    assert.deepEqual(await svc.pollOnce(), { checked: 1, paid: 0 });
+    clock.now += 3600_000 + 86400_000;
+    await svc.pollOnce();
+    assert.equal((await svc.get(b.id))!.status, "expired");
+  });
+  await fake.close();
+});
+
+Deno.test("invoices are disabled without an xpub or a price", async () => {
+  await withStore(async (qs) => {
+    const svc = new InvoiceService({
+      store: qs,
+      deriver: undefined,
+      esplora: undefined,
+      confirmations: 1,
+      invoiceTtlSeconds: 60,
+      pricing: () => ({
+        tokensPerBundle: 1,
+        bundlePriceSats: 0,
+        freeTokens: 1,
+        quotaPeriodSeconds: 60,
+        maxTtlSeconds: 60,
+        maxPayloadBytes: 1,
+      }),
+    });
+    assert.equal(svc.enabled, false);
+    await assert.rejects(() => svc.create(new Uint8Array(32), 1), /does not sell/);
+  });
+});
+
+Deno.test({
+  name: "quota tables on PostgreSQL: CAS reservation, spent uniqueness, paid-once",
+  ignore: PG_URL === undefined,
+  async fn() {
+    const db = await freshDatabase(PG_URL!);
+    const store = await openStore({ url: db.url, dataDir: "/nonexistent" });
+    try {
+      const qs = new QuotaStore(store.db);
+      const hash = accountHash(parseAccountNumber(newAccountNumber()));
+      assert.equal(await qs.createAccount(hash, 1, "admin"), true);
+      assert.equal(await qs.createAccount(hash, 1, "admin"), false);
+      await qs.credit(hash, 5);
+      const policy = { freeTokens: 3, periodMs: 60_000 };
+      const results = await Promise.allSettled(
+        Array.from({ length: 12 }, () => qs.reserve(hash, 1, 120_000, policy)),
+      );
+      assert.equal(results.filter((r) => r.status === "fulfilled").length, 8);
+      const nonce = new Uint8Array(32).fill(9);
+      const first = await qs.insertSpent([{ nonce, expiresAt: 10 }]);
+      const second = await qs.insertSpent([{ nonce, expiresAt: 10 }]);
+      assert.equal(first.size, 1);
+      assert.equal(second.size, 0);
+      assert.equal(await qs.deleteExpiredSpent(10), 1);
+    } finally {
+      await store.close();
+      await db.drop();
+    }
+  },
+});
