@@ -1,0 +1,140 @@
+/**
+ * DHT requests over HTTP: `POST <url>/dht/<rpc>` with the envelope in `Subspace-*` headers and
+ * the JSON body; the response carries the responder's signed envelope the same way.
+ *
+ * @module
+ */
+import {
+  HEADER,
+  isRpcName,
+  type RpcName,
+  type WireRequest,
+  type WireResponse,
+} from "./envelope.ts";
+import { type RpcHandler, type Transport, TransportError } from "./transport.ts";
+
+/** Largest request body a node accepts (a full notice batch is about 200 KB). */
+export const MAX_REQUEST_BYTES = 1024 * 1024;
+/** Largest response body a node reads (a fetched message body plus JSON overhead). */
+export const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
+
+const ENVELOPE_HEADERS = Object.values(HEADER);
+
+async function readLimited(
+  body: ReadableStream<Uint8Array> | null,
+  maxBytes: number,
+): Promise<Uint8Array | null> {
+  if (body === null) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const reader = body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.length;
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => {});
+      return null;
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+function pickHeaders(h: Headers): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of ENVELOPE_HEADERS) {
+    const v = h.get(name);
+    if (v !== null) out[name] = v;
+  }
+  return out;
+}
+
+/**
+ * Sends requests with `fetch` (connections are kept alive and reused).
+ *
+ * @example
+ * ```ts
+ * const transport = new HttpTransport();
+ * ```
+ */
+export class HttpTransport implements Transport {
+  /** POSTs to `<url>/dht/<rpc>`. */
+  async send(
+    url: string,
+    rpc: RpcName,
+    req: WireRequest,
+    timeoutMs: number,
+  ): Promise<WireResponse> {
+    let res: Response;
+    const signal = AbortSignal.timeout(timeoutMs);
+    try {
+      res = await fetch(`${url}/dht/${rpc}`, {
+        method: "POST",
+        headers: { ...req.headers, "content-type": "application/json" },
+        body: req.body,
+        signal,
+      });
+    } catch (e) {
+      if (signal.aborted) {
+        throw new TransportError("timeout", `no response from ${url} within ${timeoutMs} ms`);
+      }
+      throw new TransportError("unreachable", `cannot reach ${url}: ${(e as Error).message}`);
+    }
+    let body: Uint8Array | null;
+    try {
+      body = await readLimited(res.body, MAX_RESPONSE_BYTES);
+    } catch (e) {
+      throw new TransportError(
+        signal.aborted ? "timeout" : "unreachable",
+        `reading response from ${url}: ${(e as Error).message}`,
+      );
+    }
+    if (body === null) {
+      throw new TransportError("too-large", `response from ${url} exceeds ${MAX_RESPONSE_BYTES}`);
+    }
+    return { status: res.status, headers: pickHeaders(res.headers), body };
+  }
+}
+
+/**
+ * Adapts an {@link RpcHandler} to a `fetch`-style handler for `POST /dht/<rpc>` (mount it on the
+ * HTTP server; `remoteAddr` must come from the socket, never from a header).
+ *
+ * @example
+ * ```ts
+ * const serveDht = httpRpcHandler(node.handle);
+ * app.post("/dht/:rpc", (c) => serveDht(c.req.raw, remoteAddrOf(c)));
+ * ```
+ */
+export function httpRpcHandler(
+  handler: RpcHandler,
+): (req: Request, remoteAddr: string) => Promise<Response> {
+  return async (req, remoteAddr) => {
+    const rpc = new URL(req.url).pathname.replace(/^.*\/dht\//, "");
+    if (req.method !== "POST") return problem(405, "DHT RPCs are POST requests");
+    if (!isRpcName(rpc)) return problem(404, `unknown DHT RPC ${rpc.slice(0, 40)}`);
+    const declared = Number(req.headers.get("content-length") ?? "0");
+    if (declared > MAX_REQUEST_BYTES) return problem(413, "request body too large");
+    const body = await readLimited(req.body, MAX_REQUEST_BYTES);
+    if (body === null) return problem(413, "request body too large");
+    const res = await handler(rpc, { headers: pickHeaders(req.headers), body }, { remoteAddr });
+    return new Response(res.body, {
+      status: res.status,
+      headers: { ...res.headers, "content-type": "application/json" },
+    });
+  };
+}
+
+function problem(status: number, detail: string): Response {
+  return new Response(JSON.stringify({ title: "DHT request refused", status, detail }), {
+    status,
+    headers: { "content-type": "application/problem+json" },
+  });
+}

@@ -1,0 +1,272 @@
+/**
+ * An in-process swarm of DHT nodes on a {@link MemoryNetwork} in virtual time, for tests and the
+ * simulation benchmark. Nodes are real {@link DhtNode}s; only the transport, the clock and
+ * (by default) the signature scheme are simulated.
+ *
+ * @module
+ */
+import { VirtualClock } from "./clock.ts";
+import { type NodeId, randomId } from "./id.ts";
+import { generateIdentity, type SignatureScheme, simulationScheme } from "./identity.ts";
+import { MemoryNetwork } from "./memory_transport.ts";
+import { DhtNode, type DhtNodeOptions } from "./node.ts";
+import type { Notice } from "./notice.ts";
+import { MemoryNoticeStore } from "./notice_store.ts";
+import { type Random, randomBytes, seededRandom, shuffled } from "./random.ts";
+
+/** Options of a {@link Swarm}. */
+export interface SwarmOptions {
+  seed?: number;
+  lossRate?: number;
+  latencyMs?: { min: number; max: number };
+  /** Default: the insecure simulation scheme (see identity.ts). */
+  scheme?: SignatureScheme;
+  /** Extra node options (k, alpha, broadcastR, rpcTimeoutMs, ...). */
+  node?: Partial<DhtNodeOptions>;
+}
+
+/** Results of {@link Swarm.measureLookups}. */
+export interface LookupMeasurement {
+  lookups: number;
+  found: number;
+  /** Round trips until the target answered, per successful lookup. */
+  hops: number[];
+  /** RPCs per lookup. */
+  rpcs: number[];
+}
+
+/** Results of {@link Swarm.measureBroadcast}. */
+export interface BroadcastMeasurement {
+  notices: number;
+  liveNodes: number;
+  /** Fraction of (live node, notice) pairs delivered. */
+  coverage: number;
+  /** Notice copies sent (retries included) per live node per notice. */
+  copiesPerNodePerNotice: number;
+  /** Batches (RPCs) per live node per notice. */
+  batchesPerNodePerNotice: number;
+  /** Virtual ms until the last delivery. */
+  durationMs: number;
+}
+
+/**
+ * A simulated network of DHT nodes.
+ *
+ * @example
+ * ```ts
+ * const swarm = new Swarm({ seed: 1 });
+ * await swarm.grow(200);
+ * const m = await swarm.measureLookups(100);
+ * ```
+ */
+export class Swarm {
+  readonly clock: VirtualClock;
+  readonly net: MemoryNetwork;
+  readonly random: Random;
+  readonly nodes: DhtNode[] = [];
+  readonly delivered = new Map<NodeId, Set<string>>();
+  #opts: SwarmOptions;
+  #dead = new Set<NodeId>();
+  #count = 0;
+
+  /** An empty swarm. */
+  constructor(opts: SwarmOptions = {}) {
+    this.#opts = opts;
+    this.random = seededRandom(opts.seed ?? 1);
+    this.clock = new VirtualClock();
+    this.net = new MemoryNetwork({
+      clock: this.clock,
+      random: this.random,
+      lossRate: opts.lossRate ?? 0,
+      latencyMs: opts.latencyMs ?? { min: 5, max: 25 },
+    });
+  }
+
+  /** Nodes that are online. */
+  live(): DhtNode[] {
+    return this.nodes.filter((n) => !this.#dead.has(n.selfId));
+  }
+
+  /** Creates one node (not yet joined). */
+  create(): DhtNode {
+    const i = this.#count++;
+    const identity = generateIdentity(
+      this.#opts.scheme ?? simulationScheme,
+      randomBytes(this.random, 48),
+    );
+    const url = `mem://n${i}.sim`;
+    const delivered = new Set<string>();
+    this.delivered.set(identity.id, delivered);
+    const node = new DhtNode({
+      identity,
+      url,
+      transport: this.net.transport(url),
+      clock: this.clock,
+      random: seededRandom(Math.floor(this.random() * 2 ** 32)),
+      rpcTimeoutMs: 500,
+      notices: new MemoryNoticeStore(),
+      onNotice: (n) => void delivered.add(n.id),
+      ...this.#opts.node,
+    });
+    this.net.listen(url, (rpc, req, meta) => node.handle(rpc, req, meta));
+    this.nodes.push(node);
+    return node;
+  }
+
+  /** Adds `count` nodes, each joining through a random live node, `parallel` at a time. */
+  async grow(count: number, parallel = 20): Promise<void> {
+    let left = count;
+    while (left > 0) {
+      const batch: DhtNode[] = [];
+      const n = Math.min(parallel, left);
+      const before = this.live();
+      for (let i = 0; i < n; i++) batch.push(this.create());
+      left -= n;
+      if (before.length === 0) {
+        // The first nodes bootstrap off each other.
+        await this.clock.run(Promise.all(
+          batch.slice(1).map((node) => node.bootstrap([batch[0]!.url])),
+        ));
+        continue;
+      }
+      await this.clock.run(Promise.all(batch.map((node) => {
+        const via = before[Math.floor(this.random() * before.length)]!;
+        return node.bootstrap([via.url]);
+      })));
+    }
+  }
+
+  /** Takes `node` offline without telling anyone (its peers time out). */
+  kill(node: DhtNode): void {
+    this.#dead.add(node.selfId);
+    this.net.unlisten(node.url);
+    node.stop();
+  }
+
+  /** Kills a random `fraction` of live nodes, sparing `spare`. */
+  churn(fraction: number, spare: DhtNode[] = []): DhtNode[] {
+    const keep = new Set(spare.map((n) => n.selfId));
+    const victims = shuffled(this.live().filter((n) => !keep.has(n.selfId)), this.random)
+      .slice(0, Math.round(this.live().length * fraction));
+    for (const v of victims) this.kill(v);
+    return victims;
+  }
+
+  /** Looks up `count` random live node ids from random live nodes. */
+  async measureLookups(count: number, parallel = 20): Promise<LookupMeasurement> {
+    const out: LookupMeasurement = { lookups: 0, found: 0, hops: [], rpcs: [] };
+    const live = this.live();
+    for (let done = 0; done < count;) {
+      const n = Math.min(parallel, count - done);
+      const jobs: Promise<void>[] = [];
+      for (let i = 0; i < n; i++) {
+        const from = live[Math.floor(this.random() * live.length)]!;
+        let target = live[Math.floor(this.random() * live.length)]!;
+        while (target === from) target = live[Math.floor(this.random() * live.length)]!;
+        jobs.push((async () => {
+          let hops = -1, rpcs = 0;
+          for await (const ev of from.lookup(target.selfId)) {
+            if (ev.type === "response" && ev.peer.id === target.selfId && hops < 0) {
+              hops = ev.depth;
+            }
+            if (
+              ev.type === "response" && hops < 0 && ev.closer.some((c) => c.id === target.selfId)
+            ) {
+              // The target is known after this answer; it is contacted in the next round.
+              hops = ev.depth + 1;
+            }
+            if (ev.type === "done") rpcs = ev.queried;
+          }
+          out.lookups++;
+          out.rpcs.push(rpcs);
+          if (hops >= 0) {
+            out.found++;
+            out.hops.push(hops);
+          }
+        })());
+      }
+      await this.clock.run(Promise.all(jobs));
+      done += n;
+    }
+    return out;
+  }
+
+  /**
+   * Publishes `count` notices from random live origins and runs until the broadcast settles.
+   */
+  async measureBroadcast(count: number): Promise<BroadcastMeasurement> {
+    const live = this.live();
+    const before = live.reduce(
+      (acc, n) => {
+        acc.copies += n.broadcaster.stats.entriesSent;
+        acc.batches += n.broadcaster.stats.batchesSent;
+        return acc;
+      },
+      { copies: 0, batches: 0 },
+    );
+    const dead = this.nodes.filter((n) => this.#dead.has(n.selfId));
+    const deadBefore = dead.reduce((a, n) => a + n.broadcaster.stats.entriesSent, 0);
+    const published: { notice: Notice; origin: NodeId }[] = [];
+    const startMs = this.clock.now();
+    const nowS = Math.floor(startMs / 1000);
+    for (let i = 0; i < count; i++) {
+      const origin = live[Math.floor(this.random() * live.length)]!;
+      const payload = randomBytes(this.random, 32);
+      const id = Array.from(randomBytes(this.random, 32), (b) => b.toString(16).padStart(2, "0"))
+        .join("");
+      const notice = await origin.publish({
+        id,
+        tag: randomId(this.random),
+        size: payload.length,
+        expiresAt: nowS + 3600,
+        createdAtMs: this.clock.now(),
+      });
+      this.delivered.get(origin.selfId)!.add(notice.id);
+      published.push({ notice, origin: origin.selfId });
+    }
+    await this.clock.runUntilIdle({ untilMs: startMs + 120_000 });
+    let hits = 0;
+    for (const n of live) {
+      const got = this.delivered.get(n.selfId)!;
+      for (const p of published) if (got.has(p.notice.id)) hits++;
+    }
+    const after = live.reduce(
+      (acc, n) => {
+        acc.copies += n.broadcaster.stats.entriesSent;
+        acc.batches += n.broadcaster.stats.batchesSent;
+        return acc;
+      },
+      { copies: 0, batches: 0 },
+    );
+    void deadBefore;
+    const denom = live.length * count;
+    return {
+      notices: count,
+      liveNodes: live.length,
+      coverage: hits / denom,
+      copiesPerNodePerNotice: (after.copies - before.copies) / denom,
+      batchesPerNodePerNotice: (after.batches - before.batches) / denom,
+      durationMs: this.clock.now() - startMs,
+    };
+  }
+
+  /** Stops every node. */
+  stop(): void {
+    for (const n of this.nodes) n.stop();
+  }
+}
+
+/**
+ * The p-th percentile (0..100) of `values` (nearest rank).
+ *
+ * @example
+ * ```ts
+ * percentile([1, 2, 3, 4], 50); // 2
+ * ```
+ */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
+  return sorted[rank - 1]!;
+}
