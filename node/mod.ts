@@ -65,6 +65,7 @@ export async function startNode(config: Config, opts: StartOptions = {}): Promis
     maxQueue: config.commitMaxQueue,
     maxStoreBytes: config.maxStoreBytes,
     usedBytes: await store.usedBytes(),
+    lastSeq: await store.maxSeq(),
   });
   const hub = new Hub(config.maxWaiters);
   writer.onCommit((inserted) => hub.notify(inserted.map((m) => m.tag)));

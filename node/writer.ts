@@ -34,6 +34,8 @@ export interface WriterOptions {
   maxStoreBytes: number;
   /** Bytes already stored when the writer starts. */
   usedBytes: number;
+  /** The highest sequence number stored when the writer starts. */
+  lastSeq: number;
 }
 
 /** Called after each commit with the messages it newly inserted (oldest first). */
@@ -45,6 +47,7 @@ export class Writer {
   #queue: Pending[] = [];
   #queuedBytes = 0;
   #usedBytes: number;
+  #lastSeq: number;
   #flushing: Promise<void> | undefined;
   #scheduled = false;
   #closed = false;
@@ -55,6 +58,12 @@ export class Writer {
   constructor(opts: WriterOptions) {
     this.#opts = opts;
     this.#usedBytes = opts.usedBytes;
+    this.#lastSeq = opts.lastSeq;
+  }
+
+  /** The highest sequence number committed (cursors beyond it are unknown). */
+  get lastSeq(): number {
+    return this.#lastSeq;
   }
 
   /** Bytes charged for stored payloads. */
@@ -129,6 +138,7 @@ export class Writer {
         if (o.inserted) {
           inserted.push(o.message);
           this.#usedBytes += chargedBytes(o.message);
+          if (o.message.seq > this.#lastSeq) this.#lastSeq = o.message.seq;
         }
       }
       this.#queuedBytes -= bytes;

@@ -185,8 +185,7 @@ export function messageRoutes(ctx: NodeContext): Hono<AppEnv> {
       ? DEFAULT_LIMIT
       : parseIntIn(q.limit, "limit", 1, MAX_LIMIT);
     const waitSeconds = q.wait === undefined ? 0 : parseIntIn(q.wait, "wait", 0, config.maxWait);
-    const maxSeq = await ctx.store.maxSeq();
-    const afterSeq = decodeCursor(q.after, maxSeq);
+    const afterSeq = decodeCursor(q.after, ctx.writer.lastSeq);
     const query = (after: number) =>
       ctx.store.query({
         lo: range.lo,
