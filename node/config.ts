@@ -173,6 +173,97 @@ export const SCHEMA = {
     max: 60,
     description: "How often the console samples metrics for its charts.",
   }),
+  // Tokens, signup and fees (issue 5; docs/tokens.md).
+  issuerName: str({
+    default: "subspace.local",
+    description:
+      "Issuer name in token challenges (RFC 9577), a server name. Changing it voids unspent tokens.",
+  }),
+  issuerKeyRotation: duration({
+    default: 30 * 86400,
+    min: 60,
+    description: "How long an issuer key signs new tokens before a new key takes over.",
+  }),
+  issuerKeyOverlap: duration({
+    default: 30 * 86400,
+    min: 0,
+    description:
+      "How long a retired issuer key still accepts its tokens (spent nonces kept as long).",
+  }),
+  freeTokens: int({
+    default: 100,
+    min: 0,
+    unit: "tokens",
+    description: "Free tokens per account per quota period (the console can change it).",
+  }),
+  quotaPeriod: duration({
+    default: 86400,
+    min: 60,
+    description: "Length of the free-quota period.",
+  }),
+  maxTokensPerRequest: int({
+    default: 100,
+    min: 1,
+    max: 10000,
+    unit: "tokens",
+    description: "Most tokens one POST /v1/tokens may ask for.",
+  }),
+  captchaTtl: duration({
+    default: 600,
+    min: 10,
+    description: "How long a signup captcha is valid.",
+  }),
+  signupsPerHour: int({
+    default: 10,
+    min: 1,
+    unit: "attempts/hour",
+    description: "Signup attempts per client address (kept as a salted hash, never in the clear).",
+  }),
+  tokensPerBundle: int({
+    default: 1000,
+    min: 1,
+    unit: "tokens",
+    description: "Tokens in one bundle sold by invoice.",
+  }),
+  bundlePriceSats: int({
+    default: 0,
+    min: 0,
+    unit: "sats",
+    description: "Price of one bundle; 0 sells nothing.",
+  }),
+  feeXpub: optStr({
+    default: undefined,
+    description: "Account xpub/ypub/zpub (or tpub/upub/vpub) whose receive addresses invoices use.",
+  }),
+  feeAddressType: oneOf(["auto", "p2pkh", "p2sh-p2wpkh", "p2wpkh"] as const, {
+    default: "auto",
+    description: "Invoice address type; auto follows the key prefix (xpub p2pkh, ypub, zpub).",
+  }),
+  feeNetwork: oneOf(["auto", "mainnet", "testnet", "regtest"] as const, {
+    default: "auto",
+    description: "Bitcoin network of invoice addresses; auto follows the key prefix.",
+  }),
+  esploraUrl: optStr({
+    default: undefined,
+    description: "Esplora-compatible API base URL used to detect invoice payments.",
+  }),
+  confirmations: int({
+    default: 1,
+    min: 0,
+    max: 100,
+    unit: "blocks",
+    description: "Confirmations an invoice payment needs (0 accepts mempool transactions).",
+  }),
+  invoiceTtl: duration({
+    default: 3600,
+    min: 60,
+    description: "How long an invoice quote is valid.",
+  }),
+  esploraPollInterval: duration({
+    default: 30,
+    min: 1,
+    description: "How often pending invoices are checked.",
+  }),
 } as const;
 
 type Schema = typeof SCHEMA;
