@@ -17,6 +17,10 @@ export const COMMANDS: Record<string, Command> = {
   inbox: { summary: "read (or --watch) messages for a wallet", load: () => import("./inbox.ts") },
   request: { summary: "push a BIP70 PaymentRequest", load: () => import("./request.ts") },
   pay: { summary: "push a BIP70 Payment", load: () => import("./pay.ts") },
+  admin: {
+    summary: "operator tasks: console password, sessions",
+    load: () => import("./admin.ts"),
+  },
 };
 
 function usage(): string {

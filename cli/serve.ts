@@ -5,6 +5,7 @@
  */
 import { ConfigError, configMarkdown, loadConfig, SCHEMA, startNode } from "../node/mod.ts";
 import { flagName } from "../node/config.ts";
+import "../node/plugins.ts";
 
 function help(): string {
   const fields = SCHEMA as unknown as Record<string, { description: string; default: unknown }>;

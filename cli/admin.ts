@@ -1,0 +1,139 @@
+/**
+ * `subspace admin`: operator tasks run on the node's machine, against its database.
+ *
+ * - `admin passwd` sets the console password (read twice without echo from a terminal, or
+ *   one line from piped stdin) and logs out every console session.
+ * - `admin logout-all` ends every console session.
+ * - `admin token` prints a random token to use as `SUBSPACE_ADMIN_TOKEN`.
+ *
+ * They take the node's `--data`, `--store` and `--config` flags (or `SUBSPACE_*` variables) to
+ * find the database, and work while the node runs.
+ *
+ * @module
+ */
+import { CliError, parseFlags } from "./_args.ts";
+import { ConfigError, loadConfig } from "../node/mod.ts";
+import { openStore } from "../node/store/mod.ts";
+import {
+  checkPassword,
+  ConsoleState,
+  hashPassword,
+  PASSWORD_MIN_LENGTH,
+} from "../node/console/mod.ts";
+
+const USAGE = `Usage: subspace admin <task> [--data DIR] [--store URL] [--config FILE]
+
+Tasks:
+  passwd       set the operator console password (logs out every console session)
+  logout-all   end every console session
+  token        print a random admin token for SUBSPACE_ADMIN_TOKEN / --admin-token
+
+The password is read from the terminal (twice, not echoed) or as one line from stdin:
+  printf '%s\\n' "$PASSWORD" | subspace admin passwd --data ./data`;
+
+const encoder = new TextEncoder();
+
+async function readHidden(prompt: string): Promise<string> {
+  await Deno.stderr.write(encoder.encode(prompt));
+  Deno.stdin.setRaw(true);
+  const bytes: number[] = [];
+  const buf = new Uint8Array(1);
+  try {
+    while (true) {
+      const n = await Deno.stdin.read(buf);
+      if (n === null) break;
+      const b = buf[0]!;
+      if (b === 3) throw new CliError("cancelled", 130); // Ctrl-C
+      if (b === 13 || b === 10) break;
+      if (b === 127 || b === 8) bytes.pop();
+      else bytes.push(b);
+    }
+  } finally {
+    Deno.stdin.setRaw(false);
+    await Deno.stderr.write(encoder.encode("\n"));
+  }
+  return new TextDecoder().decode(new Uint8Array(bytes));
+}
+
+async function readLine(): Promise<string> {
+  const text = await new Response(Deno.stdin.readable).text();
+  return text.split(/\r?\n/)[0] ?? "";
+}
+
+/** Reads the new password from a terminal (twice) or from stdin. */
+async function readNewPassword(): Promise<string> {
+  if (Deno.stdin.isTerminal()) {
+    const a = await readHidden(
+      `New operator password (at least ${PASSWORD_MIN_LENGTH} characters): `,
+    );
+    const b = await readHidden("Repeat it: ");
+    if (a !== b) throw new CliError("the two passwords differ; nothing changed");
+    return a;
+  }
+  return await readLine();
+}
+
+/** Runs the command. */
+export async function run(args: string[]): Promise<number> {
+  const [task, ...rest] = args;
+  if (task === undefined || task === "--help" || task === "-h" || task === "help") {
+    console.log(USAGE);
+    return task === undefined ? 2 : 0;
+  }
+  const flags = parseFlags(rest, { string: ["data", "store", "config"] });
+  if (flags.booleans.has("help")) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (flags.positional.length > 0) {
+    throw new CliError(`unexpected argument '${flags.positional[0]}'`, 2);
+  }
+  if (task === "token") {
+    const token = crypto.getRandomValues(new Uint8Array(32)).toBase64({
+      alphabet: "base64url",
+      omitPadding: true,
+    });
+    console.log(token);
+    return 0;
+  }
+  if (task !== "passwd" && task !== "logout-all") {
+    throw new CliError(`unknown task '${task}'. Run 'subspace admin --help'.`, 2);
+  }
+
+  const configArgs: string[] = [];
+  for (const [k, v] of flags.strings) configArgs.push(`--${k}`, v);
+  let config;
+  try {
+    config = loadConfig({ args: configArgs, env: Deno.env.toObject() });
+  } catch (err) {
+    if (err instanceof ConfigError) throw new CliError(err.errors.join("; "), 2);
+    throw err;
+  }
+
+  let password = "";
+  if (task === "passwd") {
+    password = await readNewPassword();
+    try {
+      checkPassword(password);
+    } catch (err) {
+      throw new CliError((err as Error).message);
+    }
+  }
+  const store = await openStore({ url: config.store, dataDir: config.data });
+  try {
+    const state = new ConsoleState(store);
+    if (task === "passwd") {
+      const ended = await state.deleteAllSessions();
+      await state.setPassword(await hashPassword(password), false, Date.now());
+      console.log(
+        `Operator password changed; ${ended} console session${ended === 1 ? "" : "s"} ended.`,
+      );
+    } else {
+      const ended = await state.deleteAllSessions();
+      console.log(`${ended} console session${ended === 1 ? "" : "s"} ended.`);
+    }
+  } finally {
+    await store.close();
+  }
+  return 0;
+}

@@ -1,0 +1,84 @@
+/**
+ * The console's page frame: head, navigation, notices and the logout form.
+ *
+ * @module
+ */
+import type { ComponentChildren } from "preact";
+import type { PageInfo } from "../node/console/mod.ts";
+import { CsrfField } from "./Form.tsx";
+
+/** Navigation entries, in order. */
+export const NAV: readonly { href: string; label: string }[] = [
+  { href: "/console", label: "Overview" },
+  { href: "/console/network", label: "Network" },
+  { href: "/console/quotas", label: "Quotas" },
+  { href: "/console/pricing", label: "Pricing" },
+  { href: "/console/settings", label: "Settings" },
+];
+
+/** Props of {@linkcode Layout}. */
+export interface LayoutProps {
+  title: string;
+  page: PageInfo;
+  /** Hide navigation (login and first password pages). */
+  bare?: boolean;
+  children: ComponentChildren;
+}
+
+/** The whole HTML document of a console page. */
+export function Layout({ title, page, bare, children }: LayoutProps) {
+  return (
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <meta name="referrer" content="same-origin" />
+        <title>{`${title} · Subspace console`}</title>
+        <link rel="stylesheet" href={page.styleUrl} />
+        {page.scriptUrl && <script type="module" src={page.scriptUrl} />}
+      </head>
+      <body>
+        <header class="top">
+          <a class="brand" href="/console">
+            <span class="logo" aria-hidden="true">◆</span> Subspace
+          </a>
+          {!bare && (
+            <nav aria-label="Console">
+              {NAV.map((n) => (
+                <a
+                  key={n.href}
+                  href={n.href}
+                  aria-current={page.path === n.href ? "page" : undefined}
+                >
+                  {n.label}
+                </a>
+              ))}
+            </nav>
+          )}
+          {!bare && (
+            <form method="post" action="/console/logout" class="logout">
+              <CsrfField token={page.csrf} />
+              <button type="submit" class="link">Log out</button>
+            </form>
+          )}
+        </header>
+        <main>
+          <h1>{title}</h1>
+          {page.flash && (
+            <p
+              class={`flash flash-${page.flash.kind}`}
+              role={page.flash.kind === "error" ? "alert" : "status"}
+            >
+              {page.flash.text}
+            </p>
+          )}
+          {children}
+        </main>
+        <footer>
+          Subspace {page.version}
+          {page.nodeId && <span>· node {page.nodeId.slice(0, 12)}…</span>}
+        </footer>
+      </body>
+    </html>
+  );
+}

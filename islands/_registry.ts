@@ -1,0 +1,13 @@
+/**
+ * Every island by name. The server renders islands through `components/Island.tsx` and the
+ * client bundle (`_client.ts`) hydrates them from this same table.
+ *
+ * @module
+ */
+import OverviewLive from "./OverviewLive.tsx";
+
+/** Islands by the name used in `data-island`. */
+export const ISLANDS = { OverviewLive } as const;
+
+/** An island's name. */
+export type IslandName = keyof typeof ISLANDS;

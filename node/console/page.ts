@@ -1,0 +1,109 @@
+/**
+ * The small Fresh-style page contract of the console: a route module in `routes/console/`
+ * exports a `handler` (GET and/or POST) and a default Preact component that renders the data
+ * its handler passes to `render`. POSTs reach a handler only after the CSRF check.
+ *
+ * @module
+ */
+import type { VNode } from "preact";
+import type { NodeContext } from "../context.ts";
+import type { OverviewData } from "../../islands/OverviewLive.tsx";
+import type { Series, SeriesWindow } from "./series.ts";
+import type { ConsoleSources } from "./sources.ts";
+import type { SessionRecord } from "./state.ts";
+
+/** A one-shot notice shown at the top of the next page. */
+export interface Flash {
+  kind: "ok" | "error";
+  text: string;
+}
+
+/** What every page (and the layout) knows. */
+export interface PageInfo {
+  /** Request path, e.g. `/console/pricing`. */
+  path: string;
+  /** The session's CSRF token: every form carries it in `_csrf`. */
+  csrf: string;
+  flash: Flash | undefined;
+  version: string;
+  nodeId: string | undefined;
+  /** URL of the client bundle (hashed), or undefined on pages without islands. */
+  scriptUrl: string | undefined;
+  /** URL of the stylesheet (hashed). */
+  styleUrl: string;
+}
+
+/** Props of a page component. */
+export interface PageProps<D> {
+  data: D;
+  page: PageInfo;
+}
+
+/** What a handler gets. */
+export interface PageContext<D> {
+  req: Request;
+  url: URL;
+  node: NodeContext;
+  sources: ConsoleSources;
+  series: Series;
+  /** The overview's live data for a chart window. */
+  overview(window: SeriesWindow): OverviewData;
+  session: SessionRecord;
+  /** What the layout will show (path, CSRF token, version, ...). */
+  page: PageInfo;
+  /** The posted form (POST only; its CSRF token has been checked). */
+  form: FormData | undefined;
+  /** Ends every operator session (this one too). */
+  endAllSessions(): Promise<void>;
+  /** Renders the page with `data`. */
+  render(data: D, init?: { status?: number; flash?: Flash }): Response;
+  /** 303 See Other to `path` (PRG), with a notice for the next page. */
+  redirect(path: string, flash?: Flash): Response;
+}
+
+/** Request handlers of a route. */
+export interface Handlers<D> {
+  GET?(pc: PageContext<D>): Response | Promise<Response>;
+  POST?(pc: PageContext<D>): Response | Promise<Response>;
+}
+
+/** A route module. */
+export interface RouteModule<D> {
+  /** Title shown in the navigation and the `<title>`. */
+  title: string;
+  handler: Handlers<D>;
+  default: (props: PageProps<D>) => VNode;
+}
+
+/** Reads a form field as a trimmed string ("" when absent). */
+export function formString(form: FormData | undefined, name: string): string {
+  const v = form?.get(name);
+  return typeof v === "string" ? v.trim() : "";
+}
+
+/**
+ * Reads a form field as a non-negative safe integer, or throws a `RangeError` naming it.
+ *
+ * @example
+ * ```ts ignore
+ * const tokens = formInt(pc.form, "tokens", "Tokens");
+ * ```
+ */
+export function formInt(
+  form: FormData | undefined,
+  name: string,
+  label: string,
+  opts: { min?: number; max?: number } = {},
+): number {
+  const raw = formString(form, name);
+  if (!/^\d+$/.test(raw)) {
+    throw new RangeError(`${label}: expected a whole number, got '${raw.slice(0, 40)}'`);
+  }
+  const n = Number(raw);
+  const min = opts.min ?? 0;
+  const max = opts.max ?? Number.MAX_SAFE_INTEGER;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new RangeError(`${label}: expected a number from ${min} to ${max}, got ${raw}`);
+  }
+  return n;
+}

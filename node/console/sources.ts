@@ -1,0 +1,182 @@
+/**
+ * What the console reads from other features. Federation, tokens and fees each fill in their
+ * part of a node's {@linkcode ConsoleSources} from their plugin (`consoleSources(ctx).network =
+ * ...`); a page whose source is missing says "not available" instead of failing. Every method
+ * may be synchronous or return a promise.
+ *
+ * @module
+ */
+import type { NodeContext } from "../context.ts";
+
+type MaybePromise<T> = T | Promise<T>;
+
+/** One k-bucket of the routing table. */
+export interface BucketView {
+  /** Bucket index (shared prefix length with the node id, 0..159). */
+  index: number;
+  /** Contacts in the bucket. */
+  contacts: number;
+  /** Bucket capacity (k). */
+  capacity: number;
+}
+
+/** A known peer. */
+export interface PeerView {
+  /** Node id (hex). */
+  id: string;
+  url: string;
+  /** Bucket index, if the peer is in the routing table. */
+  bucket?: number;
+  /** Unix ms of the last message heard from the peer, or null. */
+  lastSeenAt: number | null;
+  /** Last measured round-trip time, or null. */
+  rttMs: number | null;
+}
+
+/** The Network page's data. */
+export interface NetworkView {
+  /** This node's id (hex). */
+  nodeId: string;
+  /** The URL this node tells peers. */
+  url: string | undefined;
+  buckets: BucketView[];
+  peers: PeerView[];
+  /** Named counts, e.g. `{ "notices broadcast": 120, "bodies fetched": 8 }`. */
+  counters: Record<string, number>;
+}
+
+/** Federation's part. */
+export interface NetworkSource {
+  view(): MaybePromise<NetworkView>;
+}
+
+/** An account as the Quotas page lists it. */
+export interface AccountView {
+  /** Account number as shown to its owner. */
+  id: string;
+  /** Unix ms. */
+  createdAt: number;
+  disabled: boolean;
+  /** Extra tokens credited by fees or by the operator, not yet issued. */
+  credit: number;
+  /** Tokens issued in the current period (of the free quota). */
+  issuedThisPeriod?: number;
+}
+
+/** An issuer key. */
+export interface IssuerKeyView {
+  /** Key id (hex, e.g. the RFC 9578 token key id). */
+  id: string;
+  /** Unix ms it was created. */
+  createdAt: number;
+  /** Unix ms from which no new tokens are issued under it. */
+  rotatesAt: number | null;
+  /** Unix ms after which its tokens are no longer accepted. */
+  expiresAt: number | null;
+  /** True for the key tokens are issued under now. */
+  current: boolean;
+}
+
+/** Tokens issued and redeemed on one UTC day. */
+export interface TokenDay {
+  /** `YYYY-MM-DD` (UTC). */
+  day: string;
+  issued: number;
+  redeemed: number;
+}
+
+/** Token statistics. */
+export interface QuotaStats {
+  /** Oldest day first. */
+  daily: TokenDay[];
+  /** Spent token nonces held. */
+  spentSetSize: number;
+  keys: IssuerKeyView[];
+}
+
+/** Tokens' part. Validation errors are `RangeError`/`TypeError`s shown to the operator. */
+export interface QuotaSource {
+  /** Accounts whose id contains `search` (all when empty), newest first. */
+  accounts(q: { search: string; limit: number; offset: number }): MaybePromise<{
+    accounts: AccountView[];
+    total: number;
+  }>;
+  /** Creates an account (as a captcha signup would) and returns it. */
+  createAccount(): MaybePromise<AccountView>;
+  /** Adds `tokens` to an account's credit. */
+  credit(id: string, tokens: number): MaybePromise<void>;
+  /** Disables (or re-enables) an account. */
+  setDisabled(id: string, disabled: boolean): MaybePromise<void>;
+  /** Issued/redeemed per day for the last `days` days, the spent set and the issuer keys. */
+  stats(days: number): MaybePromise<QuotaStats>;
+}
+
+/** Prices and limits the operator sets; `/v1/pricing` shows the same values. */
+export interface PricingView {
+  /** Tokens in one bundle sold for a fee. */
+  tokensPerBundle: number;
+  /** Price of one bundle in satoshis. */
+  bundlePriceSats: number;
+  /** Free tokens per account per period. */
+  freeTokensPerPeriod: number;
+  /** Length of the quota period. */
+  periodSeconds: number;
+  /** Longest message TTL. */
+  maxTtlSeconds: number;
+  /** Largest message payload. */
+  maxPayloadBytes: number;
+  /** Extended public key invoices derive addresses from ("" when fees are off). */
+  xpub: string;
+  /** Esplora-compatible API base URL used to detect payments ("" when fees are off). */
+  esploraUrl: string;
+}
+
+/** An invoice as the Pricing page lists it. */
+export interface InvoiceView {
+  id: string;
+  account: string;
+  /** Amount in satoshis. */
+  amountSats: number;
+  tokens: number;
+  /** e.g. "pending", "paid", "expired". */
+  status: string;
+  address: string;
+  /** Unix ms. */
+  createdAt: number;
+}
+
+/** Fees' part. `update` applies at once (so `/v1/pricing` shows it) or throws naming the field. */
+export interface PricingSource {
+  get(): MaybePromise<PricingView>;
+  update(patch: Partial<PricingView>): MaybePromise<void>;
+  invoices(q: { limit: number }): MaybePromise<InvoiceView[]>;
+}
+
+/** Everything the console reads from other features; a missing part renders "not available". */
+export interface ConsoleSources {
+  network?: NetworkSource;
+  quota?: QuotaSource;
+  pricing?: PricingSource;
+  /** This node's public URL, if federation knows it better than the request's. */
+  publicUrl?: () => string | undefined;
+}
+
+const SOURCES = new WeakMap<NodeContext, ConsoleSources>();
+
+/**
+ * The node's console sources, for plugins to fill in. Plugins may run before or after the
+ * console's; the console reads the sources on every request.
+ *
+ * @example
+ * ```ts ignore
+ * consoleSources(ctx).network = { view: () => table.snapshot() };
+ * ```
+ */
+export function consoleSources(ctx: NodeContext): ConsoleSources {
+  let s = SOURCES.get(ctx);
+  if (s === undefined) {
+    s = {};
+    SOURCES.set(ctx, s);
+  }
+  return s;
+}

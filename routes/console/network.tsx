@@ -1,0 +1,117 @@
+/**
+ * Network: the routing table by bucket, known peers with last-seen and round-trip time, and
+ * broadcast/fetch counters, from federation's console source.
+ *
+ * @module
+ */
+import type { Handlers, NetworkView, PageProps } from "../../node/console/mod.ts";
+import { Facts, NotAvailable, Section } from "../../components/Form.tsx";
+import { formatAgo, formatCount } from "../../components/format.ts";
+
+/** Page title. */
+export const title = "Network";
+
+interface Data {
+  view: NetworkView | undefined;
+  now: number;
+}
+
+/** GET reads federation's view, if federation runs on this node. */
+export const handler: Handlers<Data> = {
+  async GET(pc) {
+    const view = pc.sources.network ? await pc.sources.network.view() : undefined;
+    return pc.render({ view, now: pc.node.now() });
+  },
+};
+
+/** The page. */
+export default function Network({ data }: PageProps<Data>) {
+  const { view, now } = data;
+  if (view === undefined) {
+    return (
+      <Section title="Federation">
+        <NotAvailable what="federation (the DHT)" />
+      </Section>
+    );
+  }
+  const buckets = view.buckets.filter((b) => b.contacts > 0);
+  const widest = Math.max(1, ...buckets.map((b) => b.capacity));
+  const peers = [...view.peers].sort((a, b) => (b.lastSeenAt ?? 0) - (a.lastSeenAt ?? 0));
+  return (
+    <>
+      <Section title="This node">
+        <Facts
+          items={[
+            ["Node id", <code key="id">{view.nodeId}</code>],
+            ["Advertised URL", <code key="url">{view.url ?? "–"}</code>],
+            ["Peers known", formatCount(view.peers.length)],
+            ["Non-empty buckets", formatCount(buckets.length)],
+            ...Object.entries(view.counters).map(([k, v]) =>
+              [k.charAt(0).toUpperCase() + k.slice(1), formatCount(v)] as [string, string]
+            ),
+          ]}
+        />
+      </Section>
+      <div class="grid2">
+        <Section title="Routing table">
+          {buckets.length === 0 ? <p class="muted">Empty: no peers yet.</p> : (
+            <table>
+              <thead>
+                <tr>
+                  <th>Bucket</th>
+                  <th class="num">Contacts</th>
+                  <th>Fill</th>
+                </tr>
+              </thead>
+              <tbody>
+                {buckets.map((b) => (
+                  <tr key={b.index}>
+                    <td>{b.index}</td>
+                    <td class="num">{b.contacts} / {b.capacity}</td>
+                    <td style={{ width: "50%" }}>
+                      <div class="bar">
+                        <span style={{ width: `${(b.contacts / widest) * 100}%` }} />
+                      </div>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </Section>
+        <Section title="Peers">
+          {peers.length === 0 ? <p class="muted">No peers yet.</p> : (
+            <div class="table-wrap">
+              <table>
+                <thead>
+                  <tr>
+                    <th>Node</th>
+                    <th>URL</th>
+                    <th class="num">Bucket</th>
+                    <th>Last seen</th>
+                    <th class="num">RTT</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {peers.map((p) => (
+                    <tr key={p.id}>
+                      <td>
+                        <code title={p.id}>{p.id.slice(0, 12)}…</code>
+                      </td>
+                      <td>
+                        <code>{p.url}</code>
+                      </td>
+                      <td class="num">{p.bucket ?? "–"}</td>
+                      <td>{formatAgo(p.lastSeenAt, now)}</td>
+                      <td class="num">{p.rttMs === null ? "–" : `${Math.round(p.rttMs)} ms`}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+        </Section>
+      </div>
+    </>
+  );
+}

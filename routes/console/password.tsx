@@ -1,0 +1,64 @@
+/**
+ * The change-password page. After logging in with the one-time password it is the only page
+ * available until a new password is set. Its handler lives in `node/console/plugin.tsx`.
+ *
+ * @module
+ */
+import { CsrfField } from "../../components/Form.tsx";
+
+/** Page title. */
+export const title = "Change password";
+
+/** Props of the password form. */
+export interface PasswordProps {
+  csrf: string;
+  /** Logged in with the one-time password: no current password is asked for. */
+  firstTime: boolean;
+  minLength: number;
+  error: string | undefined;
+}
+
+/** The password form. */
+export default function Password({ csrf, firstTime, minLength, error }: PasswordProps) {
+  return (
+    <section class="card" style={{ maxWidth: "560px" }}>
+      {firstTime && (
+        <p class="flash flash-ok" role="status">
+          You logged in with the one-time password. Choose the operator password to continue.
+        </p>
+      )}
+      {error && <p class="flash flash-error" role="alert">{error}</p>}
+      <form method="post" action="/console/password" class="stack">
+        <CsrfField token={csrf} />
+        {!firstTime && (
+          <label>
+            Current password
+            <input type="password" name="current" autocomplete="current-password" required />
+          </label>
+        )}
+        <label>
+          New password
+          <input
+            type="password"
+            name="password"
+            autocomplete="new-password"
+            minLength={minLength}
+            required
+          />
+          <small>At least {minLength} characters. Other sessions are logged out.</small>
+        </label>
+        <label>
+          Repeat new password
+          <input
+            type="password"
+            name="confirm"
+            autocomplete="new-password"
+            minLength={minLength}
+            required
+          />
+        </label>
+        <button type="submit">Set password</button>
+      </form>
+    </section>
+  );
+}
