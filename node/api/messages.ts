@@ -8,7 +8,7 @@ import { Hono } from "hono";
 import { createHash } from "node:crypto";
 import type { AppEnv, NodeContext } from "../context.ts";
 import { badRequest, HttpError } from "../errors.ts";
-import type { StoredMessage } from "../store/mod.ts";
+import { chooseScan, type StoredMessage } from "../store/mod.ts";
 import {
   decodeCursor,
   encodeCursor,
@@ -194,6 +194,7 @@ export function messageRoutes(ctx: NodeContext): Hono<AppEnv> {
         afterSeq: after,
         limit,
         now: ctx.now(),
+        scan: chooseScan(range.bits, ctx.writer.lastSeq, after, limit),
       });
 
     let wait;

@@ -84,6 +84,23 @@ export async function storeConformance(t: Deno.TestContext, make: StoreFactory):
     },
   );
 
+  await step("the scan hint never changes the answer", async (s) => {
+    await s.insertBatch(
+      Array.from({ length: 300 }, (_, i) => message([i % 4 === 0 ? 0x42 : i & 0xff], 4)),
+    );
+    const lo = new Uint8Array(20);
+    lo[0] = 0x40;
+    const hi = new Uint8Array(20).fill(0xff);
+    hi[0] = 0x43;
+    for (const afterSeq of [0, 100, 250]) {
+      const q = { lo, hi, all: false, afterSeq, limit: 20, now: 0 };
+      const byTag = await s.query({ ...q, scan: "tag" });
+      const bySeq = await s.query({ ...q, scan: "seq" });
+      assert.ok(byTag.length > 0);
+      assert.deepEqual(bySeq.map((m) => m.seq), byTag.map((m) => m.seq));
+    }
+  });
+
   await step("expired messages are hidden, then deleted with their bytes", async (s) => {
     await s.insertBatch([message([1], 100, 5000), message([1], 7, 9000)]);
     assert.equal(
