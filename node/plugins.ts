@@ -6,5 +6,8 @@
  */
 import { PLUGINS } from "./mod.ts";
 import { consolePlugin } from "./console/mod.ts";
+import { quotaPlugin } from "./quota/mod.ts";
 
+// Quota first: the console reads its services (quotaServices(ctx)).
+PLUGINS.push(quotaPlugin);
 PLUGINS.push(consolePlugin);

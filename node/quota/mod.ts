@@ -67,3 +67,10 @@ export {
 } from "./tokens.ts";
 export { type Captcha, CaptchaStore } from "./captcha.ts";
 export { quotaMigration } from "./migration.ts";
+export {
+  createQuotaPlugin,
+  quotaPlugin,
+  type QuotaPluginOptions,
+  type QuotaServices,
+  quotaServices,
+} from "./plugin.ts";

@@ -1,0 +1,294 @@
+import assert from "node:assert/strict";
+import { postJson, randomPayload, randomTag, testNode } from "../testing.ts";
+import { blind, finalize } from "./blind_rsa.ts";
+import { generateIssuerKey } from "./issuer_keys.ts";
+import { createQuotaPlugin } from "./plugin.ts";
+import {
+  decodeTokenKey,
+  encodeToken,
+  encodeTokenRequest,
+  formatAuthorization,
+  parseIssuerDirectory,
+  parseWwwAuthenticate,
+  TOKEN_REQUEST_MEDIA_TYPE,
+  TOKEN_RESPONSE_MEDIA_TYPE,
+  TOKEN_TYPE_BLIND_RSA,
+  tokenInput,
+  tokenKeyId,
+} from "./token_wire.ts";
+import { publicVerif, TokenChallenge as RefChallenge } from "@cloudflare/privacypass-ts";
+
+const KEY = await generateIssuerKey();
+const ADMIN = "admin-secret-for-tests";
+const BASE = "http://node.test";
+
+function node(extra: string[] = []) {
+  return testNode({
+    args: ["--quota", "tokens", "--admin-token", ADMIN, "--free-tokens", "3", ...extra],
+    plugins: [createQuotaPlugin({ generateKey: () => Promise.resolve(KEY), captchaText: "k3xq7" })],
+  });
+}
+
+const b64u = (b: Uint8Array) => b.toBase64({ alphabet: "base64url" });
+
+/** A minimal wallet: reads the directory and the 401 challenge, makes tokens. */
+async function tokensFor(
+  fetchFn: (r: Request) => Promise<Response>,
+  account: string,
+  n: number,
+): Promise<Uint8Array[]> {
+  const dir = parseIssuerDirectory(
+    await (await fetchFn(new Request(BASE + "/.well-known/private-token-issuer-directory"))).json(),
+  );
+  const keyBytes = Uint8Array.fromBase64(dir["token-keys"].at(-1)!["token-key"], {
+    alphabet: "base64url",
+  });
+  const pk = decodeTokenKey(keyBytes);
+  const keyId = tokenKeyId(keyBytes);
+  const unauth = await fetchFn(
+    postJson(BASE, "/v1/messages", { tag: randomTag(), payload: randomPayload(8) }),
+  );
+  assert.equal(unauth.status, 401);
+  const [challenge] = parseWwwAuthenticate(unauth.headers.get("www-authenticate")!);
+  await unauth.body?.cancel();
+  const digest = new Uint8Array(
+    await crypto.subtle.digest("SHA-256", challenge!.challenge as Uint8Array<ArrayBuffer>),
+  );
+  const pending = Array.from({ length: n }, () => {
+    const nonce = crypto.getRandomValues(new Uint8Array(32));
+    const input = tokenInput({ tokenType: 2, nonce, challengeDigest: digest, tokenKeyId: keyId });
+    const { blindedMsg, inv } = blind(pk, input);
+    return { nonce, input, inv, blindedMsg };
+  });
+  const res = await fetchFn(postJson(BASE, "/v1/tokens", {
+    token_requests: pending.map((p) =>
+      b64u(
+        encodeTokenRequest({
+          tokenType: 2,
+          truncatedTokenKeyId: keyId[31]!,
+          blindedMsg: p.blindedMsg,
+        }),
+      )
+    ),
+  }, { authorization: `Bearer ${account}` }));
+  const body = await res.json();
+  assert.equal(res.status, 200, JSON.stringify(body));
+  return pending.map((p, i) =>
+    encodeToken({
+      tokenType: 2,
+      nonce: p.nonce,
+      challengeDigest: digest,
+      tokenKeyId: keyId,
+      authenticator: finalize(
+        pk,
+        p.input,
+        Uint8Array.fromBase64(body.token_responses[i], { alphabet: "base64url" }),
+        p.inv,
+      ),
+    })
+  );
+}
+
+Deno.test("quota plugin: captcha signup, tokens, posting spends one token", async () => {
+  const n = await node();
+  try {
+    const f = (r: Request) => n.fetch(r);
+    assert.equal((await (await f(new Request(BASE + "/v1/info"))).json()).quota, "tokens");
+    const cap = await (await f(new Request(BASE + "/v1/captcha"))).json();
+    assert.match(cap.svg, /^<svg/);
+    const wrong = await f(postJson(BASE, "/v1/accounts", { captcha_id: cap.id, answer: "nope" }));
+    assert.equal(wrong.status, 400);
+    assert.equal((await wrong.json()).field, "answer");
+    const used = await f(postJson(BASE, "/v1/accounts", { captcha_id: cap.id, answer: "k3xq7" }));
+    assert.equal(used.status, 400, "a captcha answers once");
+    await used.body?.cancel();
+    const cap2 = await (await f(new Request(BASE + "/v1/captcha"))).json();
+    const ok = await f(postJson(BASE, "/v1/accounts", { captcha_id: cap2.id, answer: "K3XQ7" }));
+    assert.equal(ok.status, 201);
+    const { account, free_tokens } = await ok.json();
+    assert.match(account, /^[0-9a-f]{32}$/);
+    assert.equal(free_tokens, 3);
+
+    const tokens = await tokensFor(f, account, 3);
+    const state = await (await f(
+      new Request(BASE + "/v1/account", { headers: { authorization: `Bearer ${account}` } }),
+    )).json();
+    assert.equal(state.free_remaining, 0);
+    // Out of quota: 402 pointing at the pricing.
+    const more = await f(
+      postJson(BASE, "/v1/tokens", { token_requests: ["AAIA"] }, {
+        authorization: `Bearer ${account}`,
+      }),
+    );
+    assert.equal(more.status, 400); // malformed request is refused before the quota check
+    await more.body?.cancel();
+
+    const post = (token?: Uint8Array) =>
+      f(postJson(
+        BASE,
+        "/v1/messages",
+        { tag: randomTag(), payload: randomPayload(16) },
+        token ? { authorization: formatAuthorization(token) } : {},
+      ));
+    const r1 = await post(tokens[0]);
+    assert.equal(r1.status, 201);
+    await r1.body?.cancel();
+    const again = await post(tokens[0]);
+    assert.equal(again.status, 401);
+    assert.match((await again.json()).detail, /already spent/);
+    assert.ok(again.headers.get("www-authenticate")?.startsWith("PrivateToken challenge="));
+    const forged = tokens[1]!.slice();
+    forged[200]! ^= 1;
+    const r2 = await post(forged);
+    assert.equal(r2.status, 401);
+    assert.match((await r2.json()).detail, /signature/);
+    const r3 = await post(tokens[1]);
+    assert.equal(r3.status, 201);
+    await r3.body?.cancel();
+  } finally {
+    await n.close();
+  }
+});
+
+Deno.test("quota plugin: RFC 9578 single request with the @cloudflare/privacypass-ts client", async () => {
+  const n = await node();
+  try {
+    const f = (r: Request) => n.fetch(r);
+    const admin = { authorization: `Bearer ${ADMIN}` };
+    const created = await f(
+      new Request(BASE + "/admin/api/accounts", { method: "POST", headers: admin }),
+    );
+    assert.equal(created.status, 201);
+    const { account } = await created.json();
+
+    // The client learns the challenge and key from the 401, as RFC 9577 describes.
+    const unauth = await f(
+      postJson(BASE, "/v1/messages", { tag: randomTag(), payload: randomPayload(8) }),
+    );
+    const [www] = parseWwwAuthenticate(unauth.headers.get("www-authenticate")!);
+    await unauth.body?.cancel();
+    const client = new publicVerif.Client(publicVerif.BlindRSAMode.PSS);
+    const request = await client.createTokenRequest(
+      RefChallenge.deserialize(www!.challenge),
+      www!.tokenKey,
+    );
+    const res = await f(
+      new Request(BASE + "/v1/tokens", {
+        method: "POST",
+        headers: { "content-type": TOKEN_REQUEST_MEDIA_TYPE, authorization: `Bearer ${account}` },
+        body: request.serialize() as Uint8Array<ArrayBuffer>,
+      }),
+    );
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get("content-type"), TOKEN_RESPONSE_MEDIA_TYPE);
+    const token = await client.finalize(
+      client.deserializeTokenResponse(new Uint8Array(await res.arrayBuffer())),
+    );
+    const posted = await f(
+      postJson(BASE, "/v1/messages", { tag: randomTag(), payload: randomPayload(8) }, {
+        authorization: formatAuthorization(token.serialize()),
+      }),
+    );
+    assert.equal(posted.status, 201);
+    await posted.body?.cancel();
+    assert.equal(token.authInput.tokenType, TOKEN_TYPE_BLIND_RSA);
+  } finally {
+    await n.close();
+  }
+});
+
+Deno.test("quota plugin: admin API credits and disables; pricing; 402 when exhausted", async () => {
+  const n = await node();
+  try {
+    const f = (r: Request) => n.fetch(r);
+    const admin = { authorization: `Bearer ${ADMIN}` };
+    const noAuth = await f(new Request(BASE + "/admin/api/accounts", { method: "POST" }));
+    assert.equal(noAuth.status, 401);
+    await noAuth.body?.cancel();
+    const { account } =
+      await (await f(new Request(BASE + "/admin/api/accounts", { method: "POST", headers: admin })))
+        .json();
+    await tokensFor(f, account, 3);
+    const refused = await f(
+      postJson(BASE, "/v1/tokens", { token_requests: [] }, { authorization: `Bearer ${account}` }),
+    );
+    assert.equal(refused.status, 400);
+    await refused.body?.cancel();
+    await assert.rejects(() => tokensFor(f, account, 1), /402/);
+    const credited = await f(
+      postJson(BASE, `/admin/api/accounts/${account}/credit`, { tokens: 2 }, admin),
+    );
+    assert.equal((await credited.json()).credit, 2);
+    assert.equal((await tokensFor(f, account, 2)).length, 2);
+    const dis = await f(
+      new Request(BASE + `/admin/api/accounts/${account}/disable`, {
+        method: "POST",
+        headers: admin,
+      }),
+    );
+    assert.equal((await dis.json()).disabled, true);
+    await assert.rejects(() => tokensFor(f, account, 1), /403/);
+
+    const pricing = await (await f(new Request(BASE + "/v1/pricing"))).json();
+    assert.equal(pricing.free_tokens, 3);
+    assert.equal(pricing.fees_enabled, false);
+    const put = await f(
+      new Request(BASE + "/admin/api/pricing", {
+        method: "PUT",
+        headers: { ...admin, "content-type": "application/json" },
+        body: JSON.stringify({ free_tokens: 7, max_ttl_seconds: 3600 }),
+      }),
+    );
+    assert.equal((await put.json()).free_tokens, 7);
+    assert.equal(n.ctx.config.maxTtl, 3600);
+    const bad = await f(
+      new Request(BASE + "/admin/api/pricing", {
+        method: "PUT",
+        headers: { ...admin, "content-type": "application/json" },
+        body: JSON.stringify({ free_tokens: -1 }),
+      }),
+    );
+    assert.equal(bad.status, 400);
+    await bad.body?.cancel();
+    const dir = await f(new Request(BASE + "/.well-known/private-token-issuer-directory"));
+    assert.equal(dir.headers.get("content-type"), "application/private-token-issuer-directory");
+    assert.equal((await dir.json())["issuer-request-uri"], "/v1/tokens");
+  } finally {
+    await n.close();
+  }
+});
+
+Deno.test("quota plugin: signup page and signup rate limit", async () => {
+  const n = await node(["--signups-per-hour", "2"]);
+  try {
+    const f = (r: Request) => n.fetch(r);
+    const page = await f(new Request(BASE + "/signup"));
+    const html = await page.text();
+    assert.match(html, /<form method="post" action="\/signup">/);
+    const id = /name="captcha_id" value="([0-9a-f]+)"/.exec(html)![1]!;
+    const done = await f(
+      new Request(BASE + "/signup", {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ captcha_id: id, answer: "k3xq7" }),
+      }),
+    );
+    assert.equal(done.status, 201);
+    assert.match(await done.text(), /id="account">[0-9a-f]{32}</);
+    const wrong = await f(
+      new Request(BASE + "/signup", {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ captcha_id: id, answer: "k3xq7" }),
+      }),
+    );
+    assert.equal(wrong.status, 400);
+    assert.match(await wrong.text(), /class="error"/);
+    const limited = await f(postJson(BASE, "/v1/accounts", { captcha_id: "x", answer: "y" }));
+    assert.equal(limited.status, 429);
+    assert.ok(Number(limited.headers.get("retry-after")) > 0);
+    await limited.body?.cancel();
+  } finally {
+    await n.close();
+  }
+});
