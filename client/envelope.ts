@@ -17,7 +17,8 @@
  *
  * @module
  */
-import { hkdf } from "@noble/hashes/hkdf.js";
+import { expand } from "@noble/hashes/hkdf.js";
+import { hmac } from "@noble/hashes/hmac.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { xchacha20poly1305 } from "@noble/ciphers/chacha.js";
 import { base64 } from "@scure/base";
@@ -119,8 +120,17 @@ export function makeTag(
   return tag;
 }
 
+// HKDF-Extract's HMAC key is the fixed salt, so its padded-key state is computed once.
+const SALTED_HMAC = hmac.create(sha256, HKDF_SALT);
+
+/** HKDF-SHA256 (RFC 5869) with salt {@link HKDF_SALT} and info `E || S`. */
 function derive(shared: Uint8Array, eph: Uint8Array, scan: Uint8Array, length: number) {
-  return hkdf(sha256, shared, HKDF_SALT, concat(eph, scan), length);
+  return deriveWithInfo(shared, concat(eph, scan), length);
+}
+
+function deriveWithInfo(shared: Uint8Array, info: Uint8Array, length: number): Uint8Array {
+  const prk = SALTED_HMAC.clone().update(shared).digest();
+  return expand(sha256, prk, info, length);
 }
 
 /** The recipient fields sealing needs (a decoded stealth address has them all). */
@@ -219,6 +229,7 @@ export interface ScanKeys {
 export class EnvelopeOpener {
   readonly #ecdh: SharedSecretFn;
   readonly #scanPubkey: Uint8Array;
+  readonly #info: Uint8Array;
   /** Number of envelopes rejected by the key check (for statistics). */
   rejected = 0;
 
@@ -228,6 +239,8 @@ export class EnvelopeOpener {
     }
     this.#ecdh = ecdh.forSecret(keys.scanSecret);
     this.#scanPubkey = Uint8Array.from(keys.scanPubkey);
+    this.#info = new Uint8Array(66);
+    this.#info.set(this.#scanPubkey, 33);
   }
 
   /**
@@ -239,10 +252,12 @@ export class EnvelopeOpener {
     const eph = header.subarray(1, 34);
     const shared = this.#ecdh(eph);
     if (shared === null) return null;
+    // info = E || S; S is fixed per opener, so only E is copied in.
+    this.#info.set(eph, 0);
     // Rejection needs only the first HKDF output block; derive the rest on a match.
-    const check = derive(shared, eph, this.#scanPubkey, 4);
+    const check = deriveWithInfo(shared, this.#info, 4);
     if (!equalBytes(check, header.subarray(34, 38))) return null;
-    return derive(shared, eph, this.#scanPubkey, 60);
+    return deriveWithInfo(shared, this.#info, 60);
   }
 
   /** True when the header's key check says the envelope is (almost certainly) for us. */
