@@ -264,6 +264,36 @@ export const SCHEMA = {
     min: 1,
     description: "How often pending invoices are checked.",
   }),
+  // Federation (issue 4; docs/federation.md).
+  publicUrl: optStr({
+    default: undefined,
+    description: "URL peers use to reach this node (default: the URL it listens on).",
+  }),
+  bootstrap: list({
+    default: [],
+    description: "Peers to join the network through: comma-separated base URLs.",
+  }),
+  replicate: oneOf(["none", "fetched", "all"] as const, {
+    default: "fetched",
+    description:
+      "Which remote message bodies to keep and serve as a provider: none, those fetched for a wallet, or all.",
+  }),
+  replicateMaxBytes: bytes({
+    default: 1024 ** 3,
+    min: 0,
+    description: "Byte budget for kept copies of remote message bodies.",
+  }),
+  broadcastR: int({
+    default: 2,
+    min: 1,
+    max: 8,
+    description: "Broadcast redundancy: notice trees per insertion (copies each server receives).",
+  }),
+  dhtRangeLimits: bool({
+    default: true,
+    description:
+      "Limit routing-table contacts per address range (/24, /64); turn off for many nodes on one host.",
+  }),
 } as const;
 
 type Schema = typeof SCHEMA;
