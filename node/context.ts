@@ -29,6 +29,8 @@ export interface NodeHooks {
   resolveBodies: ((messages: StoredMessage[]) => Promise<StoredMessage[]>) | undefined;
   /** Called on shutdown, before the store closes. */
   close: (() => Promise<void>)[];
+  /** Called once the node listens, with its URL (federation starts here); keep it quick. */
+  started: ((url: string) => Promise<void> | void)[];
 }
 
 /** Everything a node is made of. */
@@ -51,5 +53,5 @@ export interface NodeContext {
 
 /** Empty hook lists. */
 export function emptyHooks(): NodeHooks {
-  return { routes: [], info: [], resolveBodies: undefined, close: [] };
+  return { routes: [], info: [], resolveBodies: undefined, close: [], started: [] };
 }

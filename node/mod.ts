@@ -142,6 +142,13 @@ export async function startNode(config: Config, opts: StartOptions = {}): Promis
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
   const url = `${tls ? "https" : "http"}://${host}:${port}`;
   if (server) log.info("listening", { url, store: store.dialect, quota: ctx.quota.mode });
+  for (const h of ctx.hooks.started) {
+    try {
+      await h(url);
+    } catch (err) {
+      log.error("start hook failed", { err });
+    }
+  }
 
   let closing: Promise<void> | undefined;
   return {
