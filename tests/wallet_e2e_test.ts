@@ -296,6 +296,11 @@ Deno.test("wallet CLI end to end against real nodes", async (t) => {
       ]);
       assert.equal(human.trim().split("\n").length, 5);
       assert.match(human, /payment request: 42000 sat/);
+      // The progress bar goes to stderr (forced here: stderr is not a terminal).
+      const bar = await cli(["inbox", "--server", nodeB.url, "--wallet", alice, "--progress"]);
+      assert.equal(bar.code, 0, bar.stderr);
+      assert.match(bar.stderr, /scanning .* \d+ envelopes, 3 for you/);
+      assert.equal(bar.stdout.trim().split("\n").length, 3);
     });
 
     await t.step("library: one watch over several servers yields what each holds", async () => {
