@@ -5,6 +5,7 @@
  */
 import { base64 } from "@scure/base";
 import {
+  type AuthorizationProvider,
   decodeStealthAddress,
   type InboxMessage,
   networkOf,
@@ -44,11 +45,17 @@ export const NETWORK_HELP = `
   --server URL         Subspace server base URL (http:// or https://)
   --proxy URL          tunnel through socks5://host:port (Tor) or http://host:port (CONNECT)`;
 
-/** The client for a command, with its proxy if any. */
-export async function clientFrom(flags: ParsedFlags): Promise<SubspaceClient> {
+/** The client for a command, with its proxy if any (and a token provider for posts). */
+export async function clientFrom(
+  flags: ParsedFlags,
+  authorization?: AuthorizationProvider,
+): Promise<SubspaceClient> {
   const proxy = flags.strings.get("proxy");
   try {
-    return await SubspaceClient.create(proxy !== undefined ? { proxy } : {});
+    return await SubspaceClient.create({
+      ...(proxy !== undefined ? { proxy } : {}),
+      ...(authorization !== undefined ? { authorization } : {}),
+    });
   } catch (e) {
     throw new CliError((e as Error).message, 2);
   }

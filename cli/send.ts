@@ -4,7 +4,14 @@
  * @module
  */
 import { base64 } from "@scure/base";
-import { fromHex, type Payload, type PayloadType, utf8, validateBody } from "../client/mod.ts";
+import {
+  fromHex,
+  type Payload,
+  type PayloadType,
+  SubspaceHttpError,
+  utf8,
+  validateBody,
+} from "../client/mod.ts";
 import { CliError, parseFlags } from "./_args.ts";
 import {
   clientFrom,
@@ -19,6 +26,7 @@ import {
   senderFrom,
   serverFrom,
 } from "./_client.ts";
+import { outOfTokensHelp, returnToken, takeToken } from "./tokens.ts";
 
 const HELP = `
 Usage: subspace send --server URL --to ADDR (--text T | --payment-request FILE | --payment FILE
@@ -33,7 +41,8 @@ ${NETWORK_HELP}
   --payment-ack FILE       a serialized BIP70 PaymentACK (binary)
   --psbt FILE              a BIP174 PSBT (binary, base64 or hex)
   --memo TEXT              a note shown with the message
-  --wallet FILE            add your address as reply-to and sign as its owner
+  --wallet FILE            add your address as reply-to and sign as its owner; spend one of
+                           its tokens ('subspace tokens') when the server asks for one
   --passphrase-env VAR     passphrase of an encrypted --wallet
   --ttl SECONDS            requested time to live
   --json                   print {id, expires_at, tag, size_bytes}
@@ -110,13 +119,32 @@ export async function run(args: string[]): Promise<number> {
     body,
   };
   if (sender.replyTo !== undefined) payload.replyTo = sender.replyTo;
-  const client = await clientFrom(flags);
-  const result = await cliErrors(() =>
-    client.send(server, to, payload, {
-      ...(ttlSeconds !== undefined ? { ttlSeconds } : {}),
-      ...(sender.signWith !== undefined ? { signWith: sender.signWith } : {}),
-    })
+  // Each post spends one Privacy Pass token kept in the wallet (issue 5, cli/tokens.ts).
+  const walletPath = flags.strings.get("wallet");
+  let taken: string | undefined;
+  const client = await clientFrom(
+    flags,
+    walletPath === undefined
+      ? undefined
+      : async (c) => (taken = await takeToken(walletPath, c.server)),
   );
+  const result = await cliErrors(async () => {
+    try {
+      return await client.send(server, to, payload, {
+        ...(ttlSeconds !== undefined ? { ttlSeconds } : {}),
+        ...(sender.signWith !== undefined ? { signWith: sender.signWith } : {}),
+      });
+    } catch (e) {
+      if (e instanceof SubspaceHttpError && e.status === 401) {
+        throw new CliError(`${e.message}\n${await outOfTokensHelp(server, walletPath)}`);
+      }
+      // The server never saw the token (network failure): keep it for next time.
+      if (!(e instanceof SubspaceHttpError) && taken !== undefined && walletPath !== undefined) {
+        await returnToken(walletPath, server, taken);
+      }
+      throw e;
+    }
+  });
   printSent(result, flags.booleans.has("json"));
   return 0;
 }

@@ -316,6 +316,7 @@ export function createQuotaPlugin(opts: QuotaPluginOptions = {}) {
       tokens: {
         issuer_directory: ISSUER_DIRECTORY_PATH,
         issuer_name: config.issuerName,
+        challenge: toBase64Url(tokens.challenge),
         free_tokens: pricing.freeTokens,
         quota_period_seconds: pricing.quotaPeriodSeconds,
       },
@@ -424,7 +425,14 @@ export function createQuotaPlugin(opts: QuotaPluginOptions = {}) {
       signups.inc();
       return account;
     };
-    const newCaptcha = () => captchas.create(opts.captchaText);
+    // Tests of real node processes need a known answer; never set this in production.
+    const fixedAnswer = opts.captchaText ?? Deno.env.get("SUBSPACE_TEST_CAPTCHA_ANSWER");
+    if (opts.captchaText === undefined && fixedAnswer !== undefined) {
+      log.warn(
+        "SUBSPACE_TEST_CAPTCHA_ANSWER is set: every captcha has the same answer (tests only)",
+      );
+    }
+    const newCaptcha = () => captchas.create(fixedAnswer);
 
     const app = new Hono<AppEnv>();
     app.get("/v1/captcha", (c) => {

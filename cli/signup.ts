@@ -1,0 +1,103 @@
+/**
+ * `subspace signup`: gets an account number from a server by solving its captcha. The captcha
+ * image is saved as an SVG file (the same form is at `<server>/signup` in a browser); the
+ * answer is read from standard input.
+ *
+ * @module
+ */
+import { CliError, parseFlags, requireFlag } from "./_args.ts";
+import { checkServer, maybeHelp, noPositional } from "./_client.ts";
+import { serverKey, updateWalletTokens } from "./tokens.ts";
+
+const HELP = `
+Usage: subspace signup --server URL [--wallet FILE] [--captcha-file FILE] [--json]
+
+Fetches a captcha, saves it as an SVG file, reads your answer from standard input and prints
+the new account number. With --wallet the account is saved in the wallet for 'subspace tokens'.
+In a browser the same form is at <server>/signup.
+
+  --server URL          Subspace server base URL
+  --wallet FILE         save the account in this wallet file
+  --captcha-file FILE   where to save the captcha image (default ./subspace-captcha.svg)
+  --json                print {account, free_tokens, quota_period_seconds}
+`;
+
+/** Reads one line from standard input (without echo control: the answer is not secret). */
+async function readLine(): Promise<string> {
+  const reader = Deno.stdin.readable.pipeThrough(new TextDecoderStream()).getReader();
+  let buf = "";
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (value) buf += value;
+      const nl = buf.indexOf("\n");
+      if (nl !== -1) return buf.slice(0, nl).replace(/\r$/, "");
+      if (done) return buf;
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}
+
+async function call(url: string, init?: RequestInit): Promise<Record<string, unknown>> {
+  let res: Response;
+  try {
+    res = await fetch(url, init);
+  } catch (e) {
+    throw new CliError(`cannot reach ${new URL(url).origin}: ${(e as Error).message}`);
+  }
+  const body = await res.json().catch(() => ({})) as Record<string, unknown>;
+  if (!res.ok) {
+    throw new CliError(
+      `${res.status} ${typeof body.detail === "string" ? body.detail : res.statusText}`,
+    );
+  }
+  return body;
+}
+
+/** Runs `subspace signup`. */
+export async function run(args: string[]): Promise<number> {
+  const flags = parseFlags(args, {
+    string: ["server", "wallet", "captcha-file"],
+    boolean: ["json"],
+  });
+  if (maybeHelp(flags, HELP)) return 0;
+  noPositional(flags);
+  const server = checkServer(requireFlag(flags, "server"));
+  const base = server.replace(/\/+$/, "");
+  const file = flags.strings.get("captcha-file") ?? "subspace-captcha.svg";
+  const captcha = await call(`${base}/v1/captcha`);
+  await Deno.writeTextFile(file, String(captcha.svg));
+  console.error(
+    `Captcha saved to ${file}; open it (or ${serverKey(server)}/signup in a browser)\n` +
+      `and type the characters you see, then Enter:`,
+  );
+  const answer = (await readLine()).trim();
+  if (answer === "") throw new CliError("no answer given", 2);
+  const body = await call(`${base}/v1/accounts`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ captcha_id: captcha.id, answer }),
+  });
+  await Deno.remove(file).catch(() => {});
+  const account = String(body.account);
+  const wallet = flags.strings.get("wallet");
+  if (wallet !== undefined) {
+    await updateWalletTokens(wallet, (all) => {
+      const entry = all[serverKey(server)] ??= { tokens: [] };
+      entry.account = account;
+    });
+  }
+  if (flags.booleans.has("json")) {
+    console.log(JSON.stringify(body));
+  } else {
+    console.log(account);
+    console.error(
+      `Account created: ${body.free_tokens} free tokens per ${body.quota_period_seconds} s.` +
+        (wallet !== undefined
+          ? ` Saved in ${wallet}; fetch tokens with: subspace tokens --server ${server} --wallet ${wallet}`
+          : ` Keep the number secret; fetch tokens with: subspace tokens --server ${server} --account ${account} --wallet FILE`),
+    );
+  }
+  return 0;
+}
