@@ -46,6 +46,8 @@ import { consoleSources } from "./sources.ts";
 import { ConsoleState, type SessionRecord } from "./state.ts";
 import { overviewData } from "./overview.ts";
 import { registerProcessMetrics } from "./metrics.ts";
+import { wireSources } from "./adapters.ts";
+import { DailyTally } from "./daily.ts";
 
 /** Options for {@linkcode createConsolePlugin}. */
 export interface ConsoleOptions {
@@ -187,7 +189,22 @@ export function createConsolePlugin(
     });
     await series.load();
     registerProcessMetrics(ctx, { storedMessages: () => stored_.n });
-    ctx.hooks.close.push(() => series.stop());
+    const tally = new DailyTally({ name: "tokens_daily", store: state, now: ctx.now });
+    await tally.load();
+    const saveTally = async () => {
+      try {
+        tally.tick();
+        await tally.save();
+      } catch (err) {
+        log.error("saving daily token totals failed", { err });
+      }
+    };
+    const tallyTimer = setInterval(saveTally, 60_000);
+    ctx.hooks.close.push(async () => {
+      clearInterval(tallyTimer);
+      await series.stop();
+      if (tally.tracking) await saveTally();
+    });
 
     const jsHash = (await sha256Hex(ISLANDS_JS)).slice(0, 12);
     const cssHash = (await sha256Hex(CONSOLE_CSS)).slice(0, 12);
@@ -213,7 +230,8 @@ export function createConsolePlugin(
     const unauthenticated = (c: Context<AppEnv>) => {
       const path = c.req.path;
       if (
-        c.req.method === "GET" && path.startsWith("/console") && !path.startsWith("/console/api/")
+        c.req.method === "GET" && path.startsWith("/console") &&
+        !path.startsWith("/console/api/") && !path.startsWith("/console/static/")
       ) {
         const url = new URL(c.req.url);
         return redirect(`/console/login?next=${encodeURIComponent(url.pathname + url.search)}`);
@@ -510,6 +528,8 @@ export function createConsolePlugin(
         ),
       };
       series.start();
+      // Every plugin has run: connect the features this node has.
+      wireSources(ctx, sources, tally);
 
       app.on(["GET", "POST"], "/console/login", login);
       app.post("/console/logout", logout);

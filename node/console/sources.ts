@@ -52,15 +52,18 @@ export interface NetworkSource {
 
 /** An account as the Quotas page lists it. */
 export interface AccountView {
-  /** Account number as shown to its owner. */
+  /**
+   * What identifies the account in forms: its number, or (where only a hash of the number is
+   * stored) the hash in hex. The page abbreviates long ids.
+   */
   id: string;
   /** Unix ms. */
   createdAt: number;
   disabled: boolean;
   /** Extra tokens credited by fees or by the operator, not yet issued. */
   credit: number;
-  /** Tokens issued in the current period (of the free quota). */
-  issuedThisPeriod?: number;
+  /** Tokens issued to the account so far. */
+  issuedTotal?: number;
 }
 
 /** An issuer key. */
@@ -150,6 +153,8 @@ export interface PricingSource {
   get(): MaybePromise<PricingView>;
   update(patch: Partial<PricingView>): MaybePromise<void>;
   invoices(q: { limit: number }): MaybePromise<InvoiceView[]>;
+  /** Fields shown but not editable here, each with the reason (e.g. "set with --fee-xpub"). */
+  readOnly?: Partial<Record<keyof PricingView, string>>;
 }
 
 /** Everything the console reads from other features; a missing part renders "not available". */

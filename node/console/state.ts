@@ -115,6 +115,22 @@ export class ConsoleState {
     return Number(r.numDeletedRows) === 1;
   }
 
+  /** A JSON setting of the console (e.g. daily token tallies). */
+  async getSetting<T>(name: string): Promise<T | undefined> {
+    const row = await this.#db.selectFrom("console_settings").select("value")
+      .where("name", "=", name).executeTakeFirst();
+    return row === undefined ? undefined : JSON.parse(row.value) as T;
+  }
+
+  /** Stores a JSON setting. */
+  async setSetting(name: string, value: unknown, now: number): Promise<void> {
+    const text = JSON.stringify(value);
+    await this.#db.insertInto("console_settings")
+      .values({ name, value: text, updated_at: now })
+      .onConflict((oc) => oc.column("name").doUpdateSet({ value: text, updated_at: now }))
+      .execute();
+  }
+
   /** Stores a new session. */
   async createSession(s: SessionRecord): Promise<void> {
     await this.#db.insertInto("console_sessions").values({

@@ -22,6 +22,7 @@ export const title = "Pricing";
 interface Data {
   pricing: PricingView | undefined;
   invoices: InvoiceView[];
+  readOnly: Partial<Record<keyof PricingView, string>>;
 }
 
 type Kind = "int" | "duration" | "bytes" | "text";
@@ -85,9 +86,9 @@ function parse(kind: Kind, label: string, raw: string): string | number {
 export const handler: Handlers<Data> = {
   async GET(pc) {
     const fees = pc.sources.pricing;
-    if (!fees) return pc.render({ pricing: undefined, invoices: [] });
+    if (!fees) return pc.render({ pricing: undefined, invoices: [], readOnly: {} });
     const [pricing, invoices] = await Promise.all([fees.get(), fees.invoices({ limit: 50 })]);
-    return pc.render({ pricing, invoices });
+    return pc.render({ pricing, invoices, readOnly: fees.readOnly ?? {} });
   },
   async POST(pc) {
     const fees = pc.sources.pricing;
@@ -98,7 +99,7 @@ export const handler: Handlers<Data> = {
       const current = await fees.get();
       const patch: Record<string, string | number> = {};
       for (const f of FIELDS) {
-        if (!pc.form?.has(f.key)) continue;
+        if (!pc.form?.has(f.key) || fees.readOnly?.[f.key] !== undefined) continue;
         const v = parse(f.kind, f.label, formString(pc.form, f.key));
         if (v !== current[f.key]) patch[f.key] = v;
       }
@@ -152,8 +153,10 @@ export default function Pricing({ data, page }: PageProps<Data>) {
                   inputMode={f.kind === "int" ? "numeric" : undefined}
                   spellcheck={false}
                   autocomplete="off"
+                  disabled={data.readOnly[f.key] !== undefined}
+                  placeholder={f.kind === "text" ? "(not set)" : undefined}
                 />
-                <small>{f.help}</small>
+                <small>{data.readOnly[f.key] ?? f.help}</small>
               </label>
             ))}
           </div>

@@ -19,6 +19,7 @@ import { formatCount, formatTime } from "../../components/format.ts";
 export const title = "Quotas";
 
 const PAGE_SIZE = 50;
+const short = (id: string) => id.length > 24 ? `${id.slice(0, 16)}…` : id;
 const DAYS = 14;
 
 interface Data {
@@ -66,7 +67,7 @@ export const handler: Handlers<Data> = {
           const a = await quota.createAccount();
           return pc.redirect(`/console/quotas?q=${encodeURIComponent(a.id)}`, {
             kind: "ok",
-            text: `Created account ${a.id}.`,
+            text: `Created account ${a.id}. Give the number to its owner: it is not shown again.`,
           });
         }
         case "credit": {
@@ -74,13 +75,13 @@ export const handler: Handlers<Data> = {
           await quota.credit(account, tokens);
           return pc.redirect(back, {
             kind: "ok",
-            text: `Credited ${formatCount(tokens)} tokens to account ${account}.`,
+            text: `Credited ${formatCount(tokens)} tokens to account ${short(account)}.`,
           });
         }
         case "disable":
         case "enable":
           await quota.setDisabled(account, action === "disable");
-          return pc.redirect(back, { kind: "ok", text: `Account ${account} ${action}d.` });
+          return pc.redirect(back, { kind: "ok", text: `Account ${short(account)} ${action}d.` });
         default:
           return pc.redirect(back, { kind: "error", text: `Unknown action '${action}'.` });
       }
@@ -210,7 +211,7 @@ export default function Quotas({ data, page }: PageProps<Data>) {
                     <th>Account</th>
                     <th>Created</th>
                     <th class="num">Credit</th>
-                    <th class="num">Issued this period</th>
+                    <th class="num">Issued</th>
                     <th>Status</th>
                     <th>Credit tokens</th>
                     <th></th>
@@ -220,12 +221,14 @@ export default function Quotas({ data, page }: PageProps<Data>) {
                   {data.accounts.map((a) => (
                     <tr key={a.id} data-account={a.id}>
                       <td>
-                        <code>{a.id}</code>
+                        <code title={a.id}>
+                          {a.id.length > 24 ? `${a.id.slice(0, 16)}…` : a.id}
+                        </code>
                       </td>
                       <td>{formatTime(a.createdAt)}</td>
                       <td class="num">{formatCount(a.credit)}</td>
                       <td class="num">
-                        {a.issuedThisPeriod === undefined ? "–" : formatCount(a.issuedThisPeriod)}
+                        {a.issuedTotal === undefined ? "–" : formatCount(a.issuedTotal)}
                       </td>
                       <td>
                         {a.disabled

@@ -1,0 +1,196 @@
+/**
+ * Adapters from other features to the console's sources. The token issuer and fee market
+ * (`node/quota/`) publish their services through `quotaServices(ctx)`; accounts and invoices
+ * are listed read-only from their tables (`quota_accounts`, `quota_invoices`), every change
+ * goes through their services.
+ *
+ * @module
+ */
+import type { Kysely } from "kysely";
+import type { NodeContext } from "../context.ts";
+import {
+  accountHash,
+  parseAccountNumber,
+  type QuotaServices,
+  quotaServices,
+} from "../quota/mod.ts";
+import type { DailyTally } from "./daily.ts";
+import type {
+  AccountView,
+  ConsoleSources,
+  InvoiceView,
+  PricingSource,
+  PricingView,
+  QuotaSource,
+} from "./sources.ts";
+
+type Row = Record<string, unknown>;
+
+/** Reads an account id from a form: 64 hex characters (its hash) or an account number. */
+function accountKey(id: string): Uint8Array {
+  if (/^[0-9a-f]{64}$/i.test(id)) return Uint8Array.fromHex(id.toLowerCase());
+  try {
+    return accountHash(parseAccountNumber(id));
+  } catch (err) {
+    throw new RangeError(`Account: ${(err as Error).message}`);
+  }
+}
+
+function accountView(r: Row): AccountView {
+  return {
+    id: new Uint8Array(r.account_hash as Uint8Array).toHex(),
+    createdAt: Number(r.created_at),
+    disabled: Number(r.disabled) !== 0,
+    credit: Number(r.credit),
+    issuedTotal: Number(r.issued_total),
+  };
+}
+
+/** The Quotas page's source over the quota services. */
+export function quotaSource(ctx: NodeContext, svc: QuotaServices, tally: DailyTally): QuotaSource {
+  // deno-lint-ignore no-explicit-any
+  const db = ctx.store.db as unknown as Kysely<any>;
+  return {
+    async accounts({ search, limit, offset }) {
+      let q = db.selectFrom("quota_accounts");
+      if (search !== "") {
+        let hash: Uint8Array | undefined;
+        try {
+          hash = accountKey(search);
+        } catch { /* not a number: maybe a hash prefix */ }
+        if (hash !== undefined) {
+          q = q.where("account_hash", "=", hash);
+        } else if (/^([0-9a-f]{2}){1,32}$/i.test(search)) {
+          const lo = new Uint8Array(32);
+          lo.set(Uint8Array.fromHex(search.toLowerCase()));
+          const hi = new Uint8Array(32).fill(0xff);
+          hi.set(Uint8Array.fromHex(search.toLowerCase()));
+          q = q.where("account_hash", ">=", lo).where("account_hash", "<=", hi);
+        } else {
+          return { accounts: [], total: 0 };
+        }
+      }
+      const [rows, count] = await Promise.all([
+        q.selectAll().orderBy("created_at", "desc").limit(limit).offset(offset).execute(),
+        q.select((eb) => eb.fn.countAll().as("n")).executeTakeFirstOrThrow(),
+      ]);
+      return { accounts: (rows as Row[]).map(accountView), total: Number(count.n) };
+    },
+    async createAccount() {
+      const number = await svc.createAccount("admin");
+      ctx.log.child("console").info("account created in the console");
+      return { id: number, createdAt: ctx.now(), disabled: false, credit: 0, issuedTotal: 0 };
+    },
+    async credit(id, tokens) {
+      if (!await svc.store.credit(accountKey(id), tokens)) {
+        throw new RangeError("Account: no such account");
+      }
+      ctx.log.child("console").info("account credited in the console", { tokens });
+    },
+    async setDisabled(id, disabled) {
+      if (!await svc.store.setDisabled(accountKey(id), disabled)) {
+        throw new RangeError("Account: no such account");
+      }
+      ctx.log.child("console").info(`account ${disabled ? "disabled" : "enabled"} in the console`);
+    },
+    async stats(days) {
+      tally.tick();
+      const now = ctx.now();
+      const keys = svc.tokens.ring.keys();
+      let current: string | undefined;
+      let newest = -Infinity;
+      for (const k of keys) {
+        if (k.createdAt <= now && now < k.signUntil && k.createdAt > newest) {
+          newest = k.createdAt;
+          current = k.idHex;
+        }
+      }
+      return {
+        daily: tally.lastDays(days).map((d) => ({
+          day: d.day,
+          issued: d.totals.issued ?? 0,
+          redeemed: d.totals.redeemed ?? 0,
+        })),
+        spentSetSize: await svc.store.spentCount(),
+        keys: [...keys].sort((a, b) => b.createdAt - a.createdAt).map((k) => ({
+          id: k.idHex,
+          createdAt: k.createdAt,
+          rotatesAt: k.signUntil,
+          expiresAt: k.expiresAt,
+          current: k.idHex === current,
+        })),
+      };
+    },
+  };
+}
+
+const PRICING_JSON: Partial<Record<keyof PricingView, string>> = {
+  tokensPerBundle: "tokens_per_bundle",
+  bundlePriceSats: "bundle_price_sats",
+  freeTokensPerPeriod: "free_tokens",
+  periodSeconds: "quota_period_seconds",
+  maxTtlSeconds: "max_ttl_seconds",
+  maxPayloadBytes: "max_payload_bytes",
+};
+
+/** The Pricing page's source over the quota services (prices are theirs: `/v1/pricing`). */
+export function pricingSource(ctx: NodeContext, svc: QuotaServices): PricingSource {
+  // deno-lint-ignore no-explicit-any
+  const db = ctx.store.db as unknown as Kysely<any>;
+  const readOnly: Partial<Record<keyof PricingView, string>> = {
+    xpub: "Set with --fee-xpub (restart the node to change it).",
+    esploraUrl: "Set with --esplora-url (restart the node to change it).",
+  };
+  return {
+    readOnly,
+    get() {
+      const p = svc.pricing();
+      return {
+        tokensPerBundle: p.tokensPerBundle,
+        bundlePriceSats: p.bundlePriceSats,
+        freeTokensPerPeriod: p.freeTokens,
+        periodSeconds: p.quotaPeriodSeconds,
+        maxTtlSeconds: p.maxTtlSeconds,
+        maxPayloadBytes: p.maxPayloadBytes,
+        xpub: ctx.config.feeXpub ?? "",
+        esploraUrl: ctx.config.esploraUrl ?? "",
+      };
+    },
+    async update(patch) {
+      const json: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(patch)) {
+        const name = PRICING_JSON[k as keyof PricingView];
+        if (name === undefined) throw new RangeError(`${k}: ${readOnly[k as keyof PricingView]}`);
+        json[name] = v;
+      }
+      await svc.setPricing(json);
+    },
+    async invoices({ limit }) {
+      const rows = await db.selectFrom("quota_invoices").selectAll()
+        .orderBy("created_at", "desc").limit(limit).execute() as Row[];
+      return rows.map((r): InvoiceView => ({
+        id: String(r.id),
+        account: new Uint8Array(r.account_hash as Uint8Array).toHex().slice(0, 16),
+        amountSats: Number(r.amount_sats),
+        tokens: Number(r.tokens),
+        status: String(r.status),
+        address: String(r.address),
+        createdAt: Number(r.created_at),
+      }));
+    },
+  };
+}
+
+/**
+ * Fills in the sources of features installed on this node that have not filled in their own
+ * (called once every plugin has run), and starts tallying tokens per day.
+ */
+export function wireSources(ctx: NodeContext, sources: ConsoleSources, tally: DailyTally): void {
+  const svc = quotaServices(ctx);
+  if (svc !== undefined) {
+    tally.track("issued", () => svc.tokens.stats.issued);
+    tally.track("redeemed", () => svc.tokens.stats.redeemed);
+    sources.quota ??= quotaSource(ctx, svc, tally);
+    sources.pricing ??= pricingSource(ctx, svc);
+  }
+}

@@ -1,0 +1,216 @@
+/**
+ * Console pages through the app's fetch handler, as a browser without JavaScript uses them:
+ * every page renders, missing features say "not available", forms act (accounts, prices) and
+ * their effect shows in the feature's own API, settings redact secrets.
+ */
+import assert from "node:assert/strict";
+import { consoleTestNode, csrfOf } from "../node/console/testing.ts";
+import { consoleSources, type NetworkView } from "../node/console/mod.ts";
+import { createQuotaPlugin, generateIssuerKey, quotaServices } from "../node/quota/mod.ts";
+import { postJson, randomPayload, randomTag } from "../node/testing.ts";
+
+const PASSWORD = "console pages test password";
+const KEY = await generateIssuerKey();
+
+async function loggedIn(opts: Parameters<typeof consoleTestNode>[0] = {}) {
+  const t = await consoleTestNode(opts);
+  const c = t.client();
+  const r = await c.firstLogin(t.oneTimePassword, PASSWORD);
+  assert.equal(r.status, 303);
+  return { t, c };
+}
+
+Deno.test("pages of features this node does not run say 'not available'", async () => {
+  const { t, c } = await loggedIn();
+  try {
+    for (
+      const [path, what] of [
+        ["/console/network", "federation"],
+        ["/console/quotas", "the token issuer"],
+        ["/console/pricing", "fees"],
+      ] as const
+    ) {
+      const p = await c.page(path);
+      assert.equal(p.status, 200, path);
+      assert.match(p.html, new RegExp(`Not available: ${what}`), path);
+      assert.equal(p.res.headers.get("cache-control"), "no-store");
+      assert.match(p.res.headers.get("content-security-policy")!, /script-src 'self'/);
+      assert.equal(p.res.headers.get("x-frame-options"), "DENY");
+    }
+    const post = await c.submit("/console/pricing", { bundlePriceSats: "5" });
+    assert.equal(post.status, 303);
+    assert.match((await c.page("/console/pricing")).html, /Fees are not running/);
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("overview shows the node, storage and counts, with SVG charts and live JSON", async () => {
+  const { t, c } = await loggedIn({ args: ["--max-store-bytes", "1MiB"] });
+  try {
+    for (let i = 0; i < 3; i++) {
+      const r = await t.node.fetch(
+        postJson("http://x", "/v1/messages", { tag: randomTag(), payload: randomPayload(100) }),
+      );
+      assert.equal(r.status, 201);
+    }
+    const got = await t.node.fetch(new Request(`http://x/v1/messages?prefix=&bits=0`));
+    assert.equal((await got.json()).messages.length, 3);
+    const p = await c.page("/console");
+    assert.equal(p.status, 200);
+    assert.match(p.html, /<h1>Overview<\/h1>/);
+    assert.match(p.html, /Version<\/dt><dd>\d+\.\d+\.\d+/);
+    assert.match(p.html, /of 1 MiB/);
+    assert.match(p.html, /Accepted since start<\/dt><dd>3</);
+    assert.match(p.html, /Delivered since start<\/dt><dd>3</);
+    assert.equal(p.html.match(/<svg viewBox="0 0 640 180"/g)?.length, 3);
+    assert.match(p.html, /data-island="OverviewLive"/);
+    assert.match(
+      p.html,
+      /<script type="module" src="\/console\/static\/islands\.[0-9a-f]{12}\.js">/,
+    );
+    const day = await c.page("/console?window=day");
+    assert.match(day.html, /aria-current="true">Last day/);
+    const api = await c.request("/console/api/overview?window=hour");
+    assert.equal(api.status, 200);
+    const json = await api.json();
+    assert.equal(json.window, "hour");
+    assert.equal(json.acceptedTotal, 3);
+    assert.equal(json.maxStoreBytes, 1024 * 1024);
+    assert.equal(json.usedBytes, 3 * (100 + 52));
+    assert.ok(Array.isArray(json.ingest) && json.ingest.length >= 1);
+    const js = /src="(\/console\/static\/islands\.[0-9a-f]+\.js)"/.exec(p.html)![1]!;
+    const bundle = await c.request(js);
+    assert.equal(bundle.status, 200);
+    assert.match(bundle.headers.get("content-type")!, /^text\/javascript/);
+    assert.match(await bundle.text(), /data-island/);
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("quotas: create, find, credit, disable an account; tokens and keys shown", async () => {
+  const quota = createQuotaPlugin({ generateKey: () => Promise.resolve(KEY) });
+  const { t, c } = await loggedIn({ args: ["--quota", "tokens"], plugins: [quota] });
+  try {
+    const page = await c.page("/console/quotas");
+    assert.match(page.html, /No accounts yet/);
+    assert.match(page.html, /Spent set size/);
+    assert.match(page.html, /<span class="badge badge-ok">current<\/span>/);
+    const created = await c.post("/console/quotas", { _csrf: csrfOf(page.html), action: "create" });
+    assert.equal(created.status, 303);
+    const location = created.headers.get("location")!;
+    const number = decodeURIComponent(/q=([^&]+)/.exec(location)![1]!);
+    const found = await c.page(location);
+    assert.match(found.html, new RegExp(`Created account ${number}`));
+    assert.match(found.html, /1 account</);
+    const hash = /data-account="([0-9a-f]{64})"/.exec(found.html)![1]!;
+
+    const credit = await c.submit(location, { action: "credit", account: hash, tokens: "25" });
+    assert.equal(credit.status, 303);
+    const after = await c.page(location);
+    assert.match(after.html, /Credited 25 tokens/);
+    assert.match(after.html, /<td class="num">25<\/td>/);
+    const svc = quotaServices(t.node.ctx)!;
+    const account = await svc.store.getAccount(Uint8Array.fromHex(hash));
+    assert.equal(account?.credit, 25);
+
+    const bad = await c.submit(location, { action: "credit", account: hash, tokens: "-3" });
+    assert.equal(bad.status, 303);
+    assert.match(
+      (await c.page(location)).html,
+      /Tokens: expected a whole number, got &#39;-3&#39;|Tokens: expected a whole number, got '-3'/,
+    );
+
+    await c.submit(location, { action: "disable", account: hash });
+    const disabled = await c.page(location);
+    assert.match(disabled.html, /badge-bad">disabled/);
+    assert.equal((await svc.store.getAccount(Uint8Array.fromHex(hash)))?.disabled, true);
+    // Search by hash prefix finds it too; nonsense finds nothing.
+    assert.match((await c.page(`/console/quotas?q=${hash.slice(0, 8)}`)).html, /1 account</);
+    assert.match((await c.page(`/console/quotas?q=zzz`)).html, /No account matches/);
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("pricing: a change takes effect at once and shows in /v1/pricing", async () => {
+  const quota = createQuotaPlugin({ generateKey: () => Promise.resolve(KEY) });
+  const { t, c } = await loggedIn({ plugins: [quota] });
+  try {
+    const before = await (await t.node.fetch(new Request("http://x/v1/pricing"))).json();
+    const page = await c.page("/console/pricing");
+    assert.match(page.html, /name="bundlePriceSats" value="\d+"/);
+    assert.match(page.html, /name="xpub" value=""[^>]*disabled/);
+    const r = await c.post("/console/pricing", {
+      _csrf: csrfOf(page.html),
+      bundlePriceSats: "4321",
+      freeTokensPerPeriod: "7",
+      maxTtlSeconds: "2d",
+    });
+    assert.equal(r.status, 303);
+    const saved = await c.page("/console/pricing");
+    assert.match(saved.html, /Saved: bundle price \(sats\), free tokens per period, longest ttl/);
+    assert.match(saved.html, /name="bundlePriceSats" value="4321"/);
+    assert.match(saved.html, /name="maxTtlSeconds" value="2d"/);
+    const after = await (await t.node.fetch(new Request("http://x/v1/pricing"))).json();
+    assert.equal(after.bundle_price_sats, 4321);
+    assert.equal(after.free_tokens, 7);
+    assert.equal(after.max_ttl_seconds, 2 * 86400);
+    assert.equal(after.tokens_per_bundle, before.tokens_per_bundle);
+    // Refused values name the field and change nothing.
+    await c.submit("/console/pricing", { tokensPerBundle: "0" });
+    assert.match((await c.page("/console/pricing")).html, /tokens_per_bundle must be an integer/);
+    await c.submit("/console/pricing", { periodSeconds: "soon" });
+    assert.match((await c.page("/console/pricing")).html, /Quota period: expected a duration/);
+    const still = await (await t.node.fetch(new Request("http://x/v1/pricing"))).json();
+    assert.equal(still.tokens_per_bundle, before.tokens_per_bundle);
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("network page renders federation's view", async () => {
+  const now = Date.now();
+  const view: NetworkView = {
+    nodeId: "ab".repeat(20),
+    url: "http://127.0.0.1:9000",
+    buckets: [{ index: 0, contacts: 3, capacity: 20 }, { index: 1, contacts: 0, capacity: 20 }],
+    peers: [
+      { id: "cd".repeat(20), url: "http://peer-a", bucket: 0, lastSeenAt: now - 5000, rttMs: 12.4 },
+      { id: "ef".repeat(20), url: "http://peer-b", lastSeenAt: null, rttMs: null },
+    ],
+    counters: { "notices broadcast": 42, "bodies fetched": 7 },
+  };
+  const { t, c } = await loggedIn({
+    plugins: [(ctx) => void (consoleSources(ctx).network = { view: () => view })],
+  });
+  try {
+    const p = await c.page("/console/network");
+    assert.equal(p.status, 200);
+    assert.match(p.html, /abababababab/);
+    assert.match(p.html, /<td class="num">3 \/ 20<\/td>/);
+    assert.doesNotMatch(p.html, /0 \/ 20/, "empty buckets are left out");
+    assert.match(p.html, /http:\/\/peer-a/);
+    assert.match(p.html, /12 ms/);
+    assert.match(p.html, /never/);
+    assert.match(p.html, /Notices broadcast<\/dt><dd>42/);
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("settings shows the effective configuration with secrets redacted", async () => {
+  const secret = "do-not-show-this-admin-token";
+  const { t, c } = await loggedIn({ args: ["--admin-token", secret, "--max-wait", "30"] });
+  try {
+    const p = await c.page("/console/settings");
+    assert.equal(p.status, 200);
+    assert.doesNotMatch(p.html, new RegExp(secret));
+    assert.match(p.html, /data-key="adminToken">.*?<code>\(redacted\)<\/code>/s);
+    assert.match(p.html, /data-key="maxWait">.*?class="changed"><code>30<\/code>/s);
+    assert.match(p.html, /SUBSPACE_MAX_WAIT/);
+  } finally {
+    await t.close();
+  }
+});
