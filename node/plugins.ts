@@ -7,7 +7,9 @@
 import { PLUGINS } from "./mod.ts";
 import { consolePlugin } from "./console/mod.ts";
 import { quotaPlugin } from "./quota/mod.ts";
+import { federationPlugin } from "./dht/mod.ts";
 
 // Quota first: the console reads its services (quotaServices(ctx)).
 PLUGINS.push(quotaPlugin);
 PLUGINS.push(consolePlugin);
+PLUGINS.push(federationPlugin);

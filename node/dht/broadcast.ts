@@ -18,8 +18,10 @@
  * The height a receiver gets is not sent: it is the receiver's bucket index in the sender's
  * table, which the receiver computes from the (signature-verified) sender id, so a peer cannot
  * inflate it. Each hop is acknowledged by the RPC response; a batch without an acknowledgement is
- * retried with the next contact of the same bucket, up to `maxAttempts` contacts. Batches close
- * after `batchMs` or `batchMax` notices.
+ * retried with the next contact of the same bucket, up to `maxAttempts` times. Batching is
+ * Nagle-like: with no batch in flight to a peer, notices go out at the end of the current turn;
+ * while one is in flight they accumulate until its acknowledgement, at most `batchMs` (50 ms) or
+ * `batchMax` (256) notices.
  *
  * @module
  */
@@ -49,7 +51,7 @@ export interface BroadcasterOptions {
   batchMs?: number;
   /** Notices per batch. Default 256. */
   batchMax?: number;
-  /** Contacts tried per bucket before giving up on one hop. Default 3. */
+  /** Attempts per hop (another contact of the bucket each time if there is one). Default 4. */
   maxAttempts?: number;
   /** Notices remembered for forwarding decisions. Default 100,000. */
   maxTracked?: number;
@@ -96,7 +98,14 @@ interface Outbox {
  * ```
  */
 export class Broadcaster {
-  readonly r: number;
+  /** Trees per notice we originate (may be changed between notices). */
+  r: number;
+  /**
+   * "trees" (default): r trees, each forwarded once per node. "first-copy": the naive reading,
+   * kept for comparison in benchmarks: a node forwards only the first copy it gets, to r
+   * contacts per bucket below that height.
+   */
+  mode: "trees" | "first-copy" = "trees";
   readonly batchMs: number;
   readonly batchMax: number;
   readonly maxAttempts: number;
@@ -112,6 +121,8 @@ export class Broadcaster {
   /** Per notice key: the notice and, per tree, the height below which it was forwarded. */
   #tracked = new Map<string, { notice: Notice; heights: number[] }>();
   #outboxes = new Map<NodeId, Outbox>();
+  /** Batches in flight per peer. */
+  #busy = new Map<NodeId, number>();
   #inflight = 0;
   #stopped = false;
 
@@ -124,7 +135,7 @@ export class Broadcaster {
     }
     this.batchMs = opts.batchMs ?? 50;
     this.batchMax = opts.batchMax ?? 256;
-    this.maxAttempts = opts.maxAttempts ?? 3;
+    this.maxAttempts = opts.maxAttempts ?? 4;
     this.maxTracked = opts.maxTracked ?? 100_000;
   }
 
@@ -143,6 +154,11 @@ export class Broadcaster {
   /** Starts the broadcast of our own notice: r trees from height 160. */
   originate(notice: Notice): void {
     const state = this.#track(notice);
+    if (this.mode === "first-copy") {
+      state.heights[0] = ID_BITS;
+      this.#fanOut(state.notice, 0, ID_BITS);
+      return;
+    }
     for (let t = 0; t < this.r; t++) this.#forward(state, t, ID_BITS);
   }
 
@@ -154,7 +170,27 @@ export class Broadcaster {
     if (!Number.isInteger(tree) || tree < 0 || tree >= MAX_TREES) return;
     const height = bucketIndex(fromId, this.#opts.selfId);
     if (height < 0) return;
-    this.#forward(this.#track(notice), tree, height);
+    const state = this.#track(notice);
+    if (this.mode === "first-copy") {
+      if (state.heights.length > 0) return;
+      state.heights[0] = height;
+      this.#fanOut(state.notice, 0, height);
+      return;
+    }
+    this.#forward(state, tree, height);
+  }
+
+  /** First-copy mode: r distinct contacts in every bucket below `height`. */
+  #fanOut(notice: Notice, from: number, height: number): void {
+    for (let b = from; b < height; b++) {
+      const tried: NodeId[] = [];
+      for (let t = 0; t < this.r; t++) {
+        const peer = this.#pick(notice, 0, b, 0, tried);
+        if (peer === null || tried.includes(peer.id)) break;
+        tried.push(peer.id);
+        this.#enqueue(peer, { notice, tree: 0, bucket: b, attempt: 0, tried: [...tried] });
+      }
+    }
   }
 
   /** Sends every open batch now. */
@@ -199,8 +235,9 @@ export class Broadcaster {
   #pick(notice: Notice, tree: number, b: number, attempt: number, tried: NodeId[]): Contact | null {
     const entries = this.#opts.table.bucket(b);
     if (entries.length === 0) return null;
-    const candidates = entries.filter((e) => !tried.includes(e.contact.id));
-    if (candidates.length === 0) return null;
+    let candidates = entries.filter((e) => !tried.includes(e.contact.id));
+    // Every contact of the bucket was tried: send again (a lost message is the likely cause).
+    if (candidates.length === 0) candidates = [...entries];
     const key = notice.origin.id;
     candidates.sort((x, y) =>
       (x.failures > 0 ? 1 : 0) - (y.failures > 0 ? 1 : 0) ||
@@ -220,7 +257,10 @@ export class Broadcaster {
     o.entries.push(p);
     if (o.entries.length >= this.batchMax) this.#flush(peer.id);
     else if (o.timer === null) {
-      o.timer = this.#opts.clock.setTimeout(() => this.#flush(peer.id), this.batchMs);
+      // Nagle-like: with nothing in flight to this peer, send at the end of this turn (notices
+      // queued in the same turn share the batch); otherwise wait for the ack, at most batchMs.
+      const idle = (this.#busy.get(peer.id) ?? 0) === 0;
+      o.timer = this.#opts.clock.setTimeout(() => this.#flush(peer.id), idle ? 0 : this.batchMs);
     }
   }
 
@@ -234,11 +274,17 @@ export class Broadcaster {
     this.stats.batchesSent++;
     this.stats.entriesSent += batch.length;
     this.#inflight += batch.length;
+    this.#busy.set(peerId, (this.#busy.get(peerId) ?? 0) + 1);
     this.#opts.send(o.peer, batch.map((p) => ({ notice: p.notice, tree: p.tree }))).then(
       (ok) => ok,
       () => false,
     ).then((ok) => {
       this.#inflight -= batch.length;
+      const busy = (this.#busy.get(peerId) ?? 1) - 1;
+      if (busy <= 0) this.#busy.delete(peerId);
+      else this.#busy.set(peerId, busy);
+      // The ack (or failure) frees the line: send what queued up meanwhile.
+      if (busy <= 0 && this.#outboxes.has(peerId)) this.#flush(peerId);
       if (ok) return;
       this.stats.batchesFailed++;
       for (const p of batch) this.#retry(p);

@@ -108,10 +108,14 @@ export class VirtualClock implements Clock {
         this.#now = untilMs;
         return;
       }
-      this.#pop();
-      if (this.#cancelled.delete(next.id)) continue;
+      // Fire every timer due at this instant, then let promise work settle once.
       if (next.atMs > this.#now) this.#now = next.atMs;
-      next.fn();
+      for (;;) {
+        const t = this.#peek();
+        if (t === undefined || t.atMs > this.#now) break;
+        this.#pop();
+        t.fn();
+      }
     }
   }
 

@@ -78,7 +78,7 @@ export class HttpTransport implements Transport {
       res = await fetch(`${url}/dht/${rpc}`, {
         method: "POST",
         headers: { ...req.headers, "content-type": "application/json" },
-        body: req.body,
+        body: req.body as Uint8Array<ArrayBuffer>,
         signal,
       });
     } catch (e) {
@@ -125,7 +125,7 @@ export function httpRpcHandler(
     const body = await readLimited(req.body, MAX_REQUEST_BYTES);
     if (body === null) return problem(413, "request body too large");
     const res = await handler(rpc, { headers: pickHeaders(req.headers), body }, { remoteAddr });
-    return new Response(res.body, {
+    return new Response(res.body as Uint8Array<ArrayBuffer>, {
       status: res.status,
       headers: { ...res.headers, "content-type": "application/json" },
     });

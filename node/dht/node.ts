@@ -163,6 +163,22 @@ export class RpcError extends Error {
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
+const hostCache = new Map<string, string>();
+/** The host of a URL, without IPv6 brackets (cached: URL parsing is costly on hot paths). */
+function hostOf(url: string): string {
+  let h = hostCache.get(url);
+  if (h === undefined) {
+    try {
+      h = new URL(url).hostname.replace(/^\[(.*)\]$/, "$1");
+    } catch {
+      h = "";
+    }
+    if (hostCache.size >= 10_000) hostCache.clear();
+    hostCache.set(url, h);
+  }
+  return h;
+}
+
 /**
  * One DHT node.
  *
@@ -188,7 +204,8 @@ export class DhtNode implements DhtServices {
   readonly table: RoutingTable;
   readonly providers = new ProviderStore();
   readonly notices: NoticeStore;
-  readonly bodies: BodySource;
+  /** Where fetch RPCs read bodies (may be replaced after construction). */
+  bodies: BodySource;
   readonly broadcaster: Broadcaster;
   readonly stats: DhtNodeStats;
   #transport: Transport;
@@ -358,7 +375,7 @@ export class DhtNode implements DhtServices {
       }
     }
     this.stats.rpcServed++;
-    this.#heard(from, true);
+    this.#heard(from, hostOf(from.url) === meta.remoteAddr ? "address-matches" : "inbound");
     return signResponse({
       identity: this.#signer,
       selfUrl: this.url,
@@ -498,7 +515,7 @@ export class DhtNode implements DhtServices {
       expectId: peer.id,
     });
     if (!v.ok) return this.#failed(peer.id, v.status, v.reason);
-    this.#heard(v.from, false);
+    this.#heard(v.from, "answered");
     let parsed: unknown;
     try {
       parsed = res.body.length === 0 ? {} : JSON.parse(dec.decode(res.body));
@@ -518,18 +535,19 @@ export class DhtNode implements DhtServices {
   }
 
   /**
-   * A contact proved itself: it answered our request (`inbound` false) or sent us a verified
-   * request (`inbound` true). Requesters are only added after they answer a ping at their
-   * claimed URL, so nobody can plant unreachable or foreign URLs in our table.
+   * A contact proved itself: it answered our request at its URL, or sent us a verified request.
+   * A requester whose URL names the address its connection came from is added at once (it
+   * cannot claim someone else's address); any other requester only after it answers a ping at
+   * its claimed URL, so nobody can plant unreachable or foreign URLs in our table.
    */
-  #heard(contact: Contact, inbound: boolean): void {
+  #heard(contact: Contact, how: "answered" | "inbound" | "address-matches"): void {
     const nowMs = this.clock.now();
     const known = this.table.get(contact.id);
     if (known !== undefined && known.contact.url === contact.url) {
       this.table.observe(contact, known.rangeKey, nowMs);
       return;
     }
-    if (inbound) {
+    if (how === "inbound") {
       if (this.#pendingChecks.has(contact.id)) return;
       if (this.#pendingChecks.size >= this.limits.maxPendingChecks) return;
       this.#pendingChecks.add(contact.id);
@@ -661,7 +679,9 @@ export class DhtNode implements DhtServices {
    * Fetches a message body: from the origin first, then from providers. Every body is checked
    * against the message id; null if nobody had a matching one.
    */
-  async fetchBody(notice: Pick<Notice, "id" | "tag" | "origin">): Promise<StoredBody | null> {
+  async fetchBody(
+    notice: { id: string; tag: string; origin: Contact | null },
+  ): Promise<StoredBody | null> {
     const tryPeer = async (peer: Contact): Promise<StoredBody | null> => {
       try {
         const r = await this.call(peer, "fetch", { message_id: notice.id });
@@ -672,7 +692,7 @@ export class DhtNode implements DhtServices {
         return null;
       }
     };
-    if (notice.origin.id !== this.identity.id) {
+    if (notice.origin !== null && notice.origin.id !== this.identity.id) {
       const b = await tryPeer(notice.origin);
       if (b !== null) return b;
     }

@@ -7,6 +7,7 @@
 import { type Kysely, sql } from "kysely";
 import type { Migration } from "kysely/migration";
 import { quotaMigration } from "../quota/migration.ts";
+import { dhtNoticesMigration } from "../dht/migration.ts";
 
 /** Which SQL engine a migration runs on. */
 export type Dialect = "sqlite" | "postgres";
@@ -69,4 +70,5 @@ export const MIGRATIONS: Record<string, DialectMigration> = {
   "0001_messages": messages,
   "0005_quota": quotaMigration,
   "0006_console": consoleTables,
+  "0007_dht_notices": dhtNoticesMigration,
 };

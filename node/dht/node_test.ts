@@ -1,0 +1,203 @@
+import assert from "node:assert/strict";
+import { bytesToHex } from "@noble/hashes/utils.js";
+import { HEADER, signRequest } from "./envelope.ts";
+import { generateIdentity, secp256k1Scheme } from "./identity.ts";
+import { randomId } from "./id.ts";
+import { type Notice, noticeToJson, signNotice } from "./notice.ts";
+import { seededRandom } from "./random.ts";
+import { messageIdOf } from "./rpc/fetch.ts";
+import { Swarm } from "./sim.ts";
+
+const enc = new TextEncoder();
+
+async function swarmOf(n: number, seed: number, node: Record<string, unknown> = {}) {
+  const swarm = new Swarm({ seed, scheme: secp256k1Scheme, node });
+  await swarm.grow(n, 10);
+  return swarm;
+}
+
+Deno.test("lookups find every node of a small swarm (real signatures)", async () => {
+  const swarm = await swarmOf(30, 1);
+  const m = await swarm.measureLookups(30);
+  assert.equal(m.found, 30);
+  for (const n of swarm.nodes) assert.ok(n.table.size >= 20, `table of ${n.table.size}`);
+  assert.ok(swarm.nodes.every((n) => n.stats.verifications > 0));
+  swarm.stop();
+});
+
+Deno.test("broadcast reaches every node; a body is fetched from the origin and checked", async () => {
+  const swarm = await swarmOf(24, 2);
+  const [origin, reader] = [swarm.nodes[3]!, swarm.nodes[17]!];
+  const tag = randomId(seededRandom(3));
+  const payload = enc.encode("hello federation");
+  const id = messageIdOf(tag, payload);
+  // The origin serves its body through the fetch RPC.
+  const bodies = new Map([[id, { tag, payload }]]);
+  origin.bodies = { get: (k: string) => bodies.get(k) ?? null };
+  const notice = await swarm.clock.run(origin.publish({
+    id,
+    tag,
+    size: payload.length,
+    expiresAt: Math.floor(swarm.clock.now() / 1000) + 3600,
+    createdAtMs: swarm.clock.now(),
+  }));
+  await swarm.clock.runUntilIdle();
+  for (const n of swarm.nodes) {
+    if (n !== origin) assert.ok(swarm.delivered.get(n.selfId)!.has(id), `node ${n.selfId} missed`);
+  }
+  const body = await swarm.clock.run(reader.fetchBody(notice));
+  assert.deepEqual(body, { tag, payload });
+  // A lying holder: the body does not match the id, so it is refused.
+  bodies.set(id, { tag, payload: enc.encode("forged") });
+  assert.equal(await swarm.clock.run(reader.fetchBody(notice)), null);
+  swarm.stop();
+});
+
+Deno.test("providers keep a message reachable after its origin is gone", async () => {
+  const swarm = await swarmOf(24, 4);
+  const [origin, keeper, reader] = [swarm.nodes[1]!, swarm.nodes[8]!, swarm.nodes[19]!];
+  const tag = randomId(seededRandom(5));
+  const payload = enc.encode("kept copy");
+  const id = messageIdOf(tag, payload);
+  const expiresAt = Math.floor(swarm.clock.now() / 1000) + 3600;
+  keeper.bodies = { get: (k: string) => (k === id ? { tag, payload } : null) };
+  const stored = await swarm.clock.run(keeper.addProvider(id, tag, expiresAt));
+  assert.ok(stored >= 8, `stored at ${stored} nodes`);
+  swarm.kill(origin);
+  const fakeNotice = { id, tag, origin: origin.contact };
+  const found = await swarm.clock.run(reader.findProviders(id));
+  assert.deepEqual(found.map((p) => p.provider.id), [keeper.selfId]);
+  assert.deepEqual(await swarm.clock.run(reader.fetchBody(fakeNotice)), { tag, payload });
+  swarm.stop();
+});
+
+Deno.test("a node that was offline catches up from its neighbours", async () => {
+  const swarm = await swarmOf(20, 6);
+  const sleeper = swarm.nodes[5]!;
+  swarm.net.unlisten(sleeper.url);
+  const origin = swarm.nodes[9]!;
+  const published: Notice[] = [];
+  for (let i = 0; i < 5; i++) {
+    published.push(
+      await swarm.clock.run(origin.publish({
+        id: bytesToHex(new Uint8Array(32).fill(i + 1)),
+        tag: randomId(seededRandom(i)),
+        size: 10,
+        expiresAt: Math.floor(swarm.clock.now() / 1000) + 3600,
+        createdAtMs: swarm.clock.now(),
+      })),
+    );
+  }
+  await swarm.clock.runUntilIdle();
+  assert.equal(swarm.delivered.get(sleeper.selfId)!.size, 0);
+  swarm.net.listen(sleeper.url, (rpc, req, meta) => sleeper.handle(rpc, req, meta));
+  const added = await swarm.clock.run(sleeper.catchUp(0));
+  assert.equal(added, 5);
+  for (const n of published) assert.ok(swarm.delivered.get(sleeper.selfId)!.has(n.id));
+  swarm.stop();
+});
+
+Deno.test("bad notice signatures get a peer banned while honest traffic flows", async () => {
+  const swarm = await swarmOf(12, 7);
+  const [victim, honest] = [swarm.nodes[2]!, swarm.nodes[4]!];
+  const attacker = generateIdentity(secp256k1Scheme);
+  const now = () => swarm.clock.now();
+  const forged = (i: number) => {
+    const n = signNotice(attacker, "mem://evil.sim", {
+      id: bytesToHex(new Uint8Array(32).fill(100 + i)),
+      tag: "00".repeat(20),
+      size: 1,
+      expiresAt: Math.floor(now() / 1000) + 60,
+      createdAtMs: now(),
+    });
+    return { ...noticeToJson(n), size: 2 }; // breaks the origin signature
+  };
+  let nonce = 0;
+  const send = (notices: unknown[]) =>
+    victim.handle(
+      "notices",
+      signRequest({
+        identity: attacker,
+        selfUrl: "mem://evil.sim",
+        rpc: "notices",
+        to: victim.selfId,
+        body: enc.encode(JSON.stringify({ notices: notices.map((n) => ({ notice: n, tree: 0 })) })),
+        nowMs: now(),
+        nonce: (nonce++).toString(16).padStart(32, "0"),
+      }),
+      { remoteAddr: "evil.sim" },
+    );
+  const first = await send([forged(1)]);
+  assert.equal(first.status, 200);
+  assert.deepEqual(JSON.parse(new TextDecoder().decode(first.body)).invalid, 1);
+  await send([forged(2), forged(3)]);
+  const banned = await send([forged(4)]);
+  assert.equal(banned.status, 403);
+  assert.equal(victim.stats.noticesAccepted, 0);
+  // Replay of a signed request is refused even before the ban logic.
+  const wire = signRequest({
+    identity: generateIdentity(),
+    selfUrl: "mem://other.sim",
+    rpc: "ping",
+    to: victim.selfId,
+    body: enc.encode("{}"),
+    nowMs: now(),
+    nonce: "ff".repeat(16),
+  });
+  assert.equal((await victim.handle("ping", wire, { remoteAddr: "other.sim" })).status, 200);
+  assert.equal((await victim.handle("ping", wire, { remoteAddr: "other.sim" })).status, 401);
+  const unsigned = { ...wire, headers: { ...wire.headers } };
+  delete unsigned.headers[HEADER.signature];
+  assert.equal((await victim.handle("ping", unsigned, { remoteAddr: "other.sim" })).status, 401);
+  // Honest traffic still flows.
+  const n = await swarm.clock.run(honest.publish({
+    id: "ab".repeat(32),
+    tag: "cd".repeat(20),
+    size: 3,
+    expiresAt: Math.floor(now() / 1000) + 60,
+    createdAtMs: now(),
+  }));
+  await swarm.clock.runUntilIdle();
+  assert.ok(swarm.delivered.get(victim.selfId)!.has(n.id));
+  swarm.stop();
+});
+
+Deno.test("a flood from one peer is throttled (429) by its notice budget", async () => {
+  const swarm = await swarmOf(5, 8, {
+    limits: { noticesPerSecondPerPeer: 10, noticesBurstPerPeer: 20 },
+  });
+  const victim = swarm.nodes[1]!;
+  const flooder = generateIdentity(secp256k1Scheme);
+  const now = swarm.clock.now();
+  const notices = Array.from(
+    { length: 15 },
+    (_, i) =>
+      noticeToJson(signNotice(flooder, "mem://flood.sim", {
+        id: bytesToHex(new Uint8Array(32).fill(i)),
+        tag: "00".repeat(20),
+        size: 1,
+        expiresAt: Math.floor(now / 1000) + 60,
+        createdAtMs: now,
+      })),
+  );
+  const statuses: number[] = [];
+  for (let i = 0; i < 2; i++) {
+    const res = await victim.handle(
+      "notices",
+      signRequest({
+        identity: flooder,
+        selfUrl: "mem://flood.sim",
+        rpc: "notices",
+        to: victim.selfId,
+        body: enc.encode(JSON.stringify({ notices: notices.map((n) => ({ notice: n, tree: 0 })) })),
+        nowMs: now,
+        nonce: i.toString(16).padStart(32, "0"),
+      }),
+      { remoteAddr: "flood.sim" },
+    );
+    statuses.push(res.status);
+  }
+  assert.deepEqual(statuses, [200, 429]);
+  assert.equal(victim.stats.noticesAccepted, 15);
+  swarm.stop();
+});
