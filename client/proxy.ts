@@ -33,64 +33,95 @@ const SOCKS5_REPLIES: Record<number, string> = {
   8: "address type not supported",
 };
 
-/** Reads exactly `n` bytes (with a carry-over buffer). */
+/**
+ * Buffered reads from a connection. Data is kept as a queue of chunks, so reading a large body
+ * costs one copy, not one per chunk.
+ */
 class Reader {
-  #buf: Uint8Array<ArrayBuffer> = new Uint8Array(0);
+  #chunks: Uint8Array<ArrayBuffer>[] = [];
+  #length = 0;
   constructor(readonly conn: Deno.Conn) {}
 
   async fill(): Promise<boolean> {
-    const chunk = new Uint8Array(16 * 1024);
+    const chunk = new Uint8Array(64 * 1024);
     const n = await this.conn.read(chunk);
     if (n === null) return false;
-    this.#buf = concat(this.#buf, chunk.subarray(0, n));
+    this.#chunks.push(chunk.slice(0, n));
+    this.#length += n;
     return true;
   }
 
+  /** Removes and returns the first `n` buffered bytes (n <= buffered). */
+  #take(n: number): Uint8Array<ArrayBuffer> {
+    const out = new Uint8Array(n);
+    let off = 0;
+    while (off < n) {
+      const c = this.#chunks[0]!;
+      const k = Math.min(c.length, n - off);
+      out.set(c.subarray(0, k), off);
+      off += k;
+      if (k === c.length) this.#chunks.shift();
+      else this.#chunks[0] = c.slice(k);
+    }
+    this.#length -= n;
+    return out;
+  }
+
+  /** Merges the first chunks so that the first one holds at least `n` bytes (or all). */
+  #front(n: number): Uint8Array {
+    if ((this.#chunks[0]?.length ?? 0) < Math.min(n, this.#length)) {
+      const all = this.#take(this.#length);
+      this.#chunks = [all];
+      this.#length = all.length;
+    }
+    return this.#chunks[0] ?? new Uint8Array(0);
+  }
+
   async exactly(n: number, what: string): Promise<Uint8Array<ArrayBuffer>> {
-    while (this.#buf.length < n) {
+    while (this.#length < n) {
       if (!(await this.fill())) throw new ProxyError(`connection closed while reading ${what}`);
     }
-    const out = this.#buf.slice(0, n);
-    this.#buf = this.#buf.slice(n);
-    return out;
+    return this.#take(n);
   }
 
   /** Reads up to and including the first CRLFCRLF; returns the text before it. */
   async headerBlock(what: string, maxBytes = 64 * 1024): Promise<string> {
     for (;;) {
-      const i = indexOfCrlfCrlf(this.#buf);
+      const head = this.#front(Infinity);
+      const i = indexOfCrlfCrlf(head);
       if (i >= 0) {
-        const text = new TextDecoder().decode(this.#buf.subarray(0, i));
-        this.#buf = this.#buf.slice(i + 4);
+        const text = new TextDecoder().decode(this.#take(i));
+        this.#take(4);
         return text;
       }
-      if (this.#buf.length > maxBytes) throw new ProxyError(`${what} too large`);
+      if (this.#length > maxBytes) throw new ProxyError(`${what} too large`);
       if (!(await this.fill())) throw new ProxyError(`connection closed while reading ${what}`);
     }
   }
 
+  /** Reads one CRLF-terminated line (at most 8 KiB). */
   async line(what: string): Promise<string> {
     for (;;) {
-      const i = this.#buf.findIndex((b, j) => b === 13 && this.#buf[j + 1] === 10);
+      const head = this.#front(8 * 1024);
+      const i = head.findIndex((b, j) => b === 13 && head[j + 1] === 10);
       if (i >= 0) {
-        const text = new TextDecoder().decode(this.#buf.subarray(0, i));
-        this.#buf = this.#buf.slice(i + 2);
+        const text = new TextDecoder().decode(this.#take(i));
+        this.#take(2);
         return text;
       }
+      if (this.#length > 8 * 1024) throw new ProxyError(`${what} line too long`);
       if (!(await this.fill())) throw new ProxyError(`connection closed while reading ${what}`);
     }
   }
 
   async rest(): Promise<Uint8Array<ArrayBuffer>> {
     while (await this.fill()) { /* read to EOF */ }
-    const out = this.#buf;
-    this.#buf = new Uint8Array(0);
-    return out;
+    return this.#take(this.#length);
   }
 
   /** Bytes already buffered (used when handing a tunnel over to TLS: must be none). */
   get buffered(): number {
-    return this.#buf.length;
+    return this.#length;
   }
 }
 

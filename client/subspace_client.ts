@@ -9,7 +9,14 @@
  */
 import { base64 } from "@scure/base";
 import { sha256 } from "@noble/hashes/sha2.js";
-import { defaultRandomBytes, equalBytes, fromHex, type RandomBytes, toHex } from "./_bytes.ts";
+import {
+  concat,
+  defaultRandomBytes,
+  equalBytes,
+  fromHex,
+  type RandomBytes,
+  toHex,
+} from "./_bytes.ts";
 import { type EcdhBackend, fastestEcdh, nobleEcdh } from "./ecdh.ts";
 import { EnvelopeError, EnvelopeOpener, seal, TAG_BYTES } from "./envelope.ts";
 import {
@@ -375,7 +382,7 @@ export class SubspaceClient {
       if (auth !== undefined) headers.authorization = auth;
       return new Request(`${base}/v1/messages`, { method: "POST", headers, body });
     }, opts.signal ? { signal: opts.signal } : {}) as { id?: unknown; expires_at?: unknown };
-    const expected = toHex(sha256(new Uint8Array([...tag, ...envelope])));
+    const expected = toHex(sha256(concat(tag, envelope)));
     if (res?.id !== expected) {
       throw new Error(`server answered with id ${String(res?.id)}, expected ${expected}`);
     }
@@ -479,7 +486,7 @@ export class SubspaceClient {
     const plaintext = opener.openBase64(tag, m.payload);
     if (plaintext === null) return null;
     const envelope = base64.decode(m.payload);
-    const id = toHex(sha256(new Uint8Array([...tag, ...envelope])));
+    const id = toHex(sha256(concat(tag, envelope)));
     if (!equalBytes(fromHex(id), fromHex(m.id, "id"))) {
       throw new EnvelopeError("malformed", `message id ${m.id} does not match its content`);
     }

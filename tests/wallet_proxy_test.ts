@@ -195,6 +195,54 @@ Deno.test("HTTP CONNECT proxy: client sends and watches through it", async () =>
   }
 });
 
+Deno.test("proxy transport reads large fixed-length and chunked bodies intact", async () => {
+  const big = Uint8Array.from(
+    { length: 3 * 1024 * 1024 + 17 },
+    (_, i) => (i * 31 + (i >> 11)) & 0xff,
+  );
+  const ac = new AbortController();
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, signal: ac.signal, onListen: () => {} },
+    async (req) => {
+      const path = new URL(req.url).pathname;
+      if (path === "/fixed") return new Response(big);
+      if (path === "/echo") return new Response(await req.arrayBuffer());
+      // A streamed body goes out with Transfer-Encoding: chunked.
+      let off = 0;
+      return new Response(
+        new ReadableStream({
+          pull(c) {
+            if (off >= big.length) return c.close();
+            const n = 1 + (off % 70_001);
+            c.enqueue(big.slice(off, off + n));
+            off += n;
+          },
+        }),
+      );
+    },
+  );
+  const proxy = connectProxy();
+  try {
+    const f = proxyFetch(proxy.url);
+    const base = `http://127.0.0.1:${server.addr.port}`;
+    for (const path of ["/fixed", "/chunked"]) {
+      const res = await f(new Request(base + path));
+      assert.equal(res.status, 200);
+      const got = new Uint8Array(await res.arrayBuffer());
+      assert.equal(got.length, big.length, path);
+      assert.ok(got.every((b, i) => b === big[i]), path);
+    }
+    const echo = await f(
+      new Request(base + "/echo", { method: "POST", body: big.subarray(0, 100_000) }),
+    );
+    assert.equal((await echo.arrayBuffer()).byteLength, 100_000);
+  } finally {
+    ac.abort();
+    await server.finished;
+    await proxy.close();
+  }
+});
+
 Deno.test("SOCKS5 username/password negotiation (RFC 1929)", async () => {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
