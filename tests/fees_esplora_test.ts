@@ -7,6 +7,7 @@ import { EsploraClient, EsploraError, InvoiceService, parseXpub } from "../node/
 import {
   accountHash,
   newAccountNumber,
+  openQuotaDatabase,
   parseAccountNumber,
   QuotaStore,
 } from "../node/quota/mod.ts";
@@ -115,9 +116,11 @@ Deno.test("Esplora client: tip, confirmations, mempool, paging and errors over H
 async function withStore(fn: (qs: QuotaStore, store: Store) => Promise<void>) {
   const dir = await Deno.makeTempDir({ prefix: "subspace-fees-" });
   const store = await openStore({ dataDir: dir });
+  const quotaDb = await openQuotaDatabase(store, dir);
   try {
-    await fn(new QuotaStore(store.db), store);
+    await fn(new QuotaStore(quotaDb.db), store);
   } finally {
+    await quotaDb.close();
     await store.close();
     await Deno.remove(dir, { recursive: true });
   }
@@ -217,7 +220,7 @@ Deno.test({
     const db = await freshDatabase(PG_URL!);
     const store = await openStore({ url: db.url, dataDir: "/nonexistent" });
     try {
-      const qs = new QuotaStore(store.db);
+      const qs = new QuotaStore((await openQuotaDatabase(store, "/nonexistent")).db);
       const hash = accountHash(parseAccountNumber(newAccountNumber()));
       assert.equal(await qs.createAccount(hash, 1, "admin"), true);
       assert.equal(await qs.createAccount(hash, 1, "admin"), false);

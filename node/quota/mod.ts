@@ -53,6 +53,8 @@ export {
   type Account,
   AccountError,
   type Invoice,
+  openQuotaDatabase,
+  type QuotaDatabaseHandle,
   type QuotaPolicy,
   QuotaStore,
   type Reservation,

@@ -35,7 +35,7 @@ import { IssuerKeyRing } from "./issuer_keys.ts";
 import { AddressRateLimiter } from "./rate_limit.ts";
 import { renderSignupPage } from "./signup_page.tsx";
 import { SpentSet } from "./spent.ts";
-import { AccountError, freeLeft, QuotaStore } from "./store.ts";
+import { AccountError, freeLeft, openQuotaDatabase, QuotaStore } from "./store.ts";
 import {
   decodeTokenRequest,
   ISSUER_DIRECTORY_MEDIA_TYPE,
@@ -151,7 +151,8 @@ export function createQuotaPlugin(opts: QuotaPluginOptions = {}) {
   return async function quotaPlugin(ctx: NodeContext): Promise<void> {
     const { config, log: rootLog } = ctx;
     const log = rootLog.child("quota");
-    const store = new QuotaStore(ctx.store.db);
+    const quotaDb = await openQuotaDatabase(ctx.store, config.data);
+    const store = new QuotaStore(quotaDb.db);
     const ring = await IssuerKeyRing.open({
       dataDir: config.data,
       rotationSeconds: config.issuerKeyRotation,
@@ -339,6 +340,7 @@ export function createQuotaPlugin(opts: QuotaPluginOptions = {}) {
       clearInterval(maintenance);
       await invoices.stop();
       await spent.drain();
+      await quotaDb.close();
     });
 
     // ----- routes

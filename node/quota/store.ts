@@ -6,7 +6,59 @@
  *
  * @module
  */
-import { type Kysely, sql } from "kysely";
+import { Kysely, sql } from "kysely";
+import { type Migration, Migrator } from "kysely/migration";
+import { join } from "node:path";
+import { openSqlite } from "../store/mod.ts";
+import { quotaMigration } from "./migration.ts";
+
+/** A quota database handle and how to release it. */
+export interface QuotaDatabaseHandle {
+  // deno-lint-ignore no-explicit-any
+  db: Kysely<any>;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens (and migrates) the quota tables next to the node's store. On PostgreSQL they live in
+ * the node's database (its pool; row locks keep writers apart). On SQLite they live in their own
+ * file, `<data>/quota.db`: SQLite has one writer per file, and the message writer thread holds
+ * that lock for its group commits, so sharing the file would make every redemption wait for
+ * (and block the event loop behind) the message commits.
+ */
+export async function openQuotaDatabase(
+  // deno-lint-ignore no-explicit-any
+  store: { dialect: "sqlite" | "postgres"; db: Kysely<any> },
+  dataDir: string,
+): Promise<QuotaDatabaseHandle> {
+  // deno-lint-ignore no-explicit-any
+  let db: Kysely<any>;
+  let close = () => Promise.resolve();
+  if (store.dialect === "postgres") {
+    db = store.db;
+  } else {
+    await Deno.mkdir(dataDir, { recursive: true });
+    db = new Kysely({ dialect: openSqlite(join(dataDir, "quota.db")).dialect });
+    close = () => db.destroy();
+  }
+  const migrator = new Migrator({
+    db,
+    provider: {
+      getMigrations: () =>
+        Promise.resolve(
+          { "0001_quota": quotaMigration(store.dialect) } as Record<string, Migration>,
+        ),
+    },
+    migrationTableName: "quota_migration",
+    migrationLockTableName: "quota_migration_lock",
+  });
+  const { error } = await migrator.migrateToLatest();
+  if (error) {
+    await close();
+    throw new Error(`Cannot migrate the quota tables: ${(error as Error).message}`);
+  }
+  return { db, close };
+}
 
 /** `quota_accounts` row. */
 export interface AccountsTable {

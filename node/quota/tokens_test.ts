@@ -3,7 +3,7 @@ import { openStore, type Store } from "../store/mod.ts";
 import { blind, finalize } from "./blind_rsa.ts";
 import { generateIssuerKey, ISSUER_KEY_FILE, IssuerKeyRing } from "./issuer_keys.ts";
 import { SpentSet } from "./spent.ts";
-import { AccountError, QuotaStore } from "./store.ts";
+import { AccountError, openQuotaDatabase, QuotaStore } from "./store.ts";
 import {
   decodeTokenKey,
   encodeToken,
@@ -45,7 +45,8 @@ async function fixture(
 ): Promise<Fixture> {
   const dir = await Deno.makeTempDir({ prefix: "subspace-quota-" });
   const store = await openStore({ dataDir: dir });
-  const qs = new QuotaStore(store.db);
+  const quotaDb = await openQuotaDatabase(store, dir);
+  const qs = new QuotaStore(quotaDb.db);
   const clock = { now: Date.UTC(2026, 0, 1) };
   const ring = await IssuerKeyRing.open({
     dataDir: dir,
@@ -76,6 +77,7 @@ async function fixture(
     dir,
     clock,
     async close() {
+      await quotaDb.close();
       await store.close();
       await Deno.remove(dir, { recursive: true });
     },

@@ -6,7 +6,6 @@
  */
 import { type Kysely, sql } from "kysely";
 import type { Migration } from "kysely/migration";
-import { quotaMigration } from "../quota/migration.ts";
 import { dhtNoticesMigration } from "../dht/migration.ts";
 
 /** Which SQL engine a migration runs on. */
@@ -68,7 +67,6 @@ const consoleTables: DialectMigration = (dialect) => ({
 /** All migrations, keyed so that name order is application order. */
 export const MIGRATIONS: Record<string, DialectMigration> = {
   "0001_messages": messages,
-  "0005_quota": quotaMigration,
   "0006_console": consoleTables,
   "0007_dht_notices": dhtNoticesMigration,
 };
