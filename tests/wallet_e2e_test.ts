@@ -86,8 +86,9 @@ function samplePsbt(): Uint8Array {
 }
 
 Deno.test("wallet CLI end to end against real nodes", async (t) => {
-  const nodeA = await startNode();
-  const nodeB = await startNode();
+  // Open quota: these tests are about the wallet; tokens have their own end-to-end tests.
+  const nodeA = await startNode({ args: ["--quota", "open"] });
+  const nodeB = await startNode({ args: ["--quota", "open"] });
   const dir = await Deno.makeTempDir({ prefix: "subspace-wallet-e2e-" });
   try {
     const alice = `${dir}/alice.json`;

@@ -15,8 +15,8 @@ import {
 } from "../client/mod.ts";
 
 Deno.test("send to one node, watch another (federated)", async () => {
-  const a = await startNode();
-  const b = await startNode({ args: ["--bootstrap", a.url] });
+  const a = await startNode({ args: ["--quota", "open"] });
+  const b = await startNode({ args: ["--quota", "open", "--bootstrap", a.url] });
   try {
     const keys = keysFromSecrets(fromHex("d1".repeat(32)), fromHex("d2".repeat(32)), "mainnet");
     const address = addressForKeys(keys, { prefixBits: 5 });
