@@ -69,8 +69,9 @@ export const SCHEMA = {
     secret: true,
   }),
   quota: oneOf(["open", "tokens"] as const, {
-    default: "open",
-    description: "How POST /v1/messages is paid for: open accepts every message.",
+    default: "tokens",
+    description:
+      "How POST /v1/messages is paid for: tokens asks one Privacy Pass token per message (docs/tokens.md); open accepts every message.",
   }),
   maxPayloadBytes: bytes({
     default: 65536,

@@ -14,7 +14,7 @@ Deno.test("defaults match the documented ones", () => {
   const c = loadConfig({ env: {} });
   assert.equal(c.host, "127.0.0.1");
   assert.equal(c.port, 8080);
-  assert.equal(c.quota, "open");
+  assert.equal(c.quota, "tokens");
   assert.equal(c.maxPayloadBytes, 65536);
   assert.equal(c.defaultTtl, 7 * 86400);
   assert.equal(c.maxTtl, 28 * 86400);

@@ -58,6 +58,9 @@ export async function startNode(opts: StartNodeOptions = {}): Promise<NodeProces
       dataDir,
       "--port",
       String(opts.port ?? 0),
+      // Tests post without tokens unless they ask for `--quota tokens` (a later flag wins).
+      "--quota",
+      "open",
       ...(opts.args ?? []),
     ],
     env: { NO_COLOR: "1", ...opts.env },

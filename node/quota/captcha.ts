@@ -6,7 +6,7 @@
  * @module
  */
 import chToPath from "svg-captcha/lib/ch-to-path.js";
-import opentype from "opentype.js";
+import * as opentypeNs from "opentype.js";
 import { createHash } from "node:crypto";
 import { CAPTCHA_FONT_BASE64 } from "./_captcha_font.ts";
 import { defaultRandomBytes, type RandomBytes, toHex } from "./_bytes.ts";
@@ -46,6 +46,11 @@ interface Pending {
   expiresAt: number;
 }
 
+interface OpenTypeFont {
+  ascender: number;
+  descender: number;
+}
+
 interface Glyphs {
   font: unknown;
   ascender: number;
@@ -57,7 +62,14 @@ let glyphs: Glyphs | undefined;
 function loadFont(): Glyphs {
   if (glyphs === undefined) {
     const bytes = Uint8Array.fromBase64(CAPTCHA_FONT_BASE64);
-    const font = opentype.parse(bytes.buffer);
+    // The runtime loads opentype.js's CommonJS build (exports on `default`), the bundler its ES
+    // module (named exports): accept either.
+    const ns = opentypeNs as unknown as {
+      parse?: (b: ArrayBuffer) => OpenTypeFont;
+      default?: { parse: (b: ArrayBuffer) => OpenTypeFont };
+    };
+    const parse = ns.parse ?? ns.default!.parse;
+    const font = parse(bytes.buffer);
     glyphs = { font, ascender: font.ascender, descender: font.descender };
   }
   return glyphs;
