@@ -8,8 +8,6 @@ import { buildPayment, fromHex, type Payload, scriptForAddress } from "../client
 import { CliError, parseFlags } from "./_args.ts";
 import {
   bip70Network,
-  clientFrom,
-  cliErrors,
   intFlag,
   maybeHelp,
   NETWORK_HELP,
@@ -19,6 +17,7 @@ import {
   senderFrom,
   serverFrom,
 } from "./_client.ts";
+import { postPayload } from "./_client_send.ts";
 
 const HELP = `
 Usage: subspace pay --server URL --to ADDR --tx HEX [--tx HEX ...] [options]
@@ -30,7 +29,8 @@ ${NETWORK_HELP}
   --memo TEXT            memo for the merchant
   --refund-to BTCADDR    Bitcoin address for refunds
   --merchant-data HEX    merchant_data copied from the PaymentRequest
-  --wallet FILE          add your address as reply-to (for the PaymentACK) and sign
+  --wallet FILE          spend one of its tokens when the server asks; add your address as
+                         reply-to (for the PaymentACK) and sign
   --passphrase-env VAR   passphrase of an encrypted --wallet
   --ttl SECONDS          requested time to live of the message
   --json                 print {id, expires_at, tag, size_bytes}
@@ -102,13 +102,10 @@ export async function run(args: string[]): Promise<number> {
   };
   if (sender.replyTo !== undefined) payload.replyTo = sender.replyTo;
   const ttlSeconds = intFlag(flags, "ttl", 1, 10 * 365 * 86400);
-  const client = await clientFrom(flags);
-  const result = await cliErrors(() =>
-    client.send(server, to, payload, {
-      ...(ttlSeconds !== undefined ? { ttlSeconds } : {}),
-      ...(sender.signWith !== undefined ? { signWith: sender.signWith } : {}),
-    })
-  );
+  const result = await postPayload(flags, server, to, payload, {
+    ttlSeconds,
+    signWith: sender.signWith,
+  });
   printSent(result, flags.booleans.has("json"));
   return 0;
 }

@@ -7,8 +7,6 @@ import { buildPaymentRequest, type Payload, scriptForAddress } from "../client/m
 import { CliError, parseFlags, requireFlag } from "./_args.ts";
 import {
   bip70Network,
-  clientFrom,
-  cliErrors,
   intFlag,
   maybeHelp,
   NETWORK_HELP,
@@ -19,6 +17,7 @@ import {
   senderFrom,
   serverFrom,
 } from "./_client.ts";
+import { postPayload } from "./_client_send.ts";
 
 const HELP = `
 Usage: subspace request --server URL --to ADDR --amount SATS --pay-to BTCADDR [options]
@@ -32,7 +31,8 @@ ${NETWORK_HELP}
   --memo TEXT            memo shown to the payer
   --expires WHEN         seconds from now, a duration (30m, 2h, 7d) or an ISO time
   --payment-url URL      where the payer's wallet should POST the BIP70 Payment
-  --wallet FILE          add your address as reply-to (the Payment comes back to you) and sign
+  --wallet FILE          spend one of its tokens when the server asks; add your address as
+                         reply-to (the Payment comes back to you) and sign
   --passphrase-env VAR   passphrase of an encrypted --wallet
   --ttl SECONDS          requested time to live of the message
   --json                 print {id, expires_at, tag, size_bytes}
@@ -85,13 +85,10 @@ export async function run(args: string[]): Promise<number> {
   const payload: Payload = { type: "payment_request", createdTime: now, memo: memo ?? "", body };
   if (sender.replyTo !== undefined) payload.replyTo = sender.replyTo;
   const ttlSeconds = intFlag(flags, "ttl", 1, 10 * 365 * 86400);
-  const client = await clientFrom(flags);
-  const result = await cliErrors(() =>
-    client.send(server, to, payload, {
-      ...(ttlSeconds !== undefined ? { ttlSeconds } : {}),
-      ...(sender.signWith !== undefined ? { signWith: sender.signWith } : {}),
-    })
-  );
+  const result = await postPayload(flags, server, to, payload, {
+    ttlSeconds,
+    signWith: sender.signWith,
+  });
   printSent(result, flags.booleans.has("json"));
   return 0;
 }

@@ -4,18 +4,9 @@
  * @module
  */
 import { base64 } from "@scure/base";
-import {
-  fromHex,
-  type Payload,
-  type PayloadType,
-  SubspaceHttpError,
-  utf8,
-  validateBody,
-} from "../client/mod.ts";
+import { fromHex, type Payload, type PayloadType, utf8, validateBody } from "../client/mod.ts";
 import { CliError, parseFlags } from "./_args.ts";
 import {
-  clientFrom,
-  cliErrors,
   intFlag,
   maybeHelp,
   NETWORK_HELP,
@@ -26,7 +17,7 @@ import {
   senderFrom,
   serverFrom,
 } from "./_client.ts";
-import { outOfTokensHelp, returnToken, takeToken } from "./tokens.ts";
+import { postPayload } from "./_client_send.ts";
 
 const HELP = `
 Usage: subspace send --server URL --to ADDR (--text T | --payment-request FILE | --payment FILE
@@ -120,30 +111,9 @@ export async function run(args: string[]): Promise<number> {
   };
   if (sender.replyTo !== undefined) payload.replyTo = sender.replyTo;
   // Each post spends one Privacy Pass token kept in the wallet (issue 5, cli/tokens.ts).
-  const walletPath = flags.strings.get("wallet");
-  let taken: string | undefined;
-  const client = await clientFrom(
-    flags,
-    walletPath === undefined
-      ? undefined
-      : async (c) => (taken = await takeToken(walletPath, c.server)),
-  );
-  const result = await cliErrors(async () => {
-    try {
-      return await client.send(server, to, payload, {
-        ...(ttlSeconds !== undefined ? { ttlSeconds } : {}),
-        ...(sender.signWith !== undefined ? { signWith: sender.signWith } : {}),
-      });
-    } catch (e) {
-      if (e instanceof SubspaceHttpError && e.status === 401) {
-        throw new CliError(`${e.message}\n${await outOfTokensHelp(server, walletPath)}`);
-      }
-      // The server never saw the token (network failure): keep it for next time.
-      if (!(e instanceof SubspaceHttpError) && taken !== undefined && walletPath !== undefined) {
-        await returnToken(walletPath, server, taken);
-      }
-      throw e;
-    }
+  const result = await postPayload(flags, server, to, payload, {
+    ttlSeconds,
+    signWith: sender.signWith,
   });
   printSent(result, flags.booleans.has("json"));
   return 0;
