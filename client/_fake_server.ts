@@ -86,6 +86,9 @@ export class FakeServer {
       const cursor = found.length > 0 ? found[found.length - 1]!.seq : Math.max(after, 0);
       return Response.json({ messages: found.map((f) => f.m), cursor: String(cursor) });
     }
+    const one = /^\/v1\/messages\/([0-9a-f]{64})$/.exec(url.pathname);
+    const found = one === null ? undefined : this.messages.find((m) => m.id === one[1]);
+    if (req.method === "GET" && found !== undefined) return Response.json(found);
     return Response.json({ title: "not found" }, { status: 404 });
   };
 }

@@ -460,6 +460,28 @@ export class SubspaceClient {
     return { messages: body.messages as WireMessage[], cursor: body.cursor };
   }
 
+  /**
+   * Fetches one message by id (`GET /v1/messages/<id>`), or `undefined` when the server does
+   * not have it (404).
+   */
+  async getMessage(
+    server: string,
+    id: string,
+    opts: { signal?: AbortSignal } = {},
+  ): Promise<WireMessage | undefined> {
+    const base = normalizeServer(server);
+    fromHex(id, "message id", 32);
+    try {
+      return await this.#request(
+        () => new Request(`${base}/v1/messages/${id}`),
+        opts.signal ? { signal: opts.signal } : {},
+      ) as WireMessage;
+    } catch (e) {
+      if (e instanceof SubspaceHttpError && e.status === 404) return undefined;
+      throw e;
+    }
+  }
+
   /** Makes a decryptor for one identity (reuse it across many messages). */
   opener(identity: Pick<WatchIdentity, "scanSecret" | "scanPubkey">): EnvelopeOpener {
     return new EnvelopeOpener(identity, this.#ecdh);

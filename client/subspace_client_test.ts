@@ -205,3 +205,15 @@ Deno.test("bad server URLs and non-transient errors end a one-shot watch", async
     /403 nope/,
   );
 });
+
+Deno.test("getMessage fetches one message by id and decrypts it", async () => {
+  const server = new FakeServer();
+  const client = new SubspaceClient({ fetch: server.fetch });
+  const sent = await client.send("http://a.test", aliceAddr, text("by id"));
+  const wire = await client.getMessage("http://a.test", sent.id);
+  assert.ok(wire !== undefined);
+  const m = client.decrypt(client.opener(alice), alice.scanPubkey, wire);
+  assert.equal(new TextDecoder().decode(m!.payload.body), "by id");
+  assert.equal(await client.getMessage("http://a.test", "00".repeat(32)), undefined);
+  await assert.rejects(() => client.getMessage("http://a.test", "xyz"), /message id/);
+});
