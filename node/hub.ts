@@ -92,6 +92,13 @@ export class Hub {
     }
   }
 
+  /** True when a waiting long poll's range contains `tag` (federation prefetches its body). */
+  wants(tag: Uint8Array): boolean {
+    const t = tag32(tag);
+    for (const w of this.#waiters) if (t >= w.lo32 && t <= w.hi32) return true;
+    return false;
+  }
+
   /** Wakes everyone (shutdown). */
   wakeAll(): void {
     for (const w of [...this.#waiters]) w.wake();

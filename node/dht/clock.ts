@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { setImmediate } from "node:timers";
+import { clearImmediate, setImmediate } from "node:timers";
 
 /** An opaque timer handle. */
 export type TimerId = number;
@@ -28,11 +28,32 @@ export interface Clock {
  * const t = systemClock.now();
  * ```
  */
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (fn, delayMs) => setTimeout(fn, Math.max(0, delayMs)) as unknown as TimerId,
-  clearTimeout: (id) => clearTimeout(id),
-};
+export const systemClock: Clock = (() => {
+  // A zero delay runs as an immediate (after pending I/O), not a clamped timer.
+  const immediates = new Map<number, ReturnType<typeof setImmediate>>();
+  let next = -1;
+  return {
+    now: () => Date.now(),
+    setTimeout: (fn, delayMs) => {
+      if (delayMs > 0) return setTimeout(fn, delayMs) as unknown as TimerId;
+      const id = next--;
+      immediates.set(
+        id,
+        setImmediate(() => {
+          immediates.delete(id);
+          fn();
+        }),
+      );
+      return id;
+    },
+    clearTimeout: (id) => {
+      if (id >= 0) return clearTimeout(id);
+      const h = immediates.get(id);
+      if (h !== undefined) clearImmediate(h);
+      immediates.delete(id);
+    },
+  };
+})();
 
 interface VirtualTimer {
   id: TimerId;

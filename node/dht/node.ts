@@ -433,7 +433,6 @@ export class DhtNode implements DhtServices {
       this.stats.noticesDuplicate++;
       return "duplicate";
     }
-    const known = await this.notices.has(key);
     if (notice.expiresAt * 1000 <= nowMs) {
       this.stats.noticesRejected++;
       return "rejected";
@@ -442,7 +441,12 @@ export class DhtNode implements DhtServices {
       this.stats.noticesRejected++;
       return "rejected";
     }
-    if (!known && !this.#originLimits.take(notice.origin.id, 1, nowMs)) {
+    // Catch-up mostly repeats what we hold: check the store before spending a verification.
+    if (tree === null && await this.notices.has(key)) {
+      this.stats.noticesDuplicate++;
+      return "duplicate";
+    }
+    if (!this.#originLimits.take(notice.origin.id, 1, nowMs)) {
       this.stats.noticesRejected++;
       return "rejected";
     }
@@ -451,9 +455,10 @@ export class DhtNode implements DhtServices {
       this.#penalties.strike(`id:${from.id}`, nowMs);
       return "invalid";
     }
-    if (known) {
+    // Forward first: the store lookup below must not delay the broadcast.
+    if (tree !== null) this.broadcaster.received(notice, from.id, tree);
+    if (tree !== null && await this.notices.has(key)) {
       this.stats.noticesDuplicate++;
-      if (tree !== null) this.broadcaster.received(notice, from.id, tree);
       return "duplicate";
     }
     const added = await this.notices.add(notice, nowMs);
@@ -466,7 +471,6 @@ export class DhtNode implements DhtServices {
       return "duplicate";
     }
     this.stats.noticesAccepted++;
-    if (tree !== null) this.broadcaster.received(notice, from.id, tree);
     try {
       await this.#onNotice?.(notice, tree === null ? "catch-up" : "broadcast");
     } catch {

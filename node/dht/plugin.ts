@@ -32,6 +32,9 @@ export const STATE_FILE = "dht.json";
 export const CATCH_UP_MARGIN_MS = 10 * 60_000;
 const STATE_INTERVAL_MS = 60_000;
 const MAX_PARALLEL_FETCHES = 8;
+/** How long a fetched body stays in memory for the GET that will ask for it. */
+const RECENT_MS = 30_000;
+const MAX_RECENT = 256;
 
 interface SavedState {
   table?: unknown;
@@ -118,21 +121,37 @@ export async function federationPlugin(ctx: NodeContext): Promise<void> {
       .then(() => counters.announced++, () => {});
   };
 
-  // One fetch per message at a time, however many wallets ask.
+  // One fetch per message at a time, however many wallets ask; recent results are kept
+  // briefly so a prefetch (started when a long poll is waiting for the tag) serves the GET.
   const inflight = new Map<string, Promise<StoredBody | null>>();
-  const fetchFor = (m: StoredMessage): Promise<StoredBody | null> => {
-    const id = hex(m.id);
+  const recent = new Map<string, { body: StoredBody; atMs: number }>();
+  const fetchFor = (
+    id: string,
+    tag: string,
+    origin?: Contact,
+  ): Promise<StoredBody | null> => {
+    const hit = recent.get(id);
+    if (hit !== undefined && clock.now() - hit.atMs < RECENT_MS) return Promise.resolve(hit.body);
     let p = inflight.get(id);
     if (p === undefined) {
       p = (async () => {
         const n = node;
         if (n === undefined) return null;
-        const known = await notices.byMessageId(id);
-        const tag = hex(m.tag);
-        const origins: (Contact | null)[] = known.length > 0 ? known.map((k) => k.origin) : [null];
+        const known = origin !== undefined ? [] : await notices.byMessageId(id);
+        const origins: (Contact | null)[] = origin !== undefined
+          ? [origin]
+          : known.length > 0
+          ? known.map((k) => k.origin)
+          : [null];
         for (const origin of origins) {
+          log.debug("fetching", { id });
           const body = await n.fetchBody({ id, tag, origin });
-          if (body !== null) return body;
+          log.debug("fetched", { id, ok: body !== null });
+          if (body !== null) {
+            if (recent.size >= MAX_RECENT) recent.delete(recent.keys().next().value!);
+            recent.set(id, { body, atMs: clock.now() });
+            return body;
+          }
         }
         return null;
       })().finally(() => inflight.delete(id));
@@ -147,7 +166,9 @@ export async function federationPlugin(ctx: NodeContext): Promise<void> {
     const got = new Map<StoredMessage, StoredBody | null>();
     for (let i = 0; i < missing.length; i += MAX_PARALLEL_FETCHES) {
       const chunk = missing.slice(i, i + MAX_PARALLEL_FETCHES);
-      const bodies = await Promise.all(chunk.map((m) => fetchFor(m).catch(() => null)));
+      const bodies = await Promise.all(
+        chunk.map((m) => fetchFor(hex(m.id), hex(m.tag)).catch(() => null)),
+      );
       chunk.forEach((m, j) => got.set(m, bodies[j]!));
     }
     for (const m of msgs) {
@@ -169,6 +190,11 @@ export async function federationPlugin(ctx: NodeContext): Promise<void> {
 
   // Remote notices become payload-less rows: GET answers with them and long polls wake.
   const onNotice = (n: Notice) => {
+    log.debug("notice", { id: n.id, origin: n.origin.id });
+    // A wallet is waiting for this tag: fetch the body while the row is being committed.
+    if (config.replicate !== "all" && ctx.hub.wants(hexToBytes(n.tag))) {
+      fetchFor(n.id, n.tag, n.origin).catch(() => {});
+    }
     const row = {
       id: hexToBytes(n.id),
       tag: hexToBytes(n.tag),
@@ -180,8 +206,10 @@ export async function federationPlugin(ctx: NodeContext): Promise<void> {
     };
     ctx.writer.submit(row).then(
       (o) => {
+        log.debug("notice stored", { id: n.id });
         if (config.replicate === "all" && o.inserted) {
-          fetchFor(o.message).then((b) => b && keep(o.message, b, false)).catch(() => {});
+          fetchFor(n.id, n.tag, n.origin).then((b) => b && keep(o.message, b, false))
+            .catch(() => {});
         }
       },
       (err) => log.warn("storing a remote notice failed", { err: String(err) }),
@@ -194,6 +222,7 @@ export async function federationPlugin(ctx: NodeContext): Promise<void> {
     if (n === undefined) return;
     for (const m of inserted) {
       if (m.origin !== null) continue;
+      log.debug("publishing", { id: hex(m.id) });
       n.publish({
         id: hex(m.id),
         tag: hex(m.tag),
