@@ -1,3 +1,4 @@
+/** @jsxImportSource preact */
 /**
  * A line chart drawn as SVG, for a time window ending now. Server-rendered as is, and
  * interactive (hover read-out) inside an island. No charting library: a few hundred bytes.

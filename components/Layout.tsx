@@ -75,8 +75,8 @@ export function Layout({ title, page, bare, children }: LayoutProps) {
           {children}
         </main>
         <footer>
-          Subspace {page.version}
-          {page.nodeId && <span>· node {page.nodeId.slice(0, 12)}…</span>}
+          {`Subspace ${page.version}`}
+          {page.nodeId && ` · node ${page.nodeId.slice(0, 12)}…`}
         </footer>
       </body>
     </html>

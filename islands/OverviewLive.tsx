@@ -1,3 +1,4 @@
+/** @jsxImportSource preact */
 /**
  * Overview island: storage, message counts and the three charts. Server-rendered with the
  * data at request time; in the browser it polls `/console/api/overview` and redraws.

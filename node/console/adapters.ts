@@ -1,13 +1,15 @@
 /**
  * Adapters from other features to the console's sources. The token issuer and fee market
  * (`node/quota/`) publish their services through `quotaServices(ctx)`; accounts and invoices
- * are listed read-only from their tables (`quota_accounts`, `quota_invoices`), every change
- * goes through their services.
+ * are listed read-only from their tables (`quota_accounts`, `quota_invoices`, through the
+ * quota store's own database handle), every change goes through their services. Federation
+ * (`node/dht/`) publishes its running node through `federationOf(ctx)`.
  *
  * @module
  */
 import type { Kysely } from "kysely";
 import type { NodeContext } from "../context.ts";
+import { type Federation, federationOf } from "../dht/mod.ts";
 import {
   accountHash,
   parseAccountNumber,
@@ -19,6 +21,8 @@ import type {
   AccountView,
   ConsoleSources,
   InvoiceView,
+  NetworkSource,
+  NetworkView,
   PricingSource,
   PricingView,
   QuotaSource,
@@ -49,7 +53,7 @@ function accountView(r: Row): AccountView {
 /** The Quotas page's source over the quota services. */
 export function quotaSource(ctx: NodeContext, svc: QuotaServices, tally: DailyTally): QuotaSource {
   // deno-lint-ignore no-explicit-any
-  const db = ctx.store.db as unknown as Kysely<any>;
+  const db = svc.store.db as unknown as Kysely<any>; // the quota tables may live in their own file
   return {
     async accounts({ search, limit, offset }) {
       let q = db.selectFrom("quota_accounts");
@@ -136,7 +140,7 @@ const PRICING_JSON: Partial<Record<keyof PricingView, string>> = {
 /** The Pricing page's source over the quota services (prices are theirs: `/v1/pricing`). */
 export function pricingSource(ctx: NodeContext, svc: QuotaServices): PricingSource {
   // deno-lint-ignore no-explicit-any
-  const db = ctx.store.db as unknown as Kysely<any>;
+  const db = svc.store.db as unknown as Kysely<any>; // the quota tables may live in their own file
   const readOnly: Partial<Record<keyof PricingView, string>> = {
     xpub: "Set with --fee-xpub (restart the node to change it).",
     esploraUrl: "Set with --esplora-url (restart the node to change it).",
@@ -181,11 +185,145 @@ export function pricingSource(ctx: NodeContext, svc: QuotaServices): PricingSour
   };
 }
 
+/** The Network page's source over the federation (routing table, peers, DHT counters). */
+export function networkSource(fed: Federation): NetworkSource {
+  return {
+    view(): NetworkView {
+      const node = fed.node();
+      if (node === undefined) {
+        return { nodeId: fed.identity.id, url: undefined, buckets: [], peers: [], counters: {} };
+      }
+      const buckets: NetworkView["buckets"] = [];
+      const peers: NetworkView["peers"] = [];
+      for (let i = 0; i < 160; i++) {
+        const entries = node.table.bucket(i);
+        if (entries.length === 0) continue;
+        buckets.push({ index: i, contacts: entries.length, capacity: node.table.k });
+        for (const e of entries) {
+          peers.push({
+            id: e.contact.id,
+            url: e.contact.url,
+            bucket: i,
+            lastSeenAt: e.lastSeenMs > 0 ? e.lastSeenMs : null,
+            rttMs: null,
+          });
+        }
+      }
+      const st = node.stats;
+      return {
+        nodeId: fed.identity.id,
+        url: node.url,
+        buckets,
+        peers,
+        counters: {
+          "notices accepted": st.noticesAccepted,
+          "duplicate notices": st.noticesDuplicate,
+          "notices rejected": st.noticesRejected + st.noticesInvalid,
+          "notice copies broadcast": st.broadcast.entriesSent,
+          "broadcast batches": st.broadcast.batchesSent,
+          "failed broadcast batches": st.broadcast.batchesFailed,
+          "RPCs sent": st.rpcSent,
+          "failed RPCs": st.rpcFailed,
+          "RPCs served": st.rpcServed,
+          "RPCs refused": st.rpcRefused,
+          "replicated body bytes": fed.replicatedBytes(),
+        },
+      };
+    },
+  };
+}
+
+/** Metric name → how to read it from a running DHT node (see docs/observability.md). */
+const DHT_COUNTERS: [string, string, (s: NonNullable<ReturnType<Federation["node"]>>) => number][] =
+  [
+    ["subspace_dht_rpc_sent_total", "DHT RPCs sent", (n) => n.stats.rpcSent],
+    ["subspace_dht_rpc_failed_total", "DHT RPCs that failed", (n) => n.stats.rpcFailed],
+    ["subspace_dht_rpc_served_total", "DHT RPCs answered", (n) => n.stats.rpcServed],
+    [
+      "subspace_dht_rpc_refused_total",
+      "DHT RPCs refused (limits, bad envelopes)",
+      (n) => n.stats.rpcRefused,
+    ],
+    [
+      "subspace_dht_notices_accepted_total",
+      "New notices accepted from peers",
+      (n) => n.stats.noticesAccepted,
+    ],
+    [
+      "subspace_dht_notices_duplicate_total",
+      "Notices received again",
+      (n) => n.stats.noticesDuplicate,
+    ],
+    [
+      "subspace_dht_notices_rejected_total",
+      "Notices rejected (limits, bad signatures)",
+      (n) => n.stats.noticesRejected + n.stats.noticesInvalid,
+    ],
+    [
+      "subspace_dht_broadcast_copies_total",
+      "Notice copies sent to peers",
+      (n) => n.stats.broadcast.entriesSent,
+    ],
+    [
+      "subspace_dht_broadcast_batches_total",
+      "Notice batches sent",
+      (n) => n.stats.broadcast.batchesSent,
+    ],
+    [
+      "subspace_dht_broadcast_batches_failed_total",
+      "Notice batches not acknowledged",
+      (n) => n.stats.broadcast.batchesFailed,
+    ],
+  ];
+
+/**
+ * Registers Prometheus metrics for the federation; returns a function that brings the
+ * mirrored counters up to date (called before each scrape).
+ */
+export function federationMetrics(ctx: NodeContext, fed: Federation): () => void {
+  const m = ctx.metrics;
+  m.gauge(
+    "subspace_dht_contacts",
+    "Contacts in the routing table",
+    () => fed.node()?.table.size ?? 0,
+  );
+  m.gauge(
+    "subspace_dht_replicated_bytes",
+    "Bytes of other nodes' bodies kept here",
+    () => fed.replicatedBytes(),
+  );
+  const mirrored = DHT_COUNTERS.map(([name, help, read]) => ({
+    counter: m.counter(name, help),
+    read,
+    last: 0,
+  }));
+  return () => {
+    const node = fed.node();
+    if (node === undefined) return;
+    for (const x of mirrored) {
+      const v = x.read(node);
+      if (v > x.last) x.counter.inc(undefined, v - x.last);
+      x.last = v;
+    }
+  };
+}
+
 /**
  * Fills in the sources of features installed on this node that have not filled in their own
  * (called once every plugin has run), and starts tallying tokens per day.
  */
-export function wireSources(ctx: NodeContext, sources: ConsoleSources, tally: DailyTally): void {
+export function wireSources(
+  ctx: NodeContext,
+  sources: ConsoleSources,
+  tally: DailyTally,
+): { refreshMetrics: () => void } {
+  let refreshMetrics = () => {};
+  const fed = federationOf(ctx);
+  if (fed !== undefined) {
+    sources.network ??= networkSource(fed);
+    sources.publicUrl ??= () => fed.node()?.url;
+    refreshMetrics = federationMetrics(ctx, fed);
+  }
   const svc = quotaServices(ctx);
   if (svc !== undefined) {
     tally.track("issued", () => svc.tokens.stats.issued);
@@ -193,4 +331,5 @@ export function wireSources(ctx: NodeContext, sources: ConsoleSources, tally: Da
     sources.quota ??= quotaSource(ctx, svc, tally);
     sources.pricing ??= pricingSource(ctx, svc);
   }
+  return { refreshMetrics };
 }

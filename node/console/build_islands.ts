@@ -19,23 +19,41 @@ async function gzipSize(text: string): Promise<number> {
   return (await new Response(stream).arrayBuffer()).byteLength;
 }
 
-/** Bundles the islands and returns the source of `static/_bundle.gen.ts`. */
+/**
+ * Bundles the islands and returns the source of `static/_bundle.gen.ts`.
+ *
+ * The project's `deno.json` compiles JSX with `precompile` (string templates), which only
+ * preact-render-to-string understands; the browser needs ordinary vnodes. So the bundle is
+ * built without the project config, with an import map of the project's pinned preact and
+ * the automatic JSX runtime (every file in the client graph starts with
+ * `/** @jsxImportSource preact *\/`).
+ */
 export async function buildIslands(): Promise<string> {
-  const out = await Deno.makeTempFile({ prefix: "subspace-islands-", suffix: ".js" });
+  const dir = await Deno.makeTempDir({ prefix: "subspace-islands-" });
+  const out = `${dir}/islands.js`;
   try {
+    const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT)));
+    const imports: Record<string, string> = {};
+    for (const [k, v] of Object.entries(config.imports as Record<string, string>)) {
+      if (k === "preact" || k === "preact/") imports[k] = v;
+    }
+    await Deno.writeTextFile(`${dir}/import_map.json`, JSON.stringify({ imports }));
     const res = await new Deno.Command(Deno.execPath(), {
       args: [
         "bundle",
         "--quiet",
-        "--config",
-        new URL("deno.json", ROOT).pathname,
+        "--no-config",
+        "--import-map",
+        `${dir}/import_map.json`,
+        "--node-modules-dir=manual",
         "--platform",
         "browser",
         "--minify",
         "--output",
         out,
-        new URL("islands/_client.ts", ROOT).pathname,
+        "islands/_client.ts",
       ],
+      cwd: ROOT.pathname,
       stdout: "piped",
       stderr: "piped",
     }).output();
@@ -59,7 +77,7 @@ export async function buildIslands(): Promise<string> {
       "",
     ].join("\n");
   } finally {
-    await Deno.remove(out).catch(() => {});
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 }
 

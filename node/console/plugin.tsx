@@ -495,6 +495,7 @@ export function createConsolePlugin(
       return unauthenticated(c);
     };
 
+    let refreshMetrics = () => {};
     // Guards go first so that they run before any feature's /admin routes.
     ctx.hooks.routes.unshift((app: Hono<AppEnv>) => {
       app.use("/admin", adminGuard);
@@ -506,6 +507,7 @@ export function createConsolePlugin(
           ok = s !== undefined && !s.mustChangePassword;
         }
         if (!ok) return unauthenticated(c);
+        refreshMetrics();
         return new Response(ctx.metrics.render(), {
           headers: {
             "content-type": "text/plain; version=0.0.4; charset=utf-8",
@@ -529,7 +531,7 @@ export function createConsolePlugin(
       };
       series.start();
       // Every plugin has run: connect the features this node has.
-      wireSources(ctx, sources, tally);
+      refreshMetrics = wireSources(ctx, sources, tally).refreshMetrics;
 
       app.on(["GET", "POST"], "/console/login", login);
       app.post("/console/logout", logout);

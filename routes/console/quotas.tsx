@@ -96,6 +96,9 @@ export const handler: Handlers<Data> = {
 
 function DailyBars({ stats }: { stats: QuotaStats }) {
   const top = Math.max(1, ...stats.daily.map((d) => Math.max(d.issued, d.redeemed)));
+  if (stats.daily.every((d) => d.issued === 0 && d.redeemed === 0)) {
+    return <p class="muted">No tokens issued or redeemed in the last {stats.daily.length} days.</p>;
+  }
   return (
     <>
       <div class="bars" role="img" aria-label="Tokens issued and redeemed per day">

@@ -125,7 +125,7 @@ export default function Settings({ data, page }: PageProps<Data>) {
                   </td>
                   <td class={r.changed ? "changed" : undefined}>
                     <code>{r.value}</code>
-                    {r.unit && <span class="muted">{r.unit}</span>}
+                    {r.unit && <span class="muted">{` ${r.unit}`}</span>}
                   </td>
                   <td>
                     <code class="muted">{r.defaultValue}</code>

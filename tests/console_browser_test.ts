@@ -1,0 +1,200 @@
+/**
+ * The console in a real browser (Chromium through playwright-core) against a real node
+ * process: first login with the one-time password, the overview with rendered and live
+ * charts, a price change that shows in `/v1/pricing`, creating and crediting an account,
+ * refusals without a session or with a wrong CSRF token. Saves a screenshot of each page
+ * under `docs/screenshots/`.
+ *
+ * Skipped (with a message) when `/usr/bin/chromium` is missing: `apt-get install -y chromium`.
+ */
+import assert from "node:assert/strict";
+import { chromium } from "playwright-core";
+import { startNode } from "./_node.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+const hasChromium = await Deno.stat(CHROMIUM).then(() => true, () => false);
+if (!hasChromium) {
+  console.warn(
+    `console_browser_test: skipped, ${CHROMIUM} not found (apt-get install -y chromium)`,
+  );
+}
+const SHOTS = new URL("../docs/screenshots/", import.meta.url);
+const PASSWORD = "browser test operator password";
+
+Deno.test({
+  name: "console in Chromium: login, overview chart, pricing, accounts, refusals, screenshots",
+  ignore: !hasChromium,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const node = await startNode({ args: ["--console-sample-interval", "1"] });
+    // A second node joins through the first, so the Network page has a peer to show.
+    const peer = startNode({ args: ["--bootstrap", node.url] });
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    });
+    try {
+      await Deno.mkdir(SHOTS, { recursive: true });
+      const line = node.logs.find((l) => l.includes("one-time console password"));
+      assert.ok(line, "the node logs a one-time password on first start");
+      const oneTime = JSON.parse(line!).password as string;
+      assert.equal(node.logs.filter((l) => l.includes(oneTime)).length, 1, "printed once");
+
+      // Some traffic for the charts: messages posted and read over a few seconds.
+      const traffic = (async () => {
+        for (let round = 0; round < 4; round++) {
+          for (let i = 0; i < 5 + round * 5; i++) {
+            const tag = crypto.getRandomValues(new Uint8Array(20)).toHex();
+            const payload = crypto.getRandomValues(new Uint8Array(2000)).toBase64();
+            const r = await fetch(`${node.url}/v1/messages`, {
+              method: "POST",
+              headers: { "content-type": "application/json" },
+              body: JSON.stringify({ tag, payload }),
+            });
+            assert.equal(r.status, 201);
+            await r.body?.cancel();
+          }
+          const g = await fetch(`${node.url}/v1/messages?prefix=&bits=0&limit=50`);
+          await g.body?.cancel();
+          await new Promise((r) => setTimeout(r, 1100));
+        }
+      })();
+
+      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on("pageerror", (e) => errors.push(String(e)));
+
+      // Without a session: the console sends us to the login page.
+      await page.goto(`${node.url}/console/pricing`);
+      assert.match(page.url(), /\/console\/login\?next=%2Fconsole%2Fpricing$/);
+      await page.screenshot({ path: new URL("login.png", SHOTS).pathname });
+
+      // First login with the one-time password: set the operator password.
+      await page.fill('input[name="password"]', oneTime);
+      await page.click('button[type="submit"]');
+      await page.waitForURL(/\/console\/password$/);
+      await page.fill('input[name="password"]', PASSWORD);
+      await page.fill('input[name="confirm"]', PASSWORD);
+      await page.click('form.stack button[type="submit"]');
+      await page.waitForURL(/\/console$/);
+      assert.match(await page.textContent(".flash") ?? "", /Password changed/);
+
+      // Overview: charts render, and the island goes live and redraws with new samples.
+      await traffic;
+      await page.goto(`${node.url}/console`);
+      await page.waitForSelector('.overview-live[data-live="on"]', { timeout: 15_000 });
+      await page.waitForFunction(
+        () => document.querySelectorAll(".chart svg path.line").length >= 2,
+        undefined,
+        { timeout: 15_000 },
+      );
+      const charts = await page.$$eval(".chart svg", (els) => els.length);
+      assert.equal(charts, 3);
+      const accepted = await page.textContent(".stats div:nth-child(3) dd");
+      assert.equal(accepted, "50");
+      const box = (await (await page.$(".chart svg"))!.boundingBox())!;
+      await page.mouse.move(box.x + box.width * 0.95, box.y + box.height * 0.4);
+      assert.match(await page.textContent(".chart .chart-value") ?? "", / at \d\d:\d\d:\d\dZ$/);
+      await page.mouse.move(0, 0);
+      await page.screenshot({ path: new URL("overview.png", SHOTS).pathname, fullPage: true });
+
+      // Pricing: change the bundle price; /v1/pricing shows it at once.
+      await page.click('nav a[href="/console/pricing"]');
+      await page.fill('input[name="bundlePriceSats"]', "2500");
+      await page.fill('input[name="tokensPerBundle"]', "500");
+      await page.click('form button[type="submit"]:has-text("Save prices")');
+      await page.waitForSelector(".flash-ok");
+      assert.match(
+        await page.textContent(".flash-ok") ?? "",
+        /Saved: tokens per bundle, bundle price/,
+      );
+      const pricing = await (await fetch(`${node.url}/v1/pricing`)).json();
+      assert.equal(pricing.bundle_price_sats, 2500);
+      assert.equal(pricing.tokens_per_bundle, 500);
+      await page.screenshot({ path: new URL("pricing.png", SHOTS).pathname, fullPage: true });
+
+      // Quotas: create an account and credit it.
+      await page.click('nav a[href="/console/quotas"]');
+      await page.click('button:has-text("Create account")');
+      await page.waitForSelector(".flash-ok");
+      const created = await page.textContent(".flash-ok") ?? "";
+      const number = /Created account (\S+)\./.exec(created)?.[1];
+      assert.ok(number, created);
+      await page.fill('tr[data-account] input[name="tokens"]', "50");
+      await page.click('tr[data-account] button:has-text("Credit")');
+      await page.waitForSelector(".flash-ok:has-text('Credited 50 tokens')");
+      assert.equal((await page.textContent("tr[data-account] td.num"))?.trim(), "50");
+      // A second account, so the list shows more than one row.
+      await page.goto(`${node.url}/console/quotas`);
+      await page.click('button:has-text("Create account")');
+      await page.goto(`${node.url}/console/quotas`);
+      assert.equal(await page.$$eval("tr[data-account]", (r) => r.length), 2);
+      await page.screenshot({ path: new URL("quotas.png", SHOTS).pathname, fullPage: true });
+
+      await page.click('nav a[href="/console/network"]');
+      await peer;
+      for (let i = 0; i < 40 && await page.$("td code[title]") === null; i++) {
+        await new Promise((r) => setTimeout(r, 250));
+        await page.reload();
+      }
+      assert.ok(await page.$("td code[title]"), "the peer shows on the Network page");
+      await page.screenshot({ path: new URL("network.png", SHOTS).pathname, fullPage: true });
+      await page.click('nav a[href="/console/settings"]');
+      assert.match(await page.textContent("h1") ?? "", /Settings/);
+      await page.screenshot({ path: new URL("settings.png", SHOTS).pathname, fullPage: true });
+
+      // A wrong CSRF token is refused and changes nothing.
+      await page.click('nav a[href="/console/pricing"]');
+      await page.$eval(
+        'form[action="/console/pricing"] input[name="_csrf"]',
+        (el) => (el as HTMLInputElement).value = "forged-token",
+      );
+      await page.fill('input[name="bundlePriceSats"]', "1");
+      const [refused] = await Promise.all([
+        page.waitForResponse((r) =>
+          r.url().endsWith("/console/pricing") && r.request().method() === "POST"
+        ),
+        page.click('form button[type="submit"]:has-text("Save prices")'),
+      ]);
+      assert.equal(refused.status(), 403);
+      await page.waitForSelector(".flash-error");
+      assert.match(await page.textContent(".flash-error") ?? "", /security token/);
+      assert.equal((await (await fetch(`${node.url}/v1/pricing`)).json()).bundle_price_sats, 2500);
+
+      // Another browser without the session cookie is refused everywhere.
+      const stranger = await browser.newContext();
+      const p2 = await stranger.newPage();
+      await p2.goto(`${node.url}/console/quotas`);
+      assert.match(p2.url(), /\/console\/login/);
+      const metrics = await p2.request.get(`${node.url}/metrics`);
+      assert.equal(metrics.status(), 401);
+      const admin = await p2.request.get(`${node.url}/admin/api/pricing`);
+      assert.equal(admin.status(), 401);
+      // ... while the operator's session reads /metrics.
+      const own = await page.request.get(`${node.url}/metrics`);
+      assert.equal(own.status(), 200);
+      assert.match(await own.text(), /subspace_messages_accepted_total 50/);
+      await stranger.close();
+
+      assert.deepEqual(errors, [], "no script errors in the page");
+      await context.close();
+    } finally {
+      await browser.close();
+      const p = await peer.catch(() => undefined);
+      await p?.stop();
+      if (p) await Deno.remove(p.dataDir, { recursive: true }).catch(() => {});
+      await node.stop();
+      await Deno.remove(node.dataDir, { recursive: true }).catch(() => {});
+    }
+  },
+});
