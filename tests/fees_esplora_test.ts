@@ -118,7 +118,7 @@ async function withStore(fn: (qs: QuotaStore, store: Store) => Promise<void>) {
   const store = await openStore({ dataDir: dir });
   const quotaDb = await openQuotaDatabase(store, dir);
   try {
-    await fn(new QuotaStore(quotaDb.db), store);
+    await fn(new QuotaStore(quotaDb.db, quotaDb.writer), store);
   } finally {
     await quotaDb.close();
     await store.close();

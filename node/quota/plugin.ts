@@ -152,7 +152,7 @@ export function createQuotaPlugin(opts: QuotaPluginOptions = {}) {
     const { config, log: rootLog } = ctx;
     const log = rootLog.child("quota");
     const quotaDb = await openQuotaDatabase(ctx.store, config.data);
-    const store = new QuotaStore(quotaDb.db);
+    const store = new QuotaStore(quotaDb.db, quotaDb.writer);
     const ring = await IssuerKeyRing.open({
       dataDir: config.data,
       rotationSeconds: config.issuerKeyRotation,

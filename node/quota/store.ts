@@ -9,13 +9,15 @@
 import { Kysely, sql } from "kysely";
 import { type Migration, Migrator } from "kysely/migration";
 import { join } from "node:path";
-import { openSqlite } from "../store/mod.ts";
+import { openSqlite, SqliteWriteWorker } from "../store/mod.ts";
 import { quotaMigration } from "./migration.ts";
 
 /** A quota database handle and how to release it. */
 export interface QuotaDatabaseHandle {
   // deno-lint-ignore no-explicit-any
   db: Kysely<any>;
+  /** SQLite only: a writer thread for hot inserts (spent nonces), so fsync stays off the event loop. */
+  writer?: SqliteWriteWorker;
   close(): Promise<void>;
 }
 
@@ -34,12 +36,16 @@ export async function openQuotaDatabase(
   // deno-lint-ignore no-explicit-any
   let db: Kysely<any>;
   let close = () => Promise.resolve();
+  let writer: SqliteWriteWorker | undefined;
   if (store.dialect === "postgres") {
     db = store.db;
   } else {
     await Deno.mkdir(dataDir, { recursive: true });
     db = new Kysely({ dialect: openSqlite(join(dataDir, "quota.db")).dialect });
-    close = () => db.destroy();
+    close = async () => {
+      await writer?.close();
+      await db.destroy();
+    };
   }
   const migrator = new Migrator({
     db,
@@ -57,7 +63,8 @@ export async function openQuotaDatabase(
     await close();
     throw new Error(`Cannot migrate the quota tables: ${(error as Error).message}`);
   }
-  return { db, close };
+  if (store.dialect === "sqlite") writer = await SqliteWriteWorker.open(join(dataDir, "quota.db"));
+  return writer ? { db, writer, close } : { db, close };
 }
 
 /** `quota_accounts` row. */
@@ -229,9 +236,11 @@ function toInvoice(r: Row): Invoice {
  */
 export class QuotaStore {
   readonly db: Kysely<QuotaDatabase>;
+  #writer: SqliteWriteWorker | undefined;
   // deno-lint-ignore no-explicit-any
-  constructor(db: Kysely<any>) {
+  constructor(db: Kysely<any>, writer?: SqliteWriteWorker) {
     this.db = db as Kysely<QuotaDatabase>;
+    this.#writer = writer;
   }
 
   // ----- accounts
@@ -361,6 +370,16 @@ export class QuotaStore {
     rows: readonly { nonce: Uint8Array; expiresAt: number }[],
   ): Promise<Set<string>> {
     const fresh = new Set<string>();
+    if (this.#writer) {
+      const out = await this.#writer.batch(
+        "INSERT INTO quota_spent (nonce, expires_at) VALUES (?, ?) ON CONFLICT (nonce) DO NOTHING RETURNING nonce",
+        rows.map((r) => [r.nonce, r.expiresAt]),
+      );
+      for (const run of out) {
+        for (const r of run) fresh.add(new Uint8Array(r.nonce as Uint8Array).toHex());
+      }
+      return fresh;
+    }
     for (let i = 0; i < rows.length; i += 500) {
       const chunk = rows.slice(i, i + 500);
       const out = await this.db.insertInto("quota_spent")

@@ -46,7 +46,7 @@ async function fixture(
   const dir = await Deno.makeTempDir({ prefix: "subspace-quota-" });
   const store = await openStore({ dataDir: dir });
   const quotaDb = await openQuotaDatabase(store, dir);
-  const qs = new QuotaStore(quotaDb.db);
+  const qs = new QuotaStore(quotaDb.db, quotaDb.writer);
   const clock = { now: Date.UTC(2026, 0, 1) };
   const ring = await IssuerKeyRing.open({
     dataDir: dir,

@@ -1,6 +1,7 @@
 /**
  * The SQLite write path runs on its own thread: a worker with its own connection performs each
  * group commit (and its fsync), so the event loop keeps reading requests while the disk syncs.
+ * Besides message inserts it runs generic statement batches for other hot writes.
  * The worker's source is embedded as a string (a blob-URL module), so the one-file bundle needs
  * no file from the source tree.
  *
@@ -10,31 +11,48 @@ import type { InsertOutcome, NewMessage, StoredMessage } from "./store.ts";
 
 const WORKER_SOURCE = `
 import { DatabaseSync } from "node:sqlite";
-let db, insert, select;
+let db;
+const statements = new Map();
+function prepare(sql) {
+  let s = statements.get(sql);
+  if (s === undefined) {
+    if (statements.size >= 64) statements.clear();
+    s = db.prepare(sql);
+    statements.set(sql, s);
+  }
+  return s;
+}
 function open(path) {
   db = new DatabaseSync(path);
   db.exec("PRAGMA journal_mode = WAL");
   db.exec("PRAGMA synchronous = FULL");
   db.exec("PRAGMA busy_timeout = 10000");
-  insert = db.prepare("INSERT INTO messages (id, tag, payload, size, received_at, expires_at, origin) " +
-    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING RETURNING seq");
-  select = db.prepare("SELECT * FROM messages WHERE id = ?");
 }
-function insertBatch(messages) {
-  const out = [];
+function transaction(fn) {
   db.exec("BEGIN IMMEDIATE");
   try {
-    for (const m of messages) {
-      const row = insert.get(m.id, m.tag, m.payload, m.size, m.receivedAt, m.expiresAt, m.origin);
-      if (row !== undefined) out.push({ inserted: true, seq: Number(row.seq) });
-      else out.push({ inserted: false, row: select.get(m.id) });
-    }
+    const out = fn();
     db.exec("COMMIT");
+    return out;
   } catch (err) {
     try { db.exec("ROLLBACK"); } catch { /* already rolled back */ }
     throw err;
   }
-  return out;
+}
+function insertBatch(messages) {
+  const insert = prepare("INSERT INTO messages (id, tag, payload, size, received_at, expires_at, origin) " +
+    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING RETURNING seq");
+  const select = prepare("SELECT * FROM messages WHERE id = ?");
+  return transaction(() => messages.map((m) => {
+    const row = insert.get(m.id, m.tag, m.payload, m.size, m.receivedAt, m.expiresAt, m.origin);
+    return row !== undefined
+      ? { inserted: true, seq: Number(row.seq) }
+      : { inserted: false, row: select.get(m.id) };
+  }));
+}
+function batch({ sql, rows }) {
+  const stmt = prepare(sql);
+  return transaction(() => rows.map((params) => stmt.all(...params)));
 }
 self.onmessage = (e) => {
   const { id, op, arg } = e.data;
@@ -42,6 +60,7 @@ self.onmessage = (e) => {
     let result;
     if (op === "open") result = open(arg);
     else if (op === "insertBatch") result = insertBatch(arg);
+    else if (op === "batch") result = batch(arg);
     else if (op === "close") { db?.close(); result = null; }
     self.postMessage({ id, result });
   } catch (err) {
@@ -140,6 +159,17 @@ export class SqliteWriteWorker {
         },
       };
     });
+  }
+
+  /**
+   * Runs one statement once per parameter row, all in one transaction (one fsync), and returns
+   * each run's result rows. For other tables' hot writes (e.g. the spent-token set).
+   */
+  async batch(
+    sql: string,
+    rows: readonly (readonly (null | number | string | Uint8Array)[])[],
+  ): Promise<Record<string, unknown>[][]> {
+    return await this.#call("batch", { sql, rows }) as Record<string, unknown>[][];
   }
 
   /** Closes the connection and ends the thread. */
