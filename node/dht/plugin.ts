@@ -35,6 +35,9 @@ const MAX_PARALLEL_FETCHES = 8;
 /** How long a fetched body stays in memory for the GET that will ask for it. */
 const RECENT_MS = 30_000;
 const MAX_RECENT = 256;
+/** Kept copies are re-announced this often (newest first, at most MAX_REPUBLISH per pass). */
+const REPUBLISH_MS = 30 * 60_000;
+const MAX_REPUBLISH = 1000;
 
 interface SavedState {
   table?: unknown;
@@ -88,6 +91,7 @@ export async function federationPlugin(ctx: NodeContext): Promise<void> {
   let replicated = 0;
   const timers: ReturnType<typeof setTimeout>[] = [];
   let stateTimer: ReturnType<typeof setInterval> | undefined;
+  let republishTimer: ReturnType<typeof setInterval> | undefined;
   const counters = { fetched: 0, fetchFailed: 0, kept: 0, announced: 0 };
 
   const recountReplicated = async () => {
@@ -250,6 +254,19 @@ export async function federationPlugin(ctx: NodeContext): Promise<void> {
     },
   }));
 
+  const republish = async () => {
+    const n = node;
+    if (n === undefined || config.replicate === "none") return;
+    const rows = await ctx.store.db.selectFrom("messages").select(["id", "tag", "expires_at"])
+      .where("origin", "is not", null).where("payload", "is not", null)
+      .where("expires_at", ">", clock.now()).orderBy("seq", "desc").limit(MAX_REPUBLISH)
+      .execute();
+    for (const r of rows) {
+      await n.addProvider(hex(r.id), hex(r.tag), Math.floor(Number(r.expires_at) / 1000))
+        .catch(() => 0);
+    }
+  };
+
   const saveState = async () => {
     if (node === undefined) return;
     const state: SavedState = { table: node.snapshot(), last_active_ms: clock.now() };
@@ -298,6 +315,11 @@ export async function federationPlugin(ctx: NodeContext): Promise<void> {
       await saveState();
     };
     join(0).catch((err) => log.warn("joining failed", { err: String(err) }));
+    // Provider records expire with their message but the k closest nodes change with churn:
+    // re-announce kept copies every half hour.
+    republishTimer = setInterval(() => {
+      republish().catch((err) => log.warn("republishing providers failed", { err: String(err) }));
+    }, REPUBLISH_MS);
     stateTimer = setInterval(() => {
       saveState().catch(() => {});
       notices.sweep().catch(() => {});
@@ -309,6 +331,7 @@ export async function federationPlugin(ctx: NodeContext): Promise<void> {
   ctx.hooks.close.push(async () => {
     for (const t of timers) clearTimeout(t);
     if (stateTimer !== undefined) clearInterval(stateTimer);
+    if (republishTimer !== undefined) clearInterval(republishTimer);
     node?.stop();
     await saveState().catch(() => {});
     await notices.close();

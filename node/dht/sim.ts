@@ -204,8 +204,6 @@ export class Swarm {
       },
       { copies: 0, batches: 0 },
     );
-    const dead = this.nodes.filter((n) => this.#dead.has(n.selfId));
-    const deadBefore = dead.reduce((a, n) => a + n.broadcaster.stats.entriesSent, 0);
     const published: { notice: Notice; origin: NodeId }[] = [];
     const startMs = this.clock.now();
     const nowS = Math.floor(startMs / 1000);
@@ -238,7 +236,6 @@ export class Swarm {
       },
       { copies: 0, batches: 0 },
     );
-    void deadBefore;
     const denom = live.length * count;
     return {
       notices: count,
