@@ -136,6 +136,109 @@ export function openApiDocument(): Record<string, unknown> {
       "/openapi.json": {
         get: { summary: "This document", responses: { "200": json({ type: "object" }) } },
       },
+      "/v1/captcha": {
+        get: {
+          summary: "A single-use captcha (SVG) for signup",
+          responses: {
+            "200": json({
+              type: "object",
+              properties: {
+                id: { type: "string" },
+                svg: { type: "string" },
+                expires_at: { type: "integer" },
+              },
+            }),
+          },
+        },
+      },
+      "/v1/accounts": {
+        post: {
+          summary: "Sign up: a captcha answer for a random 128-bit account number",
+          requestBody: {
+            content: {
+              "application/json": {
+                schema: {
+                  type: "object",
+                  required: ["captcha_id", "answer"],
+                  properties: { captcha_id: { type: "string" }, answer: { type: "string" } },
+                },
+              },
+            },
+          },
+          responses: {
+            "201": json({
+              type: "object",
+              properties: {
+                account: { type: "string" },
+                free_tokens: { type: "integer" },
+                quota_period_seconds: { type: "integer" },
+              },
+            }, "Account created"),
+            "400": problem,
+            "429": problem,
+          },
+        },
+      },
+      "/v1/account": {
+        get: {
+          summary: "Free quota and credit left (Authorization: Bearer <account>)",
+          responses: { "200": json({ type: "object" }), "401": problem },
+        },
+      },
+      "/v1/tokens": {
+        post: {
+          summary: "Blind-signed Privacy Pass tokens (RFC 9578, type 0x0002)",
+          description:
+            "Authorization: Bearer <account>. Body: one `application/private-token-request`, or JSON `{token_requests: [base64url, ...]}` for a batch.",
+          responses: {
+            "200": {
+              description:
+                "`application/private-token-response`, or JSON `{token_responses, free_remaining, credit}`",
+            },
+            "400": problem,
+            "401": problem,
+            "402": problem,
+            "415": problem,
+          },
+        },
+      },
+      "/.well-known/private-token-issuer-directory": {
+        get: {
+          summary: "RFC 9578 issuer directory (issuance URI and token keys)",
+          responses: { "200": { description: "application/private-token-issuer-directory" } },
+        },
+      },
+      "/v1/pricing": {
+        get: {
+          summary: "Token bundles, prices in sats, free quota, TTL and size limits",
+          responses: { "200": json({ type: "object" }) },
+        },
+      },
+      "/v1/invoices": {
+        post: {
+          summary: "A BIP21 invoice for token bundles (Authorization: Bearer <account>)",
+          requestBody: {
+            content: {
+              "application/json": {
+                schema: { type: "object", properties: { bundles: { type: "integer" } } },
+              },
+            },
+          },
+          responses: {
+            "201": json({ type: "object" }),
+            "400": problem,
+            "401": problem,
+            "404": problem,
+          },
+        },
+      },
+      "/v1/invoices/{id}": {
+        get: {
+          summary: "Invoice status",
+          parameters: [{ name: "id", in: "path", required: true, schema: { type: "string" } }],
+          responses: { "200": json({ type: "object" }), "400": problem, "404": problem },
+        },
+      },
       ...EXTRA_PATHS,
     },
     components: {
