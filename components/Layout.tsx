@@ -63,7 +63,7 @@ export function Layout({ title, page, bare, children }: LayoutProps) {
           )}
         </header>
         <main>
-          <h1>{title}</h1>
+          {!bare && <h1>{title}</h1>}
           {page.flash && (
             <p
               class={`flash flash-${page.flash.kind}`}

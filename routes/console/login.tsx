@@ -27,6 +27,7 @@ export default function Login({ csrf, next, error }: LoginProps) {
       <form method="post" action="/console/login" class="stack">
         <CsrfField token={csrf} />
         <input type="hidden" name="next" value={next} />
+        <input type="text" name="username" value="operator" autocomplete="username" hidden />
         <label>
           Password
           <input

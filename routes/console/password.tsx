@@ -21,7 +21,8 @@ export interface PasswordProps {
 /** The password form. */
 export default function Password({ csrf, firstTime, minLength, error }: PasswordProps) {
   return (
-    <section class="card" style={{ maxWidth: "560px" }}>
+    <section class="card" style={{ maxWidth: "560px", margin: "0 auto" }}>
+      {firstTime && <h2>Choose the operator password</h2>}
       {firstTime && (
         <p class="flash flash-ok" role="status">
           You logged in with the one-time password. Choose the operator password to continue.
@@ -30,6 +31,7 @@ export default function Password({ csrf, firstTime, minLength, error }: Password
       {error && <p class="flash flash-error" role="alert">{error}</p>}
       <form method="post" action="/console/password" class="stack">
         <CsrfField token={csrf} />
+        <input type="text" name="username" value="operator" autocomplete="username" hidden />
         {!firstTime && (
           <label>
             Current password
