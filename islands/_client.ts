@@ -9,7 +9,7 @@ import { type FunctionComponent, h, hydrate } from "preact";
 import { ISLANDS } from "./_registry.ts";
 
 for (const el of document.querySelectorAll<HTMLElement>("[data-island]")) {
-  const C = ISLANDS[el.dataset.island as keyof typeof ISLANDS] as
+  const C = ISLANDS[el.dataset.island as keyof typeof ISLANDS] as unknown as
     | FunctionComponent<Record<string, unknown>>
     | undefined;
   if (C === undefined) continue;
