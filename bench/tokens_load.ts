@@ -21,7 +21,6 @@ import {
   blind,
   decodeTokenKey,
   encodeToken,
-  encodeTokenRequest,
   finalize,
   formatAuthorization,
   generateIssuerKey,
