@@ -18,7 +18,8 @@
  * The height a receiver gets is not sent: it is the receiver's bucket index in the sender's
  * table, which the receiver computes from the (signature-verified) sender id, so a peer cannot
  * inflate it. Each hop is acknowledged by the RPC response; a batch without an acknowledgement is
- * retried with the next contact of the same bucket, up to `maxAttempts` times. Batching is
+ * sent again to the same peer once, then to the next contacts of the same bucket, up to
+ * `maxAttempts` sends in all. Batching is
  * Nagle-like: with no batch in flight to a peer, notices go out at the end of the current turn;
  * while one is in flight they accumulate until its acknowledgement, at most `batchMs` (50 ms) or
  * `batchMax` (256) notices.
@@ -297,7 +298,12 @@ export class Broadcaster {
       this.stats.abandoned++;
       return;
     }
-    const peer = this.#pick(p.notice, p.tree, p.bucket, attempt, p.tried);
+    // The first retry goes to the same peer: if only the acknowledgement was lost it just sees
+    // a duplicate, where another contact would broadcast the whole subtree a second time.
+    const same = attempt === 1
+      ? this.#opts.table.get(p.tried[p.tried.length - 1]!)?.contact
+      : undefined;
+    const peer = same ?? this.#pick(p.notice, p.tree, p.bucket, attempt, p.tried);
     if (peer === null) {
       this.stats.abandoned++;
       return;
