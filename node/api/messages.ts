@@ -100,6 +100,32 @@ export async function readJsonObject(
   return body as Record<string, unknown>;
 }
 
+/**
+ * How long a notice whose body could not be fetched holds the cursor back, so that the next
+ * poll tries again; after that the cursor moves past it (its origin and providers are gone).
+ */
+export const BODY_RETRY_WINDOW_MS = 120_000;
+
+/**
+ * Moves the cursor over `found` (oldest first) given the messages whose bodies are at hand.
+ * The cursor stops before the first recent message whose body is missing, so it is not skipped.
+ */
+export function advance(
+  found: readonly StoredMessage[],
+  resolved: readonly StoredMessage[],
+  cursorSeq: number,
+  now: number,
+): { messages: StoredMessage[]; cursorSeq: number } {
+  const have = new Set(resolved.map((m) => m.seq));
+  const messages: StoredMessage[] = [];
+  for (const m of found) {
+    if (have.has(m.seq)) messages.push(resolved.find((r) => r.seq === m.seq)!);
+    else if (now - m.receivedAt < BODY_RETRY_WINDOW_MS) break;
+    cursorSeq = m.seq;
+  }
+  return { messages, cursorSeq };
+}
+
 /** Builds the message routes. */
 export function messageRoutes(ctx: NodeContext): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -212,14 +238,18 @@ export function messageRoutes(ctx: NodeContext): Hono<AppEnv> {
       let messages: StoredMessage[] = [];
       const deadline = performance.now() + waitSeconds * 1000;
       for (;;) {
+        const before = cursorSeq;
         if (found.length > 0) {
-          cursorSeq = found[found.length - 1]!.seq;
-          messages = await resolve(found);
+          const got = await resolve(found);
+          ({ messages, cursorSeq } = advance(found, got, cursorSeq, ctx.now()));
         }
         if (messages.length > 0 || wait === undefined || c.req.raw.signal.aborted) break;
         if (found.length === 0) {
           await wait.done;
           if (!wait.woken) break;
+        } else if (cursorSeq === before) {
+          // Held back on a body that could not be fetched yet: retry it in a second.
+          await Promise.race([wait.done, new Promise((r) => setTimeout(r, 1000))]);
         }
         const remaining = deadline - performance.now();
         if (remaining <= 0) break;

@@ -273,3 +273,27 @@ Deno.test("info, healthz and openapi describe the node", async () => {
     await node.close();
   }
 });
+
+Deno.test("the cursor waits before a recent message whose body is missing, then moves on", async () => {
+  const { advance, BODY_RETRY_WINDOW_MS } = await import("./messages.ts");
+  const m = (seq: number, receivedAt: number, payload: Uint8Array | null) => ({
+    seq,
+    id: new Uint8Array(32),
+    tag: new Uint8Array(20),
+    payload,
+    size: 1,
+    receivedAt,
+    expiresAt: 1e13,
+    origin: payload ? null : "ab",
+  });
+  const now = 1e12;
+  const body = new Uint8Array([1]);
+  const found = [m(1, now, body), m(2, now - 1000, null), m(3, now, body)];
+  const held = advance(found, [found[0]!, found[2]!], 0, now);
+  assert.deepEqual(held.messages.map((x) => x.seq), [1]);
+  assert.equal(held.cursorSeq, 1, "stops before the missing body");
+  const old = [m(1, now, body), m(2, now - BODY_RETRY_WINDOW_MS - 1, null), m(3, now, body)];
+  const moved = advance(old, [old[0]!, old[2]!], 0, now);
+  assert.deepEqual(moved.messages.map((x) => x.seq), [1, 3]);
+  assert.equal(moved.cursorSeq, 3, "an old notice with no reachable body is skipped");
+});
