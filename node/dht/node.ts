@@ -455,12 +455,9 @@ export class DhtNode implements DhtServices {
       this.#penalties.strike(`id:${from.id}`, nowMs);
       return "invalid";
     }
-    // Forward first: the store lookup below must not delay the broadcast.
+    // Forward first: storing must not delay the broadcast. (The store's add is idempotent, so
+    // no lookup is needed here; recent duplicates were caught by the broadcaster above.)
     if (tree !== null) this.broadcaster.received(notice, from.id, tree);
-    if (tree !== null && await this.notices.has(key)) {
-      this.stats.noticesDuplicate++;
-      return "duplicate";
-    }
     const added = await this.notices.add(notice, nowMs);
     if (added === "over-cap") {
       this.stats.noticesRejected++;

@@ -21,7 +21,10 @@ export interface NoticePage {
 export interface NoticeStore {
   /** Whether a notice with this {@link noticeKey} is held. */
   has(key: string): boolean | Promise<boolean>;
-  /** Stores a verified notice received at `receivedAtMs` (our clock). */
+  /**
+   * Stores a verified notice received at `receivedAtMs` (our clock). Must be idempotent; it may
+   * report an old notice as "added" again (the caller's consumers dedupe by id).
+   */
   add(notice: Notice, receivedAtMs: number): AddNoticeResult | Promise<AddNoticeResult>;
   /**
    * Unexpired notices received at or after `sinceMs` (our clock), oldest first, continuing after
