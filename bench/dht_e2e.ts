@@ -14,6 +14,8 @@ import { type NodeProcess, startNode } from "../tests/_node.ts";
 const ROUNDS = Number(Deno.args[0] ?? 200);
 const NODES = Number(Deno.args[1] ?? 10);
 const COMMON = [
+  "--quota",
+  "open",
   "--dht-range-limits",
   "false",
   "--rate-limit",

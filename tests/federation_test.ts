@@ -15,6 +15,8 @@ import {
 } from "../node/dht/mod.ts";
 
 const COMMON = [
+  "--quota",
+  "open",
   "--dht-range-limits",
   "false", // ten nodes share 127.0.0.1
   "--rate-limit",
