@@ -36,7 +36,7 @@ async function info(
 async function until<T>(
   what: string,
   f: () => Promise<T | undefined>,
-  timeoutMs = 30_000,
+  timeoutMs = 60_000,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
