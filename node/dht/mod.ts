@@ -99,4 +99,5 @@ export {
   STATE_FILE,
 } from "./plugin.ts";
 export { SqlNoticeStore } from "./sql_notice_store.ts";
+export { type PeerRtt, RttTransport, type RttTransportOptions } from "./rtt.ts";
 export { dhtNoticesMigration } from "./migration.ts";

@@ -23,6 +23,7 @@ import { loadOrCreateIdentity, type NodeIdentity } from "./identity.ts";
 import { DhtNode } from "./node.ts";
 import type { Notice } from "./notice.ts";
 import { DEFAULT_RANGE_LIMITS } from "./routing_table.ts";
+import { type PeerRtt, RttTransport } from "./rtt.ts";
 import type { StoredBody } from "./rpc/_shared.ts";
 import { SqlNoticeStore } from "./sql_notice_store.ts";
 
@@ -54,6 +55,10 @@ export interface Federation {
   notices: SqlNoticeStore;
   /** Bytes of remote bodies kept here. */
   replicatedBytes(): number;
+  /** Smoothed round-trip time of DHT requests to the peer at `url` (see rtt.ts). */
+  rtt(url: string): PeerRtt | undefined;
+  /** Bodies fetched for wallets (and failures), copies kept, provider announcements made. */
+  bodyCounts(): { fetched: number; fetchFailed: number; kept: number; announced: number };
 }
 
 const FEDERATIONS = new WeakMap<NodeContext, Federation>();
@@ -93,6 +98,7 @@ export async function federationPlugin(ctx: NodeContext): Promise<void> {
   let stateTimer: ReturnType<typeof setInterval> | undefined;
   let republishTimer: ReturnType<typeof setInterval> | undefined;
   const counters = { fetched: 0, fetchFailed: 0, kept: 0, announced: 0 };
+  const transport = new RttTransport(new HttpTransport());
 
   const recountReplicated = async () => {
     const r = await ctx.store.db.selectFrom("messages")
@@ -280,7 +286,7 @@ export async function federationPlugin(ctx: NodeContext): Promise<void> {
     const opts = {
       identity,
       url,
-      transport: new HttpTransport(),
+      transport,
       clock,
       broadcastR: config.broadcastR,
       rangeLimits: config.dhtRangeLimits ? DEFAULT_RANGE_LIMITS : null,
@@ -342,5 +348,7 @@ export async function federationPlugin(ctx: NodeContext): Promise<void> {
     node: () => node,
     notices,
     replicatedBytes: () => replicated,
+    rtt: (url) => transport.rtt(url),
+    bodyCounts: () => ({ ...counters }),
   });
 }
