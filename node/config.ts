@@ -234,7 +234,8 @@ export const SCHEMA = {
   }),
   feeXpub: optStr({
     default: undefined,
-    description: "Account xpub/ypub/zpub (or tpub/upub/vpub) whose receive addresses invoices use.",
+    description:
+      "Account xpub/ypub/zpub (or tpub/upub/vpub) whose receive addresses invoices use. Initial value: the console (or PUT /admin/api/pricing) changes it at run time.",
   }),
   feeAddressType: oneOf(["auto", "p2pkh", "p2sh-p2wpkh", "p2wpkh"] as const, {
     default: "auto",
@@ -246,14 +247,16 @@ export const SCHEMA = {
   }),
   esploraUrl: optStr({
     default: undefined,
-    description: "Esplora-compatible API base URL used to detect invoice payments.",
+    description:
+      "Esplora-compatible API base URL used to detect invoice payments. Initial value: the console changes it at run time.",
   }),
   confirmations: int({
     default: 1,
     min: 0,
     max: 100,
     unit: "blocks",
-    description: "Confirmations an invoice payment needs (0 accepts mempool transactions).",
+    description:
+      "Confirmations an invoice payment needs (0 accepts mempool transactions). Initial value: the console changes it at run time.",
   }),
   invoiceTtl: duration({
     default: 3600,

@@ -4,59 +4,57 @@
  */
 import assert from "node:assert/strict";
 import { EsploraClient, EsploraError, InvoiceService, parseXpub } from "../node/fees/mod.ts";
+import { Kysely } from "kysely";
+import { Migrator } from "kysely/migration";
+import { join } from "node:path";
 import {
   accountHash,
+  type Invoice,
   newAccountNumber,
   openQuotaDatabase,
   parseAccountNumber,
+  quotaMigration,
   QuotaStore,
 } from "../node/quota/mod.ts";
-import { openStore, type Store } from "../node/store/mod.ts";
+import { openSqlite, openStore, type Store } from "../node/store/mod.ts";
+import { fakeEsplora } from "./_esplora.ts";
 
 const ZPUB =
   "zpub6rFR7y4Q2AijBEqTUquhVz398htDFrtymD9xYYfG1m4wAcvPhXNfE3EfH1r1ADqtfSdVCToUG868RvUUkgDKf31mGDtKsAYz2oz2AGutZYs";
+const XPUB =
+  "xpub6BosfCnifzxcFwrSzQiqu2DBVTshkCXacvNsWGYJVVhhawA7d4R5WSWGFNbi8Aw6ZRc1brxMyWMzG3DSSSSoekkudhUd9yLb6qx39T9nMdj";
 const PG_URL = Deno.env.get("SUBSPACE_TEST_PG_URL");
 
-interface FakeTx {
-  txid: string;
-  to: string;
-  value: number;
-  /** Block height, or undefined while in the mempool. */
-  height?: number;
+/** An invoice row for store tests. */
+function invoiceRow(id: number, xpub: string, index: number, address: string): Invoice {
+  return {
+    id: id.toString(16).padStart(32, "0"),
+    accountHash: new Uint8Array(32),
+    address,
+    xpub,
+    addressIndex: index,
+    amountSats: 1000,
+    tokens: 10,
+    createdAt: id,
+    expiresAt: id + 3600_000,
+    status: "pending",
+    receivedSats: 0,
+    paidAt: null,
+  };
 }
 
-/** A fake Esplora server: a chain tip and a list of transactions it reports. */
-function fakeEsplora() {
-  const state = { tip: 100, txs: [] as FakeTx[], failing: false, requests: [] as string[] };
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
-    const path = new URL(req.url).pathname;
-    state.requests.push(path);
-    if (state.failing) return new Response("backend down", { status: 503 });
-    if (path === "/api/blocks/tip/height") return new Response(String(state.tip));
-    const m = /^\/api\/address\/([^/]+)\/txs(?:\/chain\/([0-9a-f]+))?$/.exec(path);
-    if (m) {
-      const addr = decodeURIComponent(m[1]!);
-      const mine = state.txs.filter((t) => t.to === addr);
-      const toJson = (t: FakeTx) => ({
-        txid: t.txid,
-        vout: [
-          { scriptpubkey_address: t.to, value: t.value },
-          { scriptpubkey_address: "bc1qchange", value: 5000 },
-        ],
-        status: t.height === undefined
-          ? { confirmed: false }
-          : { confirmed: true, block_height: t.height },
-      });
-      const mempool = mine.filter((t) => t.height === undefined).map(toJson);
-      const chain = mine.filter((t) => t.height !== undefined)
-        .sort((a, b) => b.height! - a.height!).map(toJson);
-      if (m[2] === undefined) return Response.json([...mempool, ...chain.slice(0, 25)]);
-      const i = chain.findIndex((t) => t.txid === m[2]);
-      return Response.json(chain.slice(i + 1, i + 26));
-    }
-    return new Response("not found", { status: 404 });
-  });
-  return { state, url: `http://127.0.0.1:${server.addr.port}/api`, close: () => server.shutdown() };
+/** Address indices count per key: a second key starts at 0; the same address is refused. */
+async function checkIndicesPerKey(qs: QuotaStore) {
+  assert.equal(await qs.nextAddressIndex(ZPUB), 0);
+  assert.equal(await qs.insertInvoice(invoiceRow(1, ZPUB, 0, "addr-z0")), true);
+  assert.equal(await qs.insertInvoice(invoiceRow(2, ZPUB, 1, "addr-z1")), true);
+  assert.equal(await qs.insertInvoice(invoiceRow(3, ZPUB, 1, "addr-z1b")), false, "index taken");
+  assert.equal(await qs.nextAddressIndex(ZPUB), 2);
+  assert.equal(await qs.nextAddressIndex(XPUB), 0);
+  assert.equal(await qs.insertInvoice(invoiceRow(4, XPUB, 0, "addr-x0")), true);
+  assert.equal(await qs.insertInvoice(invoiceRow(5, XPUB, 1, "addr-z0")), false, "address taken");
+  assert.equal(await qs.nextAddressIndex(XPUB), 1);
+  assert.equal((await qs.getInvoice(invoiceRow(4, "", 0, "").id))!.xpub, XPUB);
 }
 
 /** A fresh database on the test server. */
@@ -191,6 +189,105 @@ Deno.test("invoices: fresh derived addresses, BIP21, paid once with enough confi
   await fake.close();
 });
 
+Deno.test("invoices: a new xpub applies to the next invoice, at that key's index 0", async () => {
+  const fake = fakeEsplora();
+  await withStore(async (qs) => {
+    const hash = accountHash(parseAccountNumber(newAccountNumber()));
+    await qs.createAccount(hash, 1, "signup");
+    const svc = new InvoiceService({
+      store: qs,
+      deriver: parseXpub(ZPUB),
+      esplora: undefined,
+      confirmations: 1,
+      invoiceTtlSeconds: 3600,
+      pricing: () => ({
+        tokensPerBundle: 10,
+        bundlePriceSats: 1000,
+        freeTokens: 0,
+        quotaPeriodSeconds: 86400,
+        maxTtlSeconds: 86400,
+        maxPayloadBytes: 65536,
+      }),
+    });
+    const a = await svc.create(hash, 1);
+    assert.equal(a.address, parseXpub(ZPUB).address(0));
+    assert.deepEqual(await svc.pollOnce(), { checked: 0, paid: 0 }, "no backend: nothing asked");
+    svc.configure({
+      deriver: parseXpub(XPUB),
+      esplora: new EsploraClient(fake.url),
+      confirmations: 0,
+    });
+    const b = await svc.create(hash, 1);
+    assert.equal(b.address, "1LqBGSKuX5yYUonjxT5qGfpUsXKYYWeabA");
+    assert.equal(b.addressIndex, 0);
+    assert.equal(b.xpub, XPUB);
+    assert.equal(svc.toJson(b).confirmations_required, 0);
+    // The old key's invoice is still watched, through the new backend.
+    fake.state.txs.push({ txid: txid(7), to: a.address, value: 1000 });
+    assert.deepEqual(await svc.pollOnce(), { checked: 2, paid: 1 });
+    assert.equal((await svc.get(a.id))!.status, "paid");
+    svc.configure({ deriver: parseXpub(ZPUB), esplora: undefined, confirmations: 1 });
+    assert.equal((await svc.create(hash, 1)).address, parseXpub(ZPUB).address(1));
+  });
+  await fake.close();
+});
+
+Deno.test("quota store: address indices per key on SQLite", async () => {
+  await withStore((qs) => checkIndicesPerKey(qs));
+});
+
+Deno.test("migration 0002 keeps older invoices; the key in force adopts them once", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "subspace-fees-migrate-" });
+  try {
+    // A quota database as the first release made it, with one invoice.
+    const old = new Kysely<unknown>({ dialect: openSqlite(join(dir, "quota.db")).dialect });
+    const migrator = new Migrator({
+      db: old,
+      provider: {
+        getMigrations: () => Promise.resolve({ "0001_quota": quotaMigration("sqlite") }),
+      },
+      migrationTableName: "quota_migration",
+      migrationLockTableName: "quota_migration_lock",
+    });
+    assert.equal((await migrator.migrateToLatest()).error, undefined);
+    // deno-lint-ignore no-explicit-any
+    await (old as Kysely<any>).insertInto("quota_invoices").values({
+      id: "00".repeat(16),
+      account_hash: new Uint8Array(32),
+      address: parseXpub(ZPUB).address(0),
+      address_index: 0,
+      amount_sats: 1000,
+      tokens: 10,
+      created_at: 1,
+      expires_at: 2,
+      status: "paid",
+      received_sats: 1000,
+      paid_at: 2,
+    }).execute();
+    await old.destroy();
+
+    const store = await openStore({ dataDir: dir });
+    const quotaDb = await openQuotaDatabase(store, dir);
+    try {
+      const qs = new QuotaStore(quotaDb.db, quotaDb.writer);
+      const inv = (await qs.getInvoice("00".repeat(16)))!;
+      assert.equal(inv.xpub, "");
+      assert.equal(inv.status, "paid");
+      assert.equal(await qs.nextAddressIndex(ZPUB), 0);
+      assert.equal(await qs.adoptLegacyInvoices(ZPUB), 1);
+      assert.equal(await qs.nextAddressIndex(ZPUB), 1, "index 0 stays used");
+      assert.equal(await qs.adoptLegacyInvoices(XPUB), 0, "adopted once");
+      assert.equal(await qs.insertInvoice(invoiceRow(9, ZPUB, 0, "addr-new")), false);
+      assert.equal(await qs.insertInvoice(invoiceRow(9, XPUB, 0, "addr-new")), true);
+    } finally {
+      await quotaDb.close();
+      await store.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("invoices are disabled without an xpub or a price", async () => {
   await withStore(async (qs) => {
     const svc = new InvoiceService({
@@ -236,6 +333,7 @@ Deno.test({
       assert.equal(first.size, 1);
       assert.equal(second.size, 0);
       assert.equal(await qs.deleteExpiredSpent(10), 1);
+      await checkIndicesPerKey(qs);
     } finally {
       await store.close();
       await db.drop();

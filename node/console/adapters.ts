@@ -16,16 +16,18 @@ import {
   type QuotaServices,
   quotaServices,
 } from "../quota/mod.ts";
+import { checkXpub, PaymentSettingsError } from "../fees/mod.ts";
 import type { DailyTally } from "./daily.ts";
-import type {
-  AccountView,
-  ConsoleSources,
-  InvoiceView,
-  NetworkSource,
-  NetworkView,
-  PricingSource,
-  PricingView,
-  QuotaSource,
+import {
+  type AccountView,
+  type ConsoleSources,
+  FieldError,
+  type InvoiceView,
+  type NetworkSource,
+  type NetworkView,
+  type PricingSource,
+  type PricingView,
+  type QuotaSource,
 } from "./sources.ts";
 
 type Row = Record<string, unknown>;
@@ -135,20 +137,28 @@ const PRICING_JSON: Partial<Record<keyof PricingView, string>> = {
   periodSeconds: "quota_period_seconds",
   maxTtlSeconds: "max_ttl_seconds",
   maxPayloadBytes: "max_payload_bytes",
+  xpub: "xpub",
+  esploraUrl: "esplora_url",
+  confirmations: "confirmations",
 };
+
+/** An xpub shortened for tables: `zpub6rFR7y…GutZYs`. */
+function shortKey(xpub: string): string {
+  return xpub.length > 20 ? `${xpub.slice(0, 10)}…${xpub.slice(-6)}` : xpub;
+}
 
 /** The Pricing page's source over the quota services (prices are theirs: `/v1/pricing`). */
 export function pricingSource(ctx: NodeContext, svc: QuotaServices): PricingSource {
   // deno-lint-ignore no-explicit-any
   const db = svc.store.db as unknown as Kysely<any>; // the quota tables may live in their own file
-  const readOnly: Partial<Record<keyof PricingView, string>> = {
-    xpub: "Set with --fee-xpub (restart the node to change it).",
-    esploraUrl: "Set with --esplora-url (restart the node to change it).",
+  const xpubOptions = {
+    type: ctx.config.feeAddressType === "auto" ? undefined : ctx.config.feeAddressType,
+    network: ctx.config.feeNetwork === "auto" ? undefined : ctx.config.feeNetwork,
   };
   return {
-    readOnly,
     get() {
       const p = svc.pricing();
+      const pay = svc.payment();
       return {
         tokensPerBundle: p.tokensPerBundle,
         bundlePriceSats: p.bundlePriceSats,
@@ -156,18 +166,47 @@ export function pricingSource(ctx: NodeContext, svc: QuotaServices): PricingSour
         periodSeconds: p.quotaPeriodSeconds,
         maxTtlSeconds: p.maxTtlSeconds,
         maxPayloadBytes: p.maxPayloadBytes,
-        xpub: ctx.config.feeXpub ?? "",
-        esploraUrl: ctx.config.esploraUrl ?? "",
+        xpub: pay.xpub,
+        esploraUrl: pay.esploraUrl,
+        confirmations: pay.confirmations,
       };
     },
     async update(patch) {
       const json: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(patch)) {
         const name = PRICING_JSON[k as keyof PricingView];
-        if (name === undefined) throw new RangeError(`${k}: ${readOnly[k as keyof PricingView]}`);
+        if (name === undefined) throw new RangeError(`${k}: not a pricing field`);
         json[name] = v;
       }
-      await svc.setPricing(json);
+      try {
+        await svc.setPricing(json);
+      } catch (err) {
+        if (err instanceof PaymentSettingsError) {
+          const field = Object.entries(PRICING_JSON).find(([, j]) => j === err.field)?.[0];
+          throw new FieldError(field ?? err.field, err.message);
+        }
+        throw err;
+      }
+    },
+    async status() {
+      const pay = svc.payment();
+      const feesEnabled = svc.invoices.enabled;
+      const deriver = checkXpub(pay.xpub, xpubOptions);
+      if (deriver === undefined) return { feesEnabled };
+      const nextIndex = await svc.store.nextAddressIndex(deriver.xpub);
+      return {
+        feesEnabled,
+        network: deriver.network,
+        addressType: deriver.type,
+        nextAddress: deriver.address(nextIndex),
+        nextIndex,
+      };
+    },
+    async invoiceCounts() {
+      const rows = await db.selectFrom("quota_invoices")
+        .select((eb) => ["status", eb.fn.countAll().as("n")])
+        .groupBy("status").execute() as Row[];
+      return Object.fromEntries(rows.map((r) => [String(r.status), Number(r.n)]));
     },
     async invoices({ limit }) {
       const rows = await db.selectFrom("quota_invoices").selectAll()
@@ -180,6 +219,11 @@ export function pricingSource(ctx: NodeContext, svc: QuotaServices): PricingSour
         status: String(r.status),
         address: String(r.address),
         createdAt: Number(r.created_at),
+        receivedSats: Number(r.received_sats),
+        expiresAt: Number(r.expires_at),
+        paidAt: r.paid_at === null || r.paid_at === undefined ? null : Number(r.paid_at),
+        xpub: shortKey(String(r.xpub ?? "")),
+        addressIndex: Number(r.address_index),
       }));
     },
   };
@@ -205,11 +249,12 @@ export function networkSource(fed: Federation): NetworkSource {
             url: e.contact.url,
             bucket: i,
             lastSeenAt: e.lastSeenMs > 0 ? e.lastSeenMs : null,
-            rttMs: null,
+            rttMs: fed.rtt(e.contact.url)?.srttMs ?? null,
           });
         }
       }
       const st = node.stats;
+      const bodies = fed.bodyCounts();
       return {
         nodeId: fed.identity.id,
         url: node.url,
@@ -222,6 +267,10 @@ export function networkSource(fed: Federation): NetworkSource {
           "notice copies broadcast": st.broadcast.entriesSent,
           "broadcast batches": st.broadcast.batchesSent,
           "failed broadcast batches": st.broadcast.batchesFailed,
+          "bodies fetched": bodies.fetched,
+          "body fetches failed": bodies.fetchFailed,
+          "fetched copies kept": bodies.kept,
+          "provider announcements": bodies.announced,
           "RPCs sent": st.rpcSent,
           "failed RPCs": st.rpcFailed,
           "RPCs served": st.rpcServed,
@@ -233,48 +282,61 @@ export function networkSource(fed: Federation): NetworkSource {
   };
 }
 
-/** Metric name → how to read it from a running DHT node (see docs/observability.md). */
-const DHT_COUNTERS: [string, string, (s: NonNullable<ReturnType<Federation["node"]>>) => number][] =
+/** Metric name → how to read it from a running federation (see docs/observability.md). */
+const DHT_COUNTERS: [
+  string,
+  string,
+  (s: NonNullable<ReturnType<Federation["node"]>>, fed: Federation) => number,
+][] = [
   [
-    ["subspace_dht_rpc_sent_total", "DHT RPCs sent", (n) => n.stats.rpcSent],
-    ["subspace_dht_rpc_failed_total", "DHT RPCs that failed", (n) => n.stats.rpcFailed],
-    ["subspace_dht_rpc_served_total", "DHT RPCs answered", (n) => n.stats.rpcServed],
-    [
-      "subspace_dht_rpc_refused_total",
-      "DHT RPCs refused (limits, bad envelopes)",
-      (n) => n.stats.rpcRefused,
-    ],
-    [
-      "subspace_dht_notices_accepted_total",
-      "New notices accepted from peers",
-      (n) => n.stats.noticesAccepted,
-    ],
-    [
-      "subspace_dht_notices_duplicate_total",
-      "Notices received again",
-      (n) => n.stats.noticesDuplicate,
-    ],
-    [
-      "subspace_dht_notices_rejected_total",
-      "Notices rejected (limits, bad signatures)",
-      (n) => n.stats.noticesRejected + n.stats.noticesInvalid,
-    ],
-    [
-      "subspace_dht_broadcast_copies_total",
-      "Notice copies sent to peers",
-      (n) => n.stats.broadcast.entriesSent,
-    ],
-    [
-      "subspace_dht_broadcast_batches_total",
-      "Notice batches sent",
-      (n) => n.stats.broadcast.batchesSent,
-    ],
-    [
-      "subspace_dht_broadcast_batches_failed_total",
-      "Notice batches not acknowledged",
-      (n) => n.stats.broadcast.batchesFailed,
-    ],
-  ];
+    "subspace_dht_bodies_fetched_total",
+    "Message bodies fetched from other nodes for wallets",
+    (_n, fed) => fed.bodyCounts().fetched,
+  ],
+  [
+    "subspace_dht_body_fetch_failed_total",
+    "Message bodies no node could provide",
+    (_n, fed) => fed.bodyCounts().fetchFailed,
+  ],
+  ["subspace_dht_rpc_sent_total", "DHT RPCs sent", (n) => n.stats.rpcSent],
+  ["subspace_dht_rpc_failed_total", "DHT RPCs that failed", (n) => n.stats.rpcFailed],
+  ["subspace_dht_rpc_served_total", "DHT RPCs answered", (n) => n.stats.rpcServed],
+  [
+    "subspace_dht_rpc_refused_total",
+    "DHT RPCs refused (limits, bad envelopes)",
+    (n) => n.stats.rpcRefused,
+  ],
+  [
+    "subspace_dht_notices_accepted_total",
+    "New notices accepted from peers",
+    (n) => n.stats.noticesAccepted,
+  ],
+  [
+    "subspace_dht_notices_duplicate_total",
+    "Notices received again",
+    (n) => n.stats.noticesDuplicate,
+  ],
+  [
+    "subspace_dht_notices_rejected_total",
+    "Notices rejected (limits, bad signatures)",
+    (n) => n.stats.noticesRejected + n.stats.noticesInvalid,
+  ],
+  [
+    "subspace_dht_broadcast_copies_total",
+    "Notice copies sent to peers",
+    (n) => n.stats.broadcast.entriesSent,
+  ],
+  [
+    "subspace_dht_broadcast_batches_total",
+    "Notice batches sent",
+    (n) => n.stats.broadcast.batchesSent,
+  ],
+  [
+    "subspace_dht_broadcast_batches_failed_total",
+    "Notice batches not acknowledged",
+    (n) => n.stats.broadcast.batchesFailed,
+  ],
+];
 
 /**
  * Registers Prometheus metrics for the federation; returns a function that brings the
@@ -301,7 +363,7 @@ export function federationMetrics(ctx: NodeContext, fed: Federation): () => void
     const node = fed.node();
     if (node === undefined) return;
     for (const x of mirrored) {
-      const v = x.read(node);
+      const v = x.read(node, fed);
       if (v > x.last) x.counter.inc(undefined, v - x.last);
       x.last = v;
     }

@@ -130,8 +130,42 @@ export interface PricingView {
   maxPayloadBytes: number;
   /** Extended public key invoices derive addresses from ("" when fees are off). */
   xpub: string;
-  /** Esplora-compatible API base URL used to detect payments ("" when fees are off). */
+  /** Esplora-compatible API base URL used to detect payments ("" when not set). */
   esploraUrl: string;
+  /** Confirmations a payment needs (0 accepts mempool transactions). */
+  confirmations: number;
+}
+
+/** Payment facts shown next to the prices (read-only). */
+export interface PaymentStatusView {
+  /** Whether wallets can buy tokens now (an xpub and a price above zero). */
+  feesEnabled: boolean;
+  /** Network of the xpub's addresses, when one is set. */
+  network?: string;
+  /** Address type derived, when an xpub is set. */
+  addressType?: string;
+  /** The receive address the next invoice gets (derivation is pure; nothing is reserved). */
+  nextAddress?: string;
+  /** Index of that address under the xpub. */
+  nextIndex?: number;
+}
+
+/**
+ * A refused form value that names its field, so the page can show the message next to it.
+ *
+ * @example
+ * ```ts
+ * throw new FieldError("xpub", "Cannot parse xpub: bad checksum");
+ * ```
+ */
+export class FieldError extends RangeError {
+  /** The field (a {@linkcode PricingView} key or another form field name). */
+  readonly field: string;
+  constructor(field: string, message: string) {
+    super(message);
+    this.name = "FieldError";
+    this.field = field;
+  }
 }
 
 /** An invoice as the Pricing page lists it. */
@@ -146,13 +180,30 @@ export interface InvoiceView {
   address: string;
   /** Unix ms. */
   createdAt: number;
+  /** Sats seen at the address so far (confirmed or not). */
+  receivedSats?: number;
+  /** Unix ms the quote expires. */
+  expiresAt?: number;
+  /** Unix ms it was paid, or null. */
+  paidAt?: number | null;
+  /** Abbreviated key the address derives from ("" for invoices older than per-key indices). */
+  xpub?: string;
+  /** Derivation index of the address under that key. */
+  addressIndex?: number;
 }
 
-/** Fees' part. `update` applies at once (so `/v1/pricing` shows it) or throws naming the field. */
+/**
+ * Fees' part. `update` applies at once (so `/v1/pricing` shows it) or throws a `RangeError`
+ * naming the field ({@linkcode FieldError} when it knows which).
+ */
 export interface PricingSource {
   get(): MaybePromise<PricingView>;
   update(patch: Partial<PricingView>): MaybePromise<void>;
   invoices(q: { limit: number }): MaybePromise<InvoiceView[]>;
+  /** Invoice counts by status. */
+  invoiceCounts?(): MaybePromise<Record<string, number>>;
+  /** Whether fees are on, and the address the next invoice gets. */
+  status?(): MaybePromise<PaymentStatusView>;
   /** Fields shown but not editable here, each with the reason (e.g. "set with --fee-xpub"). */
   readOnly?: Partial<Record<keyof PricingView, string>>;
 }

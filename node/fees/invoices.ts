@@ -1,5 +1,6 @@
 /**
- * Invoices for token bundles: each gets a fresh address derived from the operator's xpub and a
+ * Invoices for token bundles: each gets a fresh address derived from the operator's xpub (the
+ * next unused index of that key, so changing the xpub starts the new key at index 0) and a
  * BIP21 URI; a poller asks the Esplora backend what each watched address received and, once
  * the price arrived with enough confirmations, marks the invoice paid and credits the account
  * (one transaction, once).
@@ -25,15 +26,19 @@ export class InvoiceError extends Error {
   }
 }
 
-/** Options for {@linkcode InvoiceService}. */
-export interface InvoiceServiceOptions {
-  store: QuotaStore;
+/** What {@linkcode InvoiceService.configure} can change while the service runs. */
+export interface InvoicePaymentConfig {
   /** Derives invoice addresses; `undefined` when the operator set no xpub. */
   deriver: AddressDeriver | undefined;
   /** Payment backend; `undefined` when the operator set no Esplora URL. */
   esplora: EsploraClient | undefined;
   /** Confirmations a payment needs (0 accepts mempool transactions). */
   confirmations: number;
+}
+
+/** Options for {@linkcode InvoiceService}. */
+export interface InvoiceServiceOptions extends InvoicePaymentConfig {
+  store: QuotaStore;
   /** Seconds a quote is valid. */
   invoiceTtlSeconds: number;
   /** Seconds past expiry an invoice is still watched. */
@@ -98,6 +103,20 @@ export class InvoiceService {
   }
 
   /**
+   * Changes the xpub, the backend or the confirmations at once: the next invoice derives from
+   * the new key (its indices count from that key's last used one), the next poll asks the new
+   * backend. Invoices made before keep their addresses and are still watched.
+   */
+  configure(next: InvoicePaymentConfig): void {
+    this.#o = {
+      ...this.#o,
+      deriver: next.deriver,
+      esplora: next.esplora,
+      confirmations: next.confirmations,
+    };
+  }
+
+  /**
    * Makes an invoice for `bundles` bundles for an account (the caller checked it exists).
    * @throws {InvoiceError} when fees are disabled or `bundles` is out of range.
    */
@@ -114,11 +133,12 @@ export class InvoiceService {
     const random = this.#o.randomBytes ??
       ((n: number) => crypto.getRandomValues(new Uint8Array(n)));
     for (let attempt = 0; attempt < 10; attempt++) {
-      const index = await this.#o.store.nextAddressIndex() + attempt;
+      const index = await this.#o.store.nextAddressIndex(deriver.xpub) + attempt;
       const inv: Invoice = {
         id: random(16).toHex(),
         accountHash,
         address: deriver.address(index),
+        xpub: deriver.xpub,
         addressIndex: index,
         amountSats: bundles * pricing.bundlePriceSats,
         tokens: bundles * pricing.tokensPerBundle,
@@ -165,7 +185,7 @@ export class InvoiceService {
    * are reported through `onError` and leave invoices pending.
    */
   async pollOnce(): Promise<{ checked: number; paid: number }> {
-    const esplora = this.#o.esplora;
+    const { esplora, confirmations } = this.#o;
     const now = this.#now();
     const graceMs = (this.#o.graceSeconds ?? 86400) * 1000;
     await this.#o.store.expireInvoices(now - graceMs);
@@ -174,7 +194,7 @@ export class InvoiceService {
     let paid = 0;
     for (const inv of watched) {
       try {
-        const r = await esplora.received(inv.address, this.#o.confirmations);
+        const r = await esplora.received(inv.address, confirmations);
         if (r.confirmedSats >= inv.amountSats) {
           if (await this.#o.store.markPaid(inv.id, r.confirmedSats, now)) {
             paid++;

@@ -4,7 +4,13 @@
  *
  * @module
  */
-export { type AddressDeriver, type AddressType, type BitcoinNetwork, parseXpub } from "./xpub.ts";
+export {
+  type AddressDeriver,
+  type AddressType,
+  type BitcoinNetwork,
+  parseXpub,
+  type XpubOptions,
+} from "./xpub.ts";
 export { EsploraClient, EsploraError, type EsploraOptions, type Received } from "./esplora.ts";
 export {
   bip21Uri,
@@ -17,6 +23,20 @@ export {
 export {
   InvoiceError,
   type InvoiceJson,
+  type InvoicePaymentConfig,
   InvoiceService,
   type InvoiceServiceOptions,
 } from "./invoices.ts";
+export {
+  checkEsploraUrl,
+  checkXpub,
+  MAX_CONFIRMATIONS,
+  PAYMENT_FIELDS,
+  type PaymentRuntime,
+  paymentRuntime,
+  type PaymentSettings,
+  PaymentSettingsError,
+  type PaymentSettingsJson,
+  paymentSettingsToJson,
+  updatePaymentSettings,
+} from "./settings.ts";

@@ -35,6 +35,8 @@ const REGTEST = { ...TEST_NETWORK, bech32: "bcrt" };
 
 /** A parsed extended public key that derives receive addresses. */
 export interface AddressDeriver {
+  /** The extended key text it was parsed from (invoice address indices count per key). */
+  readonly xpub: string;
   /** The network addresses are for. */
   readonly network: BitcoinNetwork;
   /** The address type derived. */
@@ -65,6 +67,13 @@ export interface XpubOptions {
 export function parseXpub(text: string, opts: XpubOptions = {}): AddressDeriver {
   if (typeof text !== "string") throw new TypeError("Cannot parse xpub: expected a string");
   const kind = KINDS[text.slice(0, 4)];
+  if (kind === undefined && /^[xyztuv]prv/.test(text)) {
+    throw new RangeError(
+      `Cannot parse xpub: '${
+        text.slice(0, 4)
+      }...' is a private key; paste the account's extended public key instead`,
+    );
+  }
   if (kind === undefined) {
     throw new RangeError(
       `Cannot parse xpub: expected a key starting xpub, ypub, zpub, tpub, upub or vpub, got '${
@@ -92,6 +101,7 @@ export function parseXpub(text: string, opts: XpubOptions = {}): AddressDeriver 
   const params = network === "mainnet" ? NETWORK : network === "testnet" ? TEST_NETWORK : REGTEST;
   const receive = key.deriveChild(0);
   return {
+    xpub: text,
     network,
     type,
     address(index: number): string {

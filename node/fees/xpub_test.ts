@@ -48,7 +48,8 @@ Deno.test("testnet and regtest keys, type overrides and bad input", () => {
   assert.match(r.address(0), /^bcrt1q/);
   assert.match(parseXpub(BIP84_ZPUB, { type: "p2pkh" }).address(0), /^1/);
   assert.throws(() => parseXpub(BIP84_ZPUB, { network: "testnet" }), /mainnet/);
-  assert.throws(() => parseXpub("xprv9s21ZrQH143K3QTDL4LXw2F7HEK3"), /expected a key/);
+  assert.throws(() => parseXpub("xprv9s21ZrQH143K3QTDL4LXw2F7HEK3"), /is a private key/);
+  assert.throws(() => parseXpub("Qpub6rFR7y4Q2Aij"), /expected a key starting xpub/);
   assert.throws(() => parseXpub(BIP84_ZPUB.slice(0, -1) + "x"), RangeError);
   assert.throws(() => parseXpub(BIP84_ZPUB).address(-1), RangeError);
   assert.throws(() => parseXpub(BIP84_ZPUB).address(2 ** 31), RangeError);

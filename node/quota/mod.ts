@@ -68,7 +68,7 @@ export {
   TokenService,
 } from "./tokens.ts";
 export { type Captcha, CaptchaStore } from "./captcha.ts";
-export { quotaMigration } from "./migration.ts";
+export { invoiceXpubMigration, quotaMigration } from "./migration.ts";
 export {
   createQuotaPlugin,
   quotaPlugin,

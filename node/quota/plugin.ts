@@ -21,13 +21,18 @@ import type { AppEnv, NodeContext } from "../context.ts";
 import { badRequest, HttpError } from "../errors.ts";
 import type { Quota } from "../quota.ts";
 import {
-  EsploraClient,
   InvoiceError,
   InvoiceService,
-  parseXpub,
+  PAYMENT_FIELDS,
+  paymentRuntime,
+  type PaymentSettings,
+  PaymentSettingsError,
+  paymentSettingsToJson,
   type Pricing,
   pricingToJson,
+  updatePaymentSettings,
   updatePricing,
+  type XpubOptions,
 } from "../fees/mod.ts";
 import { fromBase64Url, toBase64Url } from "./_bytes.ts";
 import { CaptchaStore } from "./captcha.ts";
@@ -61,7 +66,15 @@ export interface QuotaServices {
   captchas: CaptchaStore;
   /** The prices in force. */
   pricing(): Pricing;
-  /** Changes the prices (persisted; TTL and size limits apply to the node at once). */
+  /** The payment settings in force (xpub, Esplora URL, confirmations). */
+  payment(): PaymentSettings;
+  /**
+   * Changes prices and payment settings (JSON field names of `GET /admin/api/pricing`),
+   * validating all of them before any applies; persisted, and in effect at once (TTL and size
+   * limits for the node, the xpub for the next invoice, the Esplora URL for the next poll).
+   * @throws {RangeError} naming the first refused field ({@linkcode PaymentSettingsError}
+   * for the payment fields).
+   */
   setPricing(update: Record<string, unknown>): Promise<Pricing>;
   /** Creates an account; returns its number. */
   createAccount(origin: "signup" | "admin"): Promise<string>;
@@ -206,22 +219,44 @@ export function createQuotaPlugin(opts: QuotaPluginOptions = {}) {
       now: () => ctx.now(),
     });
 
-    let deriver;
-    if (config.feeXpub !== undefined) {
-      deriver = parseXpub(config.feeXpub, {
-        type: config.feeAddressType === "auto" ? undefined : config.feeAddressType,
-        network: config.feeNetwork === "auto" ? undefined : config.feeNetwork,
-      });
+    // Payment settings: the flags are the initial values; what the operator saved wins.
+    const xpubOptions: XpubOptions = {
+      type: config.feeAddressType === "auto" ? undefined : config.feeAddressType,
+      network: config.feeNetwork === "auto" ? undefined : config.feeNetwork,
+    };
+    const esploraOptions = opts.esploraFetch ? { fetch: opts.esploraFetch } : {};
+    const fromFlags = updatePaymentSettings(
+      { xpub: "", esploraUrl: "", confirmations: config.confirmations },
+      { xpub: config.feeXpub ?? "", esplora_url: config.esploraUrl ?? "" },
+      xpubOptions,
+    );
+    let payment: PaymentSettings = fromFlags;
+    const savedPayment = await store.getSetting<Record<string, unknown>>("payment");
+    if (savedPayment !== undefined) {
+      try {
+        payment = updatePaymentSettings(fromFlags, savedPayment, xpubOptions);
+        const flags = paymentSettingsToJson(fromFlags);
+        const used = paymentSettingsToJson(payment);
+        const overridden = PAYMENT_FIELDS.filter((k) => flags[k] !== used[k]);
+        if (overridden.length > 0) {
+          log.info("payment settings saved in the console override the flags", {
+            fields: overridden,
+          });
+        }
+      } catch (err) {
+        log.warn("ignoring saved payment settings", { err });
+      }
+    } else {
+      // First start with per-key address indices: older invoices were made with this key.
+      const adopted = await store.adoptLegacyInvoices(payment.xpub);
+      if (adopted > 0) log.info("older invoices assigned to the current xpub", { adopted });
     }
+    const runtime = paymentRuntime(payment, xpubOptions, esploraOptions);
+
     const invoicesPaid = ctx.metrics.counter("subspace_invoices_paid_total", "Invoices paid");
     const invoices = new InvoiceService({
       store,
-      deriver,
-      esplora: config.esploraUrl === undefined ? undefined : new EsploraClient(
-        config.esploraUrl,
-        opts.esploraFetch ? { fetch: opts.esploraFetch } : {},
-      ),
-      confirmations: config.confirmations,
+      ...runtime,
       invoiceTtlSeconds: config.invoiceTtl,
       pricing: () => pricing,
       now: () => ctx.now(),
@@ -248,11 +283,34 @@ export function createQuotaPlugin(opts: QuotaPluginOptions = {}) {
       invoices,
       captchas,
       pricing: () => pricing,
+      payment: () => payment,
       async setPricing(update) {
-        const next = updatePricing(pricing, update);
-        await store.setSetting("pricing", pricingToJson(next));
+        const priceFields: Record<string, unknown> = {};
+        const payFields: Record<string, unknown> = {};
+        for (const [k, v] of Object.entries(update)) {
+          if ((PAYMENT_FIELDS as readonly string[]).includes(k)) payFields[k] = v;
+          else priceFields[k] = v;
+        }
+        const next = updatePricing(pricing, priceFields);
+        const nextPayment = updatePaymentSettings(payment, payFields, xpubOptions);
+        const nextRuntime = paymentRuntime(nextPayment, xpubOptions, esploraOptions);
+        if (Object.keys(priceFields).length > 0) {
+          await store.setSetting("pricing", pricingToJson(next));
+        }
+        if (Object.keys(payFields).length > 0) {
+          await store.setSetting("payment", paymentSettingsToJson(nextPayment));
+        }
         pricing = next;
         applyLimits(next);
+        if (Object.keys(payFields).length > 0) {
+          payment = nextPayment;
+          invoices.configure(nextRuntime);
+          log.info("payment settings changed", {
+            fields: Object.keys(payFields),
+            fees_enabled: invoices.enabled,
+            backend: nextPayment.esploraUrl !== "",
+          });
+        }
         return next;
       },
       createAccount,
@@ -333,9 +391,9 @@ export function createQuotaPlugin(opts: QuotaPluginOptions = {}) {
         log.error("quota maintenance failed", { err });
       }
     }, Math.min(config.issuerKeyRotation * 1000, 3_600_000) / 4);
-    if (config.esploraUrl !== undefined && deriver !== undefined) {
-      invoices.start(config.esploraPollInterval * 1000);
-    }
+    // Always polling: the operator may set the xpub and the backend later; a poll without a
+    // backend only expires old invoices.
+    invoices.start(config.esploraPollInterval * 1000);
     ctx.hooks.close.push(async () => {
       clearInterval(maintenance);
       await invoices.stop();
@@ -547,7 +605,7 @@ export function createQuotaPlugin(opts: QuotaPluginOptions = {}) {
         ...pricingToJson(pricing),
         currency: "BTC",
         fees_enabled: invoices.enabled,
-        confirmations: config.confirmations,
+        confirmations: invoices.confirmations,
         invoice_ttl_seconds: config.invoiceTtl,
         how_to_buy: invoices.enabled
           ? "POST /v1/invoices {bundles} with 'Authorization: Bearer <account>', pay the BIP21 URI, then fetch tokens"
@@ -633,16 +691,23 @@ export function createQuotaPlugin(opts: QuotaPluginOptions = {}) {
         return c.json(await accountState(hash));
       });
     }
+    const adminPricing = () => ({
+      ...pricingToJson(pricing),
+      ...paymentSettingsToJson(payment),
+      fees_enabled: invoices.enabled,
+    });
     app.get("/admin/api/pricing", (c) => {
       requireAdmin(c);
-      return c.json(pricingToJson(pricing));
+      return c.json(adminPricing());
     });
     app.put("/admin/api/pricing", async (c) => {
       requireAdmin(c);
       const body = await readJson(c.req.raw);
       try {
-        return c.json(pricingToJson(await services.setPricing(body)));
+        await services.setPricing(body);
+        return c.json(adminPricing());
       } catch (err) {
+        if (err instanceof PaymentSettingsError) throw badRequest(err.field, err.message);
         if (err instanceof RangeError) throw badRequest("body", err.message);
         throw err;
       }

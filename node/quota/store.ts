@@ -10,7 +10,7 @@ import { Kysely, sql } from "kysely";
 import { type Migration, Migrator } from "kysely/migration";
 import { join } from "node:path";
 import { openSqlite, SqliteWriteWorker } from "../store/mod.ts";
-import { quotaMigration } from "./migration.ts";
+import { invoiceXpubMigration, quotaMigration } from "./migration.ts";
 
 /** A quota database handle and how to release it. */
 export interface QuotaDatabaseHandle {
@@ -52,7 +52,10 @@ export async function openQuotaDatabase(
     provider: {
       getMigrations: () =>
         Promise.resolve(
-          { "0001_quota": quotaMigration(store.dialect) } as Record<string, Migration>,
+          {
+            "0001_quota": quotaMigration(store.dialect),
+            "0002_invoice_xpub": invoiceXpubMigration(store.dialect),
+          } as Record<string, Migration>,
         ),
     },
     migrationTableName: "quota_migration",
@@ -90,6 +93,8 @@ export interface InvoicesTable {
   id: string;
   account_hash: Uint8Array;
   address: string;
+  /** The key the address derives from ("" for invoices older than migration 0002). */
+  xpub: string;
   address_index: number;
   amount_sats: number;
   tokens: number;
@@ -198,6 +203,8 @@ export interface Invoice {
   id: string;
   accountHash: Uint8Array;
   address: string;
+  /** The extended public key the address derives from (indices count per key). */
+  xpub: string;
   addressIndex: number;
   amountSats: number;
   tokens: number;
@@ -214,6 +221,7 @@ function toInvoice(r: Row): Invoice {
     id: String(r.id),
     accountHash: new Uint8Array(r.account_hash as Uint8Array),
     address: String(r.address),
+    xpub: String(r.xpub ?? ""),
     addressIndex: num(r.address_index),
     amountSats: num(r.amount_sats),
     tokens: num(r.tokens),
@@ -425,20 +433,37 @@ export class QuotaStore {
 
   // ----- invoices
 
-  /** The next unused address index (one past the highest used). */
-  async nextAddressIndex(): Promise<number> {
+  /** The next unused address index of `xpub` (one past the highest used with that key). */
+  async nextAddressIndex(xpub: string): Promise<number> {
     const r = await this.db.selectFrom("quota_invoices")
-      .select(sql<string | number | null>`max(address_index)`.as("m")).executeTakeFirstOrThrow();
+      .select(sql<string | number | null>`max(address_index)`.as("m"))
+      .where("xpub", "=", xpub).executeTakeFirstOrThrow();
     return r.m === null || r.m === undefined ? 0 : Number(r.m) + 1;
   }
 
-  /** Inserts an invoice; false when its address or index is taken (retry with the next). */
+  /**
+   * Assigns invoices made before address indices were kept per key (xpub "") to `xpub`, the
+   * key that was in force then, unless that key already has invoices of its own. Returns how
+   * many were assigned.
+   */
+  async adoptLegacyInvoices(xpub: string): Promise<number> {
+    if (xpub === "") return 0;
+    const own = await this.db.selectFrom("quota_invoices").select("id")
+      .where("xpub", "=", xpub).limit(1).executeTakeFirst();
+    if (own !== undefined) return 0;
+    const r = await this.db.updateTable("quota_invoices").set({ xpub })
+      .where("xpub", "=", "").executeTakeFirst();
+    return Number(r.numUpdatedRows);
+  }
+
+  /** Inserts an invoice; false when its address or its key's index is taken (retry with the next). */
   async insertInvoice(inv: Invoice): Promise<boolean> {
     try {
       await this.db.insertInto("quota_invoices").values({
         id: inv.id,
         account_hash: inv.accountHash,
         address: inv.address,
+        xpub: inv.xpub,
         address_index: inv.addressIndex,
         amount_sats: inv.amountSats,
         tokens: inv.tokens,
