@@ -98,6 +98,6 @@ export {
   federationPlugin,
   STATE_FILE,
 } from "./plugin.ts";
-export { SqlNoticeStore } from "./sql_notice_store.ts";
+export { type DhtDatabaseHandle, openDhtDatabase, SqlNoticeStore } from "./sql_notice_store.ts";
 export { type PeerRtt, RttTransport, type RttTransportOptions } from "./rtt.ts";
 export { dhtNoticesMigration } from "./migration.ts";

@@ -15,7 +15,8 @@
  */
 import { hexToBytes } from "@noble/hashes/utils.js";
 import type { NodeContext } from "../mod.ts";
-import type { StoredMessage } from "../store/mod.ts";
+import { SqliteWriteWorker, type StoredMessage } from "../store/mod.ts";
+import { join } from "node:path";
 import { systemClock } from "./clock.ts";
 import { type Contact, parseNodeUrl } from "./contact.ts";
 import { httpRpcHandler, HttpTransport } from "./http_transport.ts";
@@ -25,7 +26,7 @@ import type { Notice } from "./notice.ts";
 import { DEFAULT_RANGE_LIMITS } from "./routing_table.ts";
 import { type PeerRtt, RttTransport } from "./rtt.ts";
 import type { StoredBody } from "./rpc/_shared.ts";
-import { SqlNoticeStore } from "./sql_notice_store.ts";
+import { openDhtDatabase, SqlNoticeStore } from "./sql_notice_store.ts";
 
 /** File (in the data folder) holding the routing table and the last-active time. */
 export const STATE_FILE = "dht.json";
@@ -82,8 +83,17 @@ export async function federationPlugin(ctx: NodeContext): Promise<void> {
   const clock = systemClock;
   const identity = await loadOrCreateIdentity(config.data);
   ctx.nodeId = identity.id;
-  const notices = new SqlNoticeStore(ctx.store.db as never, { clock });
+  const dhtDb = await openDhtDatabase(ctx.store, config.data);
+  const notices = new SqlNoticeStore(
+    dhtDb.db,
+    dhtDb.writer === undefined ? { clock } : { clock, writer: dhtDb.writer },
+  );
   await notices.init();
+  // Kept bodies are written into `messages` off the main thread on SQLite (a second writer
+  // thread on subspace.db), so the event loop never waits for the message writer's lock.
+  const bodyWriter = ctx.store.dialect === "sqlite"
+    ? await SqliteWriteWorker.open(join(config.data, "subspace.db"))
+    : undefined;
   const statePath = `${config.data.replace(/\/+$/, "")}/${STATE_FILE}`;
   let saved: SavedState = {};
   try {
@@ -122,8 +132,14 @@ export async function federationPlugin(ctx: NodeContext): Promise<void> {
     if (config.replicate === "none" || (config.replicate === "fetched" && !explicit)) return;
     if (replicated + body.payload.length > config.replicateMaxBytes) return;
     replicated += body.payload.length;
-    await ctx.store.db.updateTable("messages").set({ payload: body.payload })
-      .where("id", "=", m.id).where("payload", "is", null).execute();
+    if (bodyWriter !== undefined) {
+      await bodyWriter.batch("UPDATE messages SET payload = ? WHERE id = ? AND payload IS NULL", [
+        [body.payload, m.id],
+      ]);
+    } else {
+      await ctx.store.db.updateTable("messages").set({ payload: body.payload })
+        .where("id", "=", m.id).where("payload", "is", null).execute();
+    }
     counters.kept++;
     const n = node;
     if (n === undefined) return;
@@ -340,7 +356,9 @@ export async function federationPlugin(ctx: NodeContext): Promise<void> {
     if (republishTimer !== undefined) clearInterval(republishTimer);
     node?.stop();
     await saveState().catch(() => {});
-    await notices.close();
+    await notices.close().catch((err) => log.warn("flushing notices failed", { err: String(err) }));
+    await dhtDb.close();
+    await bodyWriter?.close();
   });
 
   FEDERATIONS.set(ctx, {

@@ -1,12 +1,19 @@
 /**
- * A {@link NoticeStore} on the node's database (`dht_notices`, SQLite or PostgreSQL). Writes
- * are queued and committed in batches (one transaction every `flushMs`), so a broadcast burst
- * costs a few transactions rather than one per notice; reads see queued notices too.
+ * A {@link NoticeStore} in SQL (`dht_notices`). On PostgreSQL the table lives in the node's
+ * database. On SQLite it lives in its own file, `<data>/dht.db`, written by a worker thread:
+ * SQLite has one writer per file and the message writer holds that lock during its group
+ * commits, so sharing the file, or writing on the main thread, would stall the event loop
+ * behind fsyncs. Writes are queued and committed in batches (one transaction every `flushMs`);
+ * reads see queued notices too.
  *
  * @module
  */
-import type { Kysely } from "kysely";
+import { Kysely } from "kysely";
+import { Migrator } from "kysely/migration";
+import { join } from "node:path";
+import { openSqlite, SqliteWriteWorker } from "../store/mod.ts";
 import type { Clock, TimerId } from "./clock.ts";
+import { dhtNoticesMigration } from "./migration.ts";
 import { type Notice, noticeKey, noticeToJson, parseNotice } from "./notice.ts";
 import type { AddNoticeResult, NoticePage, NoticeStore } from "./notice_store.ts";
 
@@ -24,9 +31,66 @@ export interface DhtDatabase {
   dht_notices: DhtNoticesTable;
 }
 
+/** The DHT's tables and how to write them. */
+export interface DhtDatabaseHandle {
+  // deno-lint-ignore no-explicit-any
+  db: Kysely<any>;
+  /** SQLite only: the writer thread for `dht.db`. */
+  writer?: SqliteWriteWorker;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens (and migrates) the DHT tables: in the node's PostgreSQL database, or in
+ * `<dataDir>/dht.db` with a writer thread on SQLite.
+ */
+export async function openDhtDatabase(
+  // deno-lint-ignore no-explicit-any
+  store: { dialect: "sqlite" | "postgres"; db: Kysely<any> },
+  dataDir: string,
+): Promise<DhtDatabaseHandle> {
+  // deno-lint-ignore no-explicit-any
+  let db: Kysely<any> = store.db;
+  let close = () => Promise.resolve();
+  if (store.dialect === "sqlite") {
+    await Deno.mkdir(dataDir, { recursive: true });
+    db = new Kysely({ dialect: openSqlite(join(dataDir, "dht.db")).dialect });
+    close = () => db.destroy();
+  }
+  const migrator = new Migrator({
+    db,
+    provider: {
+      getMigrations: () =>
+        Promise.resolve({ "0001_dht_notices": dhtNoticesMigration(store.dialect) }),
+    },
+    migrationTableName: "dht_migration",
+    migrationLockTableName: "dht_migration_lock",
+  });
+  const { error } = await migrator.migrateToLatest();
+  if (error) {
+    await close();
+    throw new Error(`Cannot migrate the DHT tables: ${(error as Error).message}`);
+  }
+  if (store.dialect === "postgres") return { db, close };
+  const writer = await SqliteWriteWorker.open(join(dataDir, "dht.db"));
+  return {
+    db,
+    writer,
+    close: async () => {
+      await writer.close();
+      await db.destroy();
+    },
+  };
+}
+
+const INSERT_SQL = "INSERT INTO dht_notices (key, id, origin, received_at, expires_at, notice) " +
+  "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING";
+
 /** Options of a {@link SqlNoticeStore}. */
 export interface SqlNoticeStoreOptions {
   clock: Clock;
+  /** Runs writes off the main thread (SQLite). */
+  writer?: SqliteWriteWorker;
   /** Most unexpired notices held per origin. Default 100,000. */
   maxPerOrigin?: number;
   /** Longest a notice waits before its batch is written. Default 50 ms. */
@@ -46,6 +110,7 @@ export class SqlNoticeStore implements NoticeStore {
   readonly maxPerOrigin: number;
   readonly flushMs: number;
   #db: Kysely<DhtDatabase>;
+  #writer: SqliteWriteWorker | undefined;
   #clock: Clock;
   #pending = new Map<string, DhtNoticesTable>();
   #perOrigin = new Map<string, number>();
@@ -55,6 +120,7 @@ export class SqlNoticeStore implements NoticeStore {
   /** A store on `db` (any kysely handle whose database has `dht_notices`). */
   constructor(db: Kysely<unknown>, opts: SqlNoticeStoreOptions) {
     this.#db = db as unknown as Kysely<DhtDatabase>;
+    this.#writer = opts.writer;
     this.#clock = opts.clock;
     this.maxPerOrigin = opts.maxPerOrigin ?? 100_000;
     this.flushMs = opts.flushMs ?? 50;
@@ -114,12 +180,19 @@ export class SqlNoticeStore implements NoticeStore {
     this.#flushing = this.#flushing.then(async () => {
       if (this.#pending.size === 0) return;
       const rows = [...this.#pending.values()];
-      await this.#db.transaction().execute(async (trx) => {
-        for (let i = 0; i < rows.length; i += 200) {
-          await trx.insertInto("dht_notices").values(rows.slice(i, i + 200))
-            .onConflict((oc) => oc.column("key").doNothing()).execute();
-        }
-      });
+      if (this.#writer !== undefined) {
+        await this.#writer.batch(
+          INSERT_SQL,
+          rows.map((r) => [r.key, r.id, r.origin, r.received_at, r.expires_at, r.notice]),
+        );
+      } else {
+        await this.#db.transaction().execute(async (trx) => {
+          for (let i = 0; i < rows.length; i += 200) {
+            await trx.insertInto("dht_notices").values(rows.slice(i, i + 200))
+              .onConflict((oc) => oc.column("key").doNothing()).execute();
+          }
+        });
+      }
       for (const r of rows) this.#pending.delete(r.key);
     });
     return this.#flushing;
@@ -181,10 +254,21 @@ export class SqlNoticeStore implements NoticeStore {
   /** Deletes expired notices and recounts origins; returns how many were deleted. */
   async sweep(): Promise<number> {
     await this.flush();
-    const r = await this.#db.deleteFrom("dht_notices").where("expires_at", "<=", this.#clock.now())
-      .executeTakeFirst();
+    const now = this.#clock.now();
+    let deleted: number;
+    if (this.#writer !== undefined) {
+      const out = await this.#writer.batch(
+        "DELETE FROM dht_notices WHERE expires_at <= ? RETURNING key",
+        [[now]],
+      );
+      deleted = out[0]?.length ?? 0;
+    } else {
+      const r = await this.#db.deleteFrom("dht_notices").where("expires_at", "<=", now)
+        .executeTakeFirst();
+      deleted = Number(r.numDeletedRows ?? 0);
+    }
     await this.#countOrigins();
-    return Number(r.numDeletedRows ?? 0);
+    return deleted;
   }
 
   /** Flushes and stops the timer. */

@@ -6,7 +6,6 @@
  */
 import { type Kysely, sql } from "kysely";
 import type { Migration } from "kysely/migration";
-import { dhtNoticesMigration } from "../dht/migration.ts";
 
 /** Which SQL engine a migration runs on. */
 export type Dialect = "sqlite" | "postgres";
@@ -68,5 +67,4 @@ const consoleTables: DialectMigration = (dialect) => ({
 export const MIGRATIONS: Record<string, DialectMigration> = {
   "0001_messages": messages,
   "0006_console": consoleTables,
-  "0007_dht_notices": dhtNoticesMigration,
 };
