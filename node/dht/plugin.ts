@@ -33,6 +33,8 @@ export const STATE_FILE = "dht.json";
 /** Notices missed while offline are asked for from this long before the last-active time. */
 export const CATCH_UP_MARGIN_MS = 10 * 60_000;
 const STATE_INTERVAL_MS = 60_000;
+/** Expired notices are swept and kept bytes recounted every this many state ticks (15 min). */
+const SWEEP_EVERY_TICKS = 15;
 const MAX_PARALLEL_FETCHES = 8;
 /** How long a fetched body stays in memory for the GET that will ask for it. */
 const RECENT_MS = 30_000;
@@ -108,6 +110,7 @@ export async function federationPlugin(ctx: NodeContext): Promise<void> {
   let stateTimer: ReturnType<typeof setInterval> | undefined;
   let republishTimer: ReturnType<typeof setInterval> | undefined;
   const counters = { fetched: 0, fetchFailed: 0, kept: 0, announced: 0 };
+  let ticks = 0;
   const transport = new RttTransport(new HttpTransport());
 
   const recountReplicated = async () => {
@@ -344,8 +347,11 @@ export async function federationPlugin(ctx: NodeContext): Promise<void> {
     }, REPUBLISH_MS);
     stateTimer = setInterval(() => {
       saveState().catch(() => {});
-      notices.sweep().catch(() => {});
-      recountReplicated().catch(() => {});
+      // Sweeping and recounting scan tables (reads run on the main thread on SQLite): rarely.
+      if (++ticks % SWEEP_EVERY_TICKS === 0) {
+        notices.sweep().catch(() => {});
+        recountReplicated().catch(() => {});
+      }
     }, STATE_INTERVAL_MS);
     log.info("federation started", { node_id: identity.id, url });
   });
