@@ -1,14 +1,18 @@
 /**
  * The console in a real browser (Chromium through playwright-core) against a real node
  * process: first login with the one-time password, the overview with rendered and live
- * charts, a price change that shows in `/v1/pricing`, creating and crediting an account,
- * refusals without a session or with a wrong CSRF token. Saves a screenshot of each page
- * under `docs/screenshots/`.
+ * charts, a price change that shows in `/v1/pricing`, a new xpub and payment backend set in the
+ * Pricing form (a bad xpub refused at its field; the next invoice derives from the new key and
+ * is paid through a fake Esplora server), creating and crediting an account, peer latency on
+ * the Network page, refusals without a session or with a wrong CSRF token. Saves a screenshot
+ * of each page under `docs/screenshots/`.
  *
  * Skipped (with a message) when `/usr/bin/chromium` is missing: `apt-get install -y chromium`.
  */
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
+import { parseXpub } from "../node/fees/mod.ts";
+import { fakeEsplora } from "./_esplora.ts";
 import { startNode } from "./_node.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -20,6 +24,12 @@ if (!hasChromium) {
 }
 const SHOTS = new URL("../docs/screenshots/", import.meta.url);
 const PASSWORD = "browser test operator password";
+const ADMIN = "browser-test-admin-token";
+// BIP84 test vector (zpub) and SLIP-132's BIP44 xpub of the same seed (both mainnet).
+const ZPUB =
+  "zpub6rFR7y4Q2AijBEqTUquhVz398htDFrtymD9xYYfG1m4wAcvPhXNfE3EfH1r1ADqtfSdVCToUG868RvUUkgDKf31mGDtKsAYz2oz2AGutZYs";
+const XPUB =
+  "xpub6BosfCnifzxcFwrSzQiqu2DBVTshkCXacvNsWGYJVVhhawA7d4R5WSWGFNbi8Aw6ZRc1brxMyWMzG3DSSSSoekkudhUd9yLb6qx39T9nMdj";
 
 Deno.test({
   name: "console in Chromium: login, overview chart, pricing, accounts, refusals, screenshots",
@@ -27,7 +37,21 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const node = await startNode({ args: ["--console-sample-interval", "1"] });
+    const esplora = fakeEsplora();
+    const node = await startNode({
+      args: [
+        "--console-sample-interval",
+        "1",
+        "--fee-xpub",
+        ZPUB,
+        "--fee-network",
+        "mainnet",
+        "--admin-token",
+        ADMIN,
+        "--esplora-poll-interval",
+        "1",
+      ],
+    });
     // A second node joins through the first, so the Network page has a peer to show.
     const peer = startNode({ args: ["--bootstrap", node.url] });
     const browser = await chromium.launch({
@@ -121,6 +145,55 @@ Deno.test({
       const pricing = await (await fetch(`${node.url}/v1/pricing`)).json();
       assert.equal(pricing.bundle_price_sats, 2500);
       assert.equal(pricing.tokens_per_bundle, 500);
+
+      // An account buys a bundle under the start-up key (index 0 of the zpub).
+      const acct = await (await fetch(`${node.url}/admin/api/accounts`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${ADMIN}` },
+      })).json();
+      const buy = async () => {
+        const r = await fetch(`${node.url}/v1/invoices`, {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${acct.account}` },
+          body: JSON.stringify({ bundles: 1 }),
+        });
+        assert.equal(r.status, 201);
+        return await r.json();
+      };
+      assert.equal((await buy()).address, parseXpub(ZPUB).address(0));
+
+      // Payment settings: a bad xpub is refused at its field, the typed value kept.
+      await page.goto(`${node.url}/console/pricing`);
+      await page.fill('input[name="xpub"]', "xpub-this-is-not-a-key");
+      await page.click('button:has-text("Save payment settings")');
+      await page.waitForSelector("small.field-error#xpub-error");
+      assert.match(await page.textContent("#xpub-error") ?? "", /Cannot parse xpub/);
+      assert.equal(await page.getAttribute('input[name="xpub"]', "aria-invalid"), "true");
+      assert.equal(await page.inputValue('input[name="xpub"]'), "xpub-this-is-not-a-key");
+      assert.equal((await (await fetch(`${node.url}/v1/pricing`)).json()).fees_enabled, true);
+
+      // A new key, the (fake) Esplora backend and 0 confirmations: in effect at once.
+      await page.fill('input[name="xpub"]', XPUB);
+      await page.fill('input[name="esploraUrl"]', esplora.url);
+      await page.fill('input[name="confirmations"]', "0");
+      await page.click('button:has-text("Save payment settings")');
+      await page.waitForSelector(".flash-ok");
+      assert.match(await page.textContent(".flash-ok") ?? "", /Saved: extended public key/);
+      const fresh = await buy();
+      assert.equal(fresh.address, parseXpub(XPUB).address(0), "new key, its index 0");
+      assert.equal(fresh.confirmations_required, 0);
+      await buy(); // one more, left unpaid
+      // The node's poller asks the new backend and sees the payment.
+      esplora.state.txs.push({ txid: "cd".repeat(32), to: fresh.address, value: 2500 });
+      for (let i = 0; i < 60; i++) {
+        const inv = await (await fetch(`${node.url}/v1/invoices/${fresh.id}`)).json();
+        if (inv.status === "paid") break;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      assert.ok(esplora.state.requests.includes(`/api/address/${fresh.address}/txs`));
+      await page.goto(`${node.url}/console/pricing`);
+      await page.waitForSelector(`tr[data-invoice="${fresh.id}"] .badge-ok`);
+      assert.match(await page.textContent("#invoices p.muted") ?? "", /2 pending · 1 paid/);
       await page.screenshot({ path: new URL("pricing.png", SHOTS).pathname, fullPage: true });
 
       // Quotas: create an account and credit it.
@@ -134,11 +207,12 @@ Deno.test({
       await page.click('tr[data-account] button:has-text("Credit")');
       await page.waitForSelector(".flash-ok:has-text('Credited 50 tokens')");
       assert.equal((await page.textContent("tr[data-account] td.num"))?.trim(), "50");
-      // A second account, so the list shows more than one row.
+      // A second account made in the console.
       await page.goto(`${node.url}/console/quotas`);
       await page.click('button:has-text("Create account")');
       await page.goto(`${node.url}/console/quotas`);
-      assert.equal(await page.$$eval("tr[data-account]", (r) => r.length), 2);
+      // Two made here and the one that bought tokens above.
+      assert.equal(await page.$$eval("tr[data-account]", (r) => r.length), 3);
       await page.screenshot({ path: new URL("quotas.png", SHOTS).pathname, fullPage: true });
 
       await page.click('nav a[href="/console/network"]');
@@ -148,6 +222,13 @@ Deno.test({
         await page.reload();
       }
       assert.ok(await page.$("td code[title]"), "the peer shows on the Network page");
+      // Its latency: the peer answered our pings and lookups, so it has a smoothed RTT.
+      for (let i = 0; i < 40 && !/\d+ ms/.test(await page.textContent("table") ?? ""); i++) {
+        await new Promise((r) => setTimeout(r, 250));
+        await page.reload();
+      }
+      assert.match(await page.textContent(".grid2 .card:nth-child(2) tbody") ?? "", /\d+ ms/);
+      assert.match(await page.textContent(".facts") ?? "", /Bodies fetched/);
       await page.screenshot({ path: new URL("network.png", SHOTS).pathname, fullPage: true });
       await page.click('nav a[href="/console/settings"]');
       assert.match(await page.textContent("h1") ?? "", /Settings/);
@@ -195,6 +276,7 @@ Deno.test({
       if (p) await Deno.remove(p.dataDir, { recursive: true }).catch(() => {});
       await node.stop();
       await Deno.remove(node.dataDir, { recursive: true }).catch(() => {});
+      await esplora.close();
     }
   },
 });
