@@ -10,18 +10,11 @@
  * Skipped (with a message) when `/usr/bin/chromium` is missing: `apt-get install -y chromium`.
  */
 import assert from "node:assert/strict";
-import { chromium } from "playwright-core";
 import { parseXpub } from "../node/fees/mod.ts";
 import { fakeEsplora } from "./_esplora.ts";
 import { startNode } from "./_node.ts";
+import { hasChromium, launchChromium } from "./_browser.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const hasChromium = await Deno.stat(CHROMIUM).then(() => true, () => false);
-if (!hasChromium) {
-  console.warn(
-    `console_browser_test: skipped, ${CHROMIUM} not found (apt-get install -y chromium)`,
-  );
-}
 const SHOTS = new URL("../docs/screenshots/", import.meta.url);
 const PASSWORD = "browser test operator password";
 const ADMIN = "browser-test-admin-token";
@@ -54,18 +47,7 @@ Deno.test({
     });
     // A second node joins through the first, so the Network page has a peer to show.
     const peer = startNode({ args: ["--bootstrap", node.url] });
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    const browser = await launchChromium();
     try {
       await Deno.mkdir(SHOTS, { recursive: true });
       const line = node.logs.find((l) => l.includes("one-time console password"));

@@ -5,18 +5,7 @@
  * payload round trip, and that the client picks the noble ECDH backend.
  */
 import assert from "node:assert/strict";
-import { chromium } from "playwright-core";
-
-const CHROMIUM = "/usr/bin/chromium";
-const hasChromium = (() => {
-  try {
-    Deno.statSync(CHROMIUM);
-    return true;
-  } catch {
-    console.warn(`SKIP browser test: ${CHROMIUM} is missing (apt-get install -y chromium)`);
-    return false;
-  }
-})();
+import { hasChromium, launchChromium } from "./_browser.ts";
 
 Deno.test({
   name: "client library runs in chromium with pure noble and matches the vectors",
@@ -52,10 +41,7 @@ Deno.test({
         headers: { "content-type": "text/html" },
       });
     });
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--no-sandbox", "--headless=new"],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       const errors: string[] = [];
