@@ -66,6 +66,7 @@ export async function startNode(config: Config, opts: StartOptions = {}): Promis
     maxStoreBytes: config.maxStoreBytes,
     usedBytes: await store.usedBytes(),
     lastSeq: await store.maxSeq(),
+    storedCount: await store.count(),
   });
   const hub = new Hub(config.maxWaiters);
   writer.onCommit((inserted) => hub.notify(inserted.map((m) => m.tag)));

@@ -36,6 +36,8 @@ export interface WriterOptions {
   usedBytes: number;
   /** The highest sequence number stored when the writer starts. */
   lastSeq: number;
+  /** Rows stored when the writer starts. */
+  storedCount: number;
 }
 
 /** Called after each commit with the messages it newly inserted (oldest first). */
@@ -48,6 +50,7 @@ export class Writer {
   #queuedBytes = 0;
   #usedBytes: number;
   #lastSeq: number;
+  #storedCount: number;
   #flushing: Promise<void> | undefined;
   #scheduled = false;
   #closed = false;
@@ -59,6 +62,12 @@ export class Writer {
     this.#opts = opts;
     this.#usedBytes = opts.usedBytes;
     this.#lastSeq = opts.lastSeq;
+    this.#storedCount = opts.storedCount;
+  }
+
+  /** Rows stored (messages and notices), kept current by commits and sweeps. */
+  get storedCount(): number {
+    return this.#storedCount;
   }
 
   /** The highest sequence number committed (cursors beyond it are unknown). */
@@ -139,6 +148,7 @@ export class Writer {
           inserted.push(o.message);
           this.#usedBytes += chargedBytes(o.message);
           if (o.message.seq > this.#lastSeq) this.#lastSeq = o.message.seq;
+          this.#storedCount++;
         }
       }
       this.#queuedBytes -= bytes;
@@ -165,6 +175,7 @@ export class Writer {
   async sweep(now: number): Promise<number> {
     const { count, bytes } = await this.#opts.store.deleteExpired(now);
     this.#usedBytes -= bytes;
+    this.#storedCount -= count;
     return count;
   }
 

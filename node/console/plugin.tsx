@@ -64,8 +64,6 @@ export interface ConsoleOptions {
 const ONE_TIME_SCRYPT: ScryptParams = { N: 1 << 10, r: 8, p: 1 };
 /** Largest console form body accepted. */
 const MAX_FORM_BYTES = 64 * 1024;
-/** How long a count of stored messages is reused (counting is a scan on SQLite). */
-const COUNT_TTL_MS = 60_000;
 
 async function sha256Hex(text: string): Promise<string> {
   const d = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
@@ -168,13 +166,7 @@ export function createConsolePlugin(
 
     // Metrics sampled for the charts. Counters are read once the app has registered them.
     let counters: { accepted: { get(): number }; delivered: { get(): number } } | undefined;
-    let stored_ = { n: 0, at: -Infinity };
-    const storedMessages = async () => {
-      if (ctx.now() - stored_.at >= COUNT_TTL_MS) {
-        stored_ = { n: await ctx.store.count(), at: ctx.now() };
-      }
-      return stored_.n;
-    };
+    const storedMessages = () => ctx.writer.storedCount;
     const series = new Series({
       intervalMs: config.consoleSampleInterval * 1000,
       sink: state,
@@ -184,11 +176,11 @@ export function createConsolePlugin(
         acceptedTotal: counters?.accepted.get() ?? 0,
         deliveredTotal: counters?.delivered.get() ?? 0,
         usedBytes: ctx.writer.usedBytes,
-        storedMessages: await storedMessages(),
+        storedMessages: storedMessages(),
       }),
     });
     await series.load();
-    registerProcessMetrics(ctx, { storedMessages: () => stored_.n });
+    registerProcessMetrics(ctx, { storedMessages });
     const tally = new DailyTally({ name: "tokens_daily", store: state, now: ctx.now });
     await tally.load();
     const saveTally = async () => {
@@ -293,7 +285,7 @@ export function createConsolePlugin(
       overviewData(ctx, series, w, {
         acceptedTotal: counters?.accepted.get() ?? 0,
         deliveredTotal: counters?.delivered.get() ?? 0,
-        storedMessages: stored_.n,
+        storedMessages: storedMessages(),
       });
 
     const pageHandler = (mod: RouteModule<unknown>, path: string) =>
