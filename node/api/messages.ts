@@ -7,6 +7,7 @@
 import { Hono } from "hono";
 import { createHash } from "node:crypto";
 import type { AppEnv, NodeContext } from "../context.ts";
+import { readJsonObject } from "../body.ts";
 import { badRequest, HttpError } from "../errors.ts";
 import { chooseScan, type StoredMessage } from "../store/mod.ts";
 import {
@@ -37,67 +38,6 @@ export function messageJson(m: StoredMessage) {
     received_at: Math.floor(m.receivedAt / 1000),
     expires_at: Math.floor(m.expiresAt / 1000),
   };
-}
-
-/** Reads a request body, refusing (413) before reading more than `maxBytes`. */
-export async function readBodyLimited(
-  req: Request,
-  maxBytes: number,
-  what: string,
-): Promise<Uint8Array> {
-  const declared = req.headers.get("content-length");
-  if (declared !== null && Number(declared) > maxBytes) {
-    throw new HttpError(413, `${what} is too large: at most ${maxBytes} bytes`, {
-      field: "payload",
-    });
-  }
-  if (req.body === null) return new Uint8Array(0);
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  const reader = req.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.length;
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => {});
-      throw new HttpError(413, `${what} is too large: at most ${maxBytes} bytes`, {
-        field: "payload",
-      });
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.length;
-  }
-  return out;
-}
-
-/** Parses a JSON object body with content-type and size checks. */
-export async function readJsonObject(
-  req: Request,
-  maxBytes: number,
-): Promise<Record<string, unknown>> {
-  const type = req.headers.get("content-type") ?? "";
-  if (!/^application\/json\s*(;|$)/i.test(type)) {
-    throw new HttpError(415, `Expected content-type application/json, got '${type || "none"}'`, {
-      field: "content-type",
-    });
-  }
-  const bytes = await readBodyLimited(req, maxBytes, "Request body");
-  let body: unknown;
-  try {
-    body = JSON.parse(new TextDecoder().decode(bytes));
-  } catch {
-    throw badRequest("body", "Cannot parse body: invalid JSON");
-  }
-  if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    throw badRequest("body", "Cannot parse body: expected a JSON object");
-  }
-  return body as Record<string, unknown>;
 }
 
 /**
@@ -156,7 +96,7 @@ export function messageRoutes(ctx: NodeContext): Hono<AppEnv> {
 
   app.post("/v1/messages", async (c) => {
     const t0 = performance.now();
-    const body = await readJsonObject(c.req.raw, maxBodyBytes);
+    const body = await readJsonObject(c.req.raw, maxBodyBytes, "payload");
     for (const key of Object.keys(body)) {
       if (key !== "tag" && key !== "payload" && key !== "ttl_seconds") {
         throw badRequest(key, `Unknown field '${key}': expected tag, payload, ttl_seconds`);

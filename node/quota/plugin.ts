@@ -18,6 +18,7 @@ import { Hono } from "hono";
 import type { Context } from "hono";
 import { timingSafeEqual } from "node:crypto";
 import type { AppEnv, NodeContext } from "../context.ts";
+import { readBodyLimited, readJsonObject } from "../body.ts";
 import { badRequest, HttpError } from "../errors.ts";
 import type { Quota } from "../quota.ts";
 import {
@@ -99,37 +100,7 @@ export interface QuotaPluginOptions {
 
 const JSON_BODY_BYTES = 1024 * 1024;
 
-async function readBody(req: Request, maxBytes: number): Promise<Uint8Array> {
-  const declared = Number(req.headers.get("content-length") ?? "0");
-  if (declared > maxBytes) {
-    throw new HttpError(413, `Request body is too large: at most ${maxBytes} bytes`);
-  }
-  const buf = new Uint8Array(await req.arrayBuffer());
-  if (buf.length > maxBytes) {
-    throw new HttpError(413, `Request body is too large: at most ${maxBytes} bytes`);
-  }
-  return buf;
-}
-
-async function readJson(req: Request): Promise<Record<string, unknown>> {
-  const type = req.headers.get("content-type") ?? "";
-  if (!/^application\/json\s*(;|$)/i.test(type)) {
-    throw new HttpError(415, `Expected content-type application/json, got '${type || "none"}'`, {
-      field: "content-type",
-    });
-  }
-  let body: unknown;
-  try {
-    body = JSON.parse(new TextDecoder().decode(await readBody(req, JSON_BODY_BYTES)));
-  } catch (err) {
-    if (err instanceof HttpError) throw err;
-    throw badRequest("body", "Cannot parse body: invalid JSON");
-  }
-  if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    throw badRequest("body", "Cannot parse body: expected a JSON object");
-  }
-  return body as Record<string, unknown>;
-}
+const readJson = (req: Request) => readJsonObject(req, JSON_BODY_BYTES);
 
 function bearer(req: Request): string | undefined {
   const h = req.headers.get("authorization");
@@ -552,7 +523,7 @@ export function createQuotaPlugin(opts: QuotaPluginOptions = {}) {
       if (type === TOKEN_REQUEST_MEDIA_TYPE) {
         let request: TokenRequest;
         try {
-          request = decodeTokenRequest(await readBody(c.req.raw, 4096));
+          request = decodeTokenRequest(await readBodyLimited(c.req.raw, 4096, "Token request"));
         } catch (err) {
           if (err instanceof HttpError) throw err;
           throw badRequest("body", (err as Error).message);
