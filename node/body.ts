@@ -85,3 +85,15 @@ export async function readJsonObject(
   }
   return body as Record<string, unknown>;
 }
+
+/** Reads a urlencoded or multipart form, refusing it with `413` past `maxBytes`. */
+export async function readFormLimited(req: Request, maxBytes: number): Promise<FormData> {
+  const bytes = await readBodyLimited(req, maxBytes, "Form");
+  try {
+    return await new Response(bytes as Uint8Array<ArrayBuffer>, {
+      headers: { "content-type": req.headers.get("content-type") ?? "" },
+    }).formData();
+  } catch {
+    return new FormData();
+  }
+}

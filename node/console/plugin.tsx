@@ -9,7 +9,8 @@ import type { Context, Hono } from "hono";
 import type { ComponentChildren, VNode } from "preact";
 import { render } from "preact-render-to-string";
 import type { AppEnv, NodeContext } from "../context.ts";
-import { problemResponse } from "../errors.ts";
+import { readFormLimited } from "../body.ts";
+import { HttpError, problemResponse } from "../errors.ts";
 import { VERSION } from "../version.ts";
 import { Layout } from "../../components/Layout.tsx";
 import { CONSOLE_CSS, ISLANDS_JS } from "../../static/_bundle.gen.ts";
@@ -109,22 +110,6 @@ function safeNext(next: string | null | undefined): string {
     return "/console";
   }
 }
-
-/** Reads a urlencoded or multipart form of at most `max` bytes. */
-async function readForm(req: Request, max: number): Promise<FormData> {
-  const declared = Number(req.headers.get("content-length") ?? "0");
-  if (declared > max) throw new FormTooLarge();
-  const buf = new Uint8Array(await req.arrayBuffer());
-  if (buf.length > max) throw new FormTooLarge();
-  try {
-    return await new Response(buf, {
-      headers: { "content-type": req.headers.get("content-type") ?? "" },
-    }).formData();
-  } catch {
-    return new FormData();
-  }
-}
-class FormTooLarge extends Error {}
 
 /** Builds the console plugin. */
 export function createConsolePlugin(
@@ -263,9 +248,11 @@ export function createConsolePlugin(
       if (c.req.method === "POST") {
         if (!sameOrigin(c.req.raw)) return errorPage(403, "Cross-origin form refused.", session);
         try {
-          form = await readForm(c.req.raw, MAX_FORM_BYTES);
+          form = await readFormLimited(c.req.raw, MAX_FORM_BYTES);
         } catch (err) {
-          if (err instanceof FormTooLarge) return errorPage(413, "Form too large.", session);
+          if (err instanceof HttpError && err.status === 413) {
+            return errorPage(413, "Form too large.", session);
+          }
           throw err;
         }
         const sent = form.get("_csrf");
@@ -356,7 +343,7 @@ export function createConsolePlugin(
       if (!sameOrigin(req)) return problemResponse(403, "Cross-origin login refused");
       let form: FormData;
       try {
-        form = await readForm(req, MAX_FORM_BYTES);
+        form = await readFormLimited(req, MAX_FORM_BYTES);
       } catch {
         return problemResponse(413, "Form too large");
       }

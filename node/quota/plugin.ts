@@ -18,7 +18,7 @@ import { Hono } from "hono";
 import type { Context } from "hono";
 import { timingSafeEqual } from "node:crypto";
 import type { AppEnv, NodeContext } from "../context.ts";
-import { readBodyLimited, readJsonObject } from "../body.ts";
+import { readBodyLimited, readFormLimited, readJsonObject } from "../body.ts";
 import { badRequest, HttpError } from "../errors.ts";
 import type { Quota } from "../quota.ts";
 import {
@@ -487,7 +487,7 @@ export function createQuotaPlugin(opts: QuotaPluginOptions = {}) {
       return c.html(renderSignupPage({ kind: "form", captchaId: cap.id, svg: cap.svg }));
     });
     app.post("/signup", async (c) => {
-      const form = await c.req.parseBody();
+      const form = Object.fromEntries(await readFormLimited(c.req.raw, 4096));
       c.header("cache-control", "no-store");
       try {
         const account = await signup(c, form.captcha_id, form.answer);
