@@ -58,15 +58,31 @@ export {
   RpcError,
 } from "./node.ts";
 export {
+  MAX_NOTICE_GROUP,
   type Notice,
+  NOTICE_ROOT_DOMAIN,
   type NoticeFields,
   type NoticeJson,
   noticeKey,
+  type NoticeProof,
+  type NoticeProofJson,
+  noticeSigningBytes,
   noticeToJson,
   parseNotice,
   signNotice,
+  signNotices,
+  VerifiedRoots,
   verifyNotice,
 } from "./notice.ts";
+export {
+  MAX_MERKLE_LEAVES,
+  MAX_PROOF_LEVELS,
+  merkleLeafHash,
+  merkleNodeHash,
+  type MerkleProof,
+  merkleRootFromProof,
+  merkleTree,
+} from "./merkle.ts";
 export {
   type AddNoticeResult,
   MemoryNoticeStore,

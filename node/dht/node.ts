@@ -25,12 +25,14 @@ import { bucketIndex, keyOfMessageId, type NodeId, randomIdInBucket } from "./id
 import type { NodeIdentity, SignatureScheme } from "./identity.ts";
 import { iterativeLookup, type LookupAnswer, type LookupEvent } from "./lookup.ts";
 import {
+  MAX_NOTICE_GROUP,
   type Notice,
   type NoticeFields,
   noticeKey,
   noticeToJson,
   parseNotice,
-  signNotice,
+  signNotices,
+  VerifiedRoots,
   verifyNotice,
 } from "./notice.ts";
 import { MemoryNoticeStore, type NoticeStore } from "./notice_store.ts";
@@ -79,6 +81,8 @@ export interface DhtLimits {
   maxNonces: number;
   /** Concurrent liveness checks of new inbound contacts. */
   maxPendingChecks: number;
+  /** Verified notice group roots remembered, so each group costs one signature check. */
+  maxVerifiedRoots: number;
 }
 
 /** Default {@link DhtLimits}. */
@@ -97,6 +101,7 @@ export const DEFAULT_LIMITS: DhtLimits = {
   maxSkewMs: 60_000,
   maxNonces: 200_000,
   maxPendingChecks: 64,
+  maxVerifiedRoots: 4096,
 };
 
 /** Options of a {@link DhtNode}. */
@@ -218,6 +223,7 @@ export class DhtNode implements DhtServices {
   #originLimits: RateLimiter;
   #penalties: PenaltyBox;
   #pendingChecks = new Set<NodeId>();
+  #verifiedRoots: VerifiedRoots;
   #onNotice: DhtNodeOptions["onNotice"];
   #timers: TimerId[] = [];
   #running = false;
@@ -271,6 +277,7 @@ export class DhtNode implements DhtServices {
     const identity = opts.identity;
     this.#signer = { ...identity, sign: (m) => (stats.signatures++, identity.sign(m)) };
     const L = this.limits;
+    this.#verifiedRoots = new VerifiedRoots(L.maxVerifiedRoots);
     this.#nonces = new NonceCache({ maxEntries: L.maxNonces, windowMs: 2 * L.maxSkewMs });
     this.#addrLimits = new RateLimiter({
       ratePerSecond: L.rpcPerSecondPerAddr,
@@ -450,7 +457,7 @@ export class DhtNode implements DhtServices {
       this.stats.noticesRejected++;
       return "rejected";
     }
-    if (!verifyNotice(notice, this.#scheme)) {
+    if (!verifyNotice(notice, this.#scheme, this.#verifiedRoots)) {
       this.stats.noticesInvalid++;
       this.#penalties.strike(`id:${from.id}`, nowMs);
       return "invalid";
@@ -628,12 +635,35 @@ export class DhtNode implements DhtServices {
     return closest;
   }
 
-  /** Signs and broadcasts a notice for a message we stored. */
+  /** Signs and broadcasts a notice for a message we stored (a group of one). */
   async publish(fields: NoticeFields): Promise<Notice> {
-    const notice = signNotice(this.#signer, this.url, fields);
-    await this.notices.add(notice, this.clock.now());
-    this.broadcaster.originate(notice);
-    return notice;
+    return (await this.publishMany([fields]))[0]!;
+  }
+
+  /**
+   * Signs the notices of messages we stored together (one writer commit) under one Merkle root,
+   * one signature per {@link MAX_NOTICE_GROUP} notices, and broadcasts them. Throws RangeError
+   * for a malformed field, before anything is stored or broadcast.
+   *
+   * @example
+   * ```ts
+   * await node.publishMany(committed.map((m) => ({ id, tag, size, expiresAt, createdAtMs })));
+   * ```
+   */
+  async publishMany(fields: readonly NoticeFields[]): Promise<Notice[]> {
+    const out: Notice[] = [];
+    const groups: Notice[][] = [];
+    for (let i = 0; i < fields.length; i += MAX_NOTICE_GROUP) {
+      groups.push(signNotices(this.#signer, this.url, fields.slice(i, i + MAX_NOTICE_GROUP)));
+    }
+    for (const group of groups) {
+      for (const notice of group) {
+        await this.notices.add(notice, this.clock.now());
+        this.broadcaster.originate(notice);
+        out.push(notice);
+      }
+    }
+    return out;
   }
 
   /** Announces us as a provider of a message at the k nodes closest to its key. */

@@ -3,7 +3,7 @@ import { bytesToHex } from "@noble/hashes/utils.js";
 import { HEADER, signRequest } from "./envelope.ts";
 import { generateIdentity, secp256k1Scheme } from "./identity.ts";
 import { randomId } from "./id.ts";
-import { type Notice, noticeToJson, signNotice } from "./notice.ts";
+import { type Notice, noticeToJson, parseNotice, signNotice, signNotices } from "./notice.ts";
 import { seededRandom } from "./random.ts";
 import { messageIdOf } from "./rpc/fetch.ts";
 import { Swarm } from "./sim.ts";
@@ -199,5 +199,64 @@ Deno.test("a flood from one peer is throttled (429) by its notice budget", async
   }
   assert.deepEqual(statuses, [200, 429]);
   assert.equal(victim.stats.noticesAccepted, 15);
+  swarm.stop();
+});
+
+Deno.test("publishMany signs a group once; it reaches every node and catch-up re-serves its proofs", async () => {
+  const swarm = await swarmOf(16, 8);
+  const sleeper = swarm.nodes[6]!;
+  swarm.net.unlisten(sleeper.url);
+  const origin = swarm.nodes[11]!;
+  const fields = Array.from({ length: 7 }, (_, i) => ({
+    id: bytesToHex(new Uint8Array(32).fill(40 + i)),
+    tag: randomId(seededRandom(40 + i)),
+    size: 10,
+    expiresAt: Math.floor(swarm.clock.now() / 1000) + 3600,
+    createdAtMs: swarm.clock.now(),
+  }));
+  const before = origin.stats.signatures;
+  const group = await origin.publishMany(fields); // no timer runs: only the group is signed
+  assert.equal(origin.stats.signatures - before, 1);
+  assert.equal(new Set(group.map((n) => n.signature)).size, 1);
+  assert.deepEqual(group.map((n) => n.proof.index), [0, 1, 2, 3, 4, 5, 6]);
+  await swarm.clock.runUntilIdle();
+  for (const n of swarm.nodes) {
+    if (n === sleeper || n === origin) continue;
+    for (const f of fields) assert.ok(swarm.delivered.get(n.selfId)!.has(f.id), n.selfId);
+  }
+  swarm.net.listen(sleeper.url, (rpc, req, meta) => sleeper.handle(rpc, req, meta));
+  assert.equal(await swarm.clock.run(sleeper.catchUp(0)), 7);
+  for (const f of fields) assert.ok(swarm.delivered.get(sleeper.selfId)!.has(f.id));
+  swarm.stop();
+});
+
+Deno.test("a receiver verifies one signature per group; a bad proof is invalid", async () => {
+  const swarm = await swarmOf(4, 9);
+  const [receiver, peer] = [swarm.nodes[1]!, swarm.nodes[2]!];
+  const far = generateIdentity(secp256k1Scheme);
+  const now = swarm.clock.now();
+  const group = signNotices(
+    far,
+    "mem://far.sim",
+    Array.from({ length: 6 }, (_, i) => ({
+      id: bytesToHex(new Uint8Array(32).fill(60 + i)),
+      tag: "00".repeat(20),
+      size: 1,
+      expiresAt: Math.floor(now / 1000) + 60,
+      createdAtMs: now,
+    })),
+  ).map((n) => parseNotice(JSON.parse(JSON.stringify(noticeToJson(n)))));
+  const before = receiver.stats.verifications;
+  for (const n of group.slice(0, 5)) {
+    assert.equal(await receiver.ingestNotice(n, peer.contact, null), "accepted");
+  }
+  assert.equal(receiver.stats.verifications - before, 1);
+  const last = group[5]!;
+  const badProof = { ...last, proof: { ...last.proof, index: (last.proof.index + 1) % 6 } };
+  assert.equal(await receiver.ingestNotice(badProof, peer.contact, null), "invalid");
+  assert.equal(receiver.stats.noticesInvalid, 1);
+  assert.equal(await receiver.ingestNotice(last, peer.contact, null), "accepted");
+  // Index 0 needs three siblings where index 5 has two: refused before any signature check.
+  assert.equal(receiver.stats.verifications - before, 1);
   swarm.stop();
 });

@@ -245,21 +245,26 @@ export async function federationPlugin(ctx: NodeContext): Promise<void> {
     );
   };
 
-  // Every local insert is announced.
+  // Every local insert is announced; one commit is one signed group (one signature).
   ctx.writer.onCommit((inserted) => {
     const n = node;
     if (n === undefined) return;
+    const fields = [];
     for (const m of inserted) {
       if (m.origin !== null) continue;
-      log.debug("publishing", { id: hex(m.id) });
-      n.publish({
+      fields.push({
         id: hex(m.id),
         tag: hex(m.tag),
         size: m.size,
         expiresAt: Math.floor(m.expiresAt / 1000),
         createdAtMs: m.receivedAt,
-      }).catch((err) => log.warn("announcing a message failed", { err: String(err) }));
+      });
     }
+    if (fields.length === 0) return;
+    log.debug("publishing", { count: fields.length, first: fields[0]!.id });
+    n.publishMany(fields).catch((err) =>
+      log.warn("announcing messages failed", { count: fields.length, err: String(err) })
+    );
   });
 
   const serveDht = (req: Request, remoteAddr: string) =>
