@@ -12,6 +12,7 @@ import {
   type WireResponse,
 } from "./envelope.ts";
 import { type RpcHandler, type Transport, TransportError } from "./transport.ts";
+import { readStreamLimited } from "../body.ts";
 
 /** Largest request body a node accepts (a full notice batch is about 200 KB). */
 export const MAX_REQUEST_BYTES = 1024 * 1024;
@@ -19,33 +20,6 @@ export const MAX_REQUEST_BYTES = 1024 * 1024;
 export const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
 
 const ENVELOPE_HEADERS = Object.values(HEADER);
-
-async function readLimited(
-  body: ReadableStream<Uint8Array> | null,
-  maxBytes: number,
-): Promise<Uint8Array | null> {
-  if (body === null) return new Uint8Array(0);
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  const reader = body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.length;
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => {});
-      return null;
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}
 
 function pickHeaders(h: Headers): Record<string, string> {
   const out: Record<string, string> = {};
@@ -89,7 +63,7 @@ export class HttpTransport implements Transport {
     }
     let body: Uint8Array | null;
     try {
-      body = await readLimited(res.body, MAX_RESPONSE_BYTES);
+      body = await readStreamLimited(res.body, MAX_RESPONSE_BYTES);
     } catch (e) {
       throw new TransportError(
         signal.aborted ? "timeout" : "unreachable",
@@ -122,7 +96,7 @@ export function httpRpcHandler(
     if (!isRpcName(rpc)) return problem(404, `unknown DHT RPC ${rpc.slice(0, 40)}`);
     const declared = Number(req.headers.get("content-length") ?? "0");
     if (declared > MAX_REQUEST_BYTES) return problem(413, "request body too large");
-    const body = await readLimited(req.body, MAX_REQUEST_BYTES);
+    const body = await readStreamLimited(req.body, MAX_REQUEST_BYTES);
     if (body === null) return problem(413, "request body too large");
     const res = await handler(rpc, { headers: pickHeaders(req.headers), body }, { remoteAddr });
     return new Response(res.body as Uint8Array<ArrayBuffer>, {
