@@ -94,7 +94,7 @@ export async function federationPlugin(ctx: NodeContext): Promise<void> {
   // Kept bodies are written into `messages` off the main thread on SQLite (a second writer
   // thread on subspace.db), so the event loop never waits for the message writer's lock.
   const bodyWriter = ctx.store.dialect === "sqlite"
-    ? await SqliteWriteWorker.open(join(config.data, "subspace.db"))
+    ? await SqliteWriteWorker.open(join(config.data, "subspace.db"), { checkpoint: false })
     : undefined;
   const statePath = `${config.data.replace(/\/+$/, "")}/${STATE_FILE}`;
   let saved: SavedState = {};

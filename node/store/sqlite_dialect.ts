@@ -63,6 +63,9 @@ export function openSqlite(path: string): { dialect: SqliteDialect; database: No
   raw.exec("PRAGMA journal_mode = WAL");
   raw.exec("PRAGMA synchronous = FULL");
   raw.exec("PRAGMA busy_timeout = 5000");
+  // Checkpoints belong to the file's checkpointer thread (see sqlite_writer.ts), never to a
+  // commit on the event loop.
+  raw.exec("PRAGMA wal_autocheckpoint = 0");
   raw.exec("PRAGMA foreign_keys = ON");
   const database = new NodeSqliteDatabase(raw);
   return { dialect: new SqliteDialect({ database }), database };

@@ -9,6 +9,11 @@
  */
 import type { InsertOutcome, NewMessage, StoredMessage } from "./store.ts";
 
+/** How often the checkpointer thread copies the write-ahead log into the database file. */
+export const CHECKPOINT_INTERVAL_MS = 250;
+/** WAL frames (pages) past which the checkpointer restarts the log (about 64 MiB). */
+export const MAX_WAL_FRAMES = 16384;
+
 const WORKER_SOURCE = `
 import { DatabaseSync } from "node:sqlite";
 let db;
@@ -22,11 +27,23 @@ function prepare(sql) {
   }
   return s;
 }
-function open(path) {
+let checkpointTimer;
+function open({ path, checkpointMs }) {
   db = new DatabaseSync(path);
   db.exec("PRAGMA journal_mode = WAL");
   db.exec("PRAGMA synchronous = FULL");
   db.exec("PRAGMA busy_timeout = 10000");
+  // No connection checkpoints on commit; a dedicated checkpointer thread does it.
+  db.exec("PRAGMA wal_autocheckpoint = 0");
+  if (checkpointMs) checkpointTimer = setInterval(checkpoint, checkpointMs);
+}
+// Copy committed WAL frames into the database file without blocking writers (PASSIVE). If the
+// log still grew past the bound (writers never paused), wait for a moment to restart it.
+function checkpoint() {
+  try {
+    const r = db.prepare("PRAGMA wal_checkpoint(PASSIVE)").get();
+    if (r !== undefined && Number(r.log) > ${MAX_WAL_FRAMES}) db.exec("PRAGMA wal_checkpoint(RESTART)");
+  } catch { /* busy: try again next time */ }
 }
 function transaction(fn) {
   db.exec("BEGIN IMMEDIATE");
@@ -61,7 +78,7 @@ self.onmessage = (e) => {
     if (op === "open") result = open(arg);
     else if (op === "insertBatch") result = insertBatch(arg);
     else if (op === "batch") result = batch(arg);
-    else if (op === "close") { db?.close(); result = null; }
+    else if (op === "close") { clearInterval(checkpointTimer); db?.close(); result = null; }
     self.postMessage({ id, result });
   } catch (err) {
     self.postMessage({ id, error: String(err?.message ?? err) });
@@ -111,10 +128,25 @@ export class SqliteWriteWorker {
     };
   }
 
-  /** Starts a writer thread on the (already migrated) database at `path`. */
-  static async open(path: string): Promise<SqliteWriteWorker> {
+  #checkpointer: SqliteWriteWorker | undefined;
+
+  /**
+   * Starts a writer thread on the (already migrated) database at `path` and, unless
+   * `checkpoint` is false (another writer of the same file has one), a checkpointer thread:
+   * no connection checkpoints on commit, so neither the writer's commits nor the event loop
+   * ever wait for the log to be copied into the database file.
+   */
+  static async open(
+    path: string,
+    opts: { checkpoint?: boolean } = {},
+  ): Promise<SqliteWriteWorker> {
     const w = new SqliteWriteWorker();
-    await w.#call("open", path);
+    await w.#call("open", { path });
+    if (opts.checkpoint !== false) {
+      const c = new SqliteWriteWorker();
+      await c.#call("open", { path, checkpointMs: CHECKPOINT_INTERVAL_MS });
+      w.#checkpointer = c;
+    }
     return w;
   }
 
@@ -175,6 +207,7 @@ export class SqliteWriteWorker {
   /** Closes the connection and ends the thread. */
   async close(): Promise<void> {
     try {
+      await this.#checkpointer?.close();
       await this.#call("close");
     } finally {
       this.#worker.terminate();
