@@ -41,8 +41,15 @@ function show(v: unknown): string {
 
 /** GET shows the configuration; POST `action=logout-all` ends every session. */
 export const handler: Handlers<Data> = {
-  GET(pc) {
+  async GET(pc) {
     const shown = redactedConfig(pc.node.config);
+    // Payment settings are edited at run time (Pricing page); show the values in force.
+    const live = pc.sources.pricing ? await pc.sources.pricing.get() : undefined;
+    if (live) {
+      shown.feeXpub = live.xpub === "" ? undefined : live.xpub;
+      shown.esploraUrl = live.esploraUrl === "" ? undefined : live.esploraUrl;
+      shown.confirmations = live.confirmations;
+    }
     const rows = Object.entries(configSchema()).map(([key, f]): Row => {
       const value = show(shown[key]);
       const defaultValue = show(f.default);
