@@ -157,12 +157,13 @@ export function createConsolePlugin(
       sink: state,
       now: ctx.now,
       onError: (err) => log.error("metrics sample failed", { err }),
-      read: async () => ({
-        acceptedTotal: counters?.accepted.get() ?? 0,
-        deliveredTotal: counters?.delivered.get() ?? 0,
-        usedBytes: ctx.writer.usedBytes,
-        storedMessages: storedMessages(),
-      }),
+      read: () =>
+        Promise.resolve({
+          acceptedTotal: counters?.accepted.get() ?? 0,
+          deliveredTotal: counters?.delivered.get() ?? 0,
+          usedBytes: ctx.writer.usedBytes,
+          storedMessages: storedMessages(),
+        }),
     });
     await series.load();
     registerProcessMetrics(ctx, { storedMessages });
