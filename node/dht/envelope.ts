@@ -237,6 +237,19 @@ export interface VerifyRequestInput {
   allowAnyAddressee: boolean;
 }
 
+/** The signer's contact carried in the envelope headers, or why it is unusable. */
+function contactFromHeaders(h: Record<string, string>, role: string): Contact | string {
+  try {
+    return parseContact({
+      id: header(h, HEADER.nodeId),
+      public_key: header(h, HEADER.nodeKey),
+      url: header(h, HEADER.nodeUrl),
+    }, role);
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
 function header(h: Record<string, string>, name: string): string | undefined {
   return h[name];
 }
@@ -263,16 +276,8 @@ export function verifyRequest(input: VerifyRequestInput): VerifiedRequest | Enve
   if (Math.abs(timestampMs - input.nowMs) > input.maxSkewMs) {
     return { ok: false, status: 401, reason: "timestamp outside the accepted window" };
   }
-  let from: Contact;
-  try {
-    from = parseContact({
-      id: header(h, HEADER.nodeId),
-      public_key: header(h, HEADER.nodeKey),
-      url: header(h, HEADER.nodeUrl),
-    }, "sender");
-  } catch (e) {
-    return { ok: false, status: 400, reason: (e as Error).message };
-  }
+  const from = contactFromHeaders(h, "sender");
+  if (typeof from === "string") return { ok: false, status: 400, reason: from };
   const to = header(h, HEADER.to) ?? "";
   if (to === "" ? !input.allowAnyAddressee : to !== input.selfId) {
     return { ok: false, status: 421, reason: "request addressed to another node" };
@@ -363,16 +368,8 @@ export function verifyResponse(input: {
   }
   const tsText = header(h, HEADER.timestamp) ?? "";
   if (!/^\d{1,16}$/.test(tsText)) return { ok: false, status: 502, reason: "malformed timestamp" };
-  let from: Contact;
-  try {
-    from = parseContact({
-      id: header(h, HEADER.nodeId),
-      public_key: header(h, HEADER.nodeKey),
-      url: header(h, HEADER.nodeUrl),
-    }, "responder");
-  } catch (e) {
-    return { ok: false, status: 502, reason: (e as Error).message };
-  }
+  const from = contactFromHeaders(h, "responder");
+  if (typeof from === "string") return { ok: false, status: 502, reason: from };
   if (input.expectId !== "" && from.id !== input.expectId) {
     return { ok: false, status: 502, reason: "response from another node" };
   }
