@@ -8,6 +8,7 @@
  * @module
  */
 import type { InsertOutcome, NewMessage, StoredMessage } from "./store.ts";
+import { type MessageRow, toMessage } from "./row.ts";
 
 /** How often the checkpointer thread copies the write-ahead log into the database file. */
 export const CHECKPOINT_INTERVAL_MS = 250;
@@ -90,16 +91,7 @@ type Reply = { id: number; result?: unknown; error?: string };
 type WorkerRow = {
   inserted: boolean;
   seq?: number;
-  row?: {
-    seq: number;
-    id: Uint8Array;
-    tag: Uint8Array;
-    payload: Uint8Array | null;
-    size: number;
-    received_at: number;
-    expires_at: number;
-    origin: string | null;
-  };
+  row?: MessageRow;
 };
 
 /** A dedicated writer thread for one SQLite file. */
@@ -176,20 +168,7 @@ export class SqliteWriteWorker {
         };
         return { message, inserted: true };
       }
-      const row = r.row!;
-      return {
-        inserted: false,
-        message: {
-          seq: Number(row.seq),
-          id: new Uint8Array(row.id),
-          tag: new Uint8Array(row.tag),
-          payload: row.payload === null ? null : new Uint8Array(row.payload),
-          size: Number(row.size),
-          receivedAt: Number(row.received_at),
-          expiresAt: Number(row.expires_at),
-          origin: row.origin,
-        },
-      };
+      return { inserted: false, message: toMessage(r.row!) };
     });
   }
 

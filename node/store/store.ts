@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { type Dialect, MIGRATIONS } from "./migrations.ts";
 import { openSqlite } from "./sqlite_dialect.ts";
 import { SqliteWriteWorker } from "./sqlite_writer.ts";
+import { type MessageRow, toMessage } from "./row.ts";
 
 /** The `messages` table. */
 export interface MessagesTable {
@@ -129,30 +130,6 @@ export interface Store {
   close(): Promise<void>;
 }
 
-type Row = {
-  seq: number | string;
-  id: Uint8Array;
-  tag: Uint8Array;
-  payload: Uint8Array | null;
-  size: number | string;
-  received_at: number | string;
-  expires_at: number | string;
-  origin: string | null;
-};
-
-function toMessage(r: Row): StoredMessage {
-  return {
-    seq: Number(r.seq),
-    id: new Uint8Array(r.id),
-    tag: new Uint8Array(r.tag),
-    payload: r.payload === null ? null : new Uint8Array(r.payload),
-    size: Number(r.size),
-    receivedAt: Number(r.received_at),
-    expiresAt: Number(r.expires_at),
-    origin: r.origin,
-  };
-}
-
 const hexKey = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 
 class KyselyStore implements Store {
@@ -183,14 +160,14 @@ class KyselyStore implements Store {
           .onConflict((oc) => oc.column("id").doNothing())
           .returningAll()
           .execute();
-        for (const r of rows) inserted.set(hexKey(r.id), toMessage(r as Row));
+        for (const r of rows) inserted.set(hexKey(r.id), toMessage(r as MessageRow));
       }
       const missing = messages.filter((m) => !inserted.has(hexKey(m.id)));
       const earlier = new Map<string, StoredMessage>();
       if (missing.length > 0) {
         const rows = await trx.selectFrom("messages").selectAll()
           .where("id", "in", missing.map((m) => m.id)).execute();
-        for (const r of rows) earlier.set(hexKey(r.id), toMessage(r as Row));
+        for (const r of rows) earlier.set(hexKey(r.id), toMessage(r as MessageRow));
       }
       const seen = new Set<string>();
       return messages.map((m) => {
@@ -219,20 +196,20 @@ class KyselyStore implements Store {
       qb = qb.where(tag, ">=", q.lo).where(tag, "<=", q.hi);
     }
     const rows = await qb.orderBy("seq").limit(q.limit).execute();
-    return rows.map((r) => toMessage(r as Row));
+    return rows.map((r) => toMessage(r as MessageRow));
   }
 
   async get(id: Uint8Array, now: number): Promise<StoredMessage | undefined> {
     const r = await this.db.selectFrom("messages").selectAll().where("id", "=", id)
       .where("expires_at", ">", now).executeTakeFirst();
-    return r === undefined ? undefined : toMessage(r as Row);
+    return r === undefined ? undefined : toMessage(r as MessageRow);
   }
 
   async existing(ids: readonly Uint8Array[]): Promise<StoredMessage[]> {
     if (ids.length === 0) return [];
     const rows = await this.db.selectFrom("messages").selectAll().where("id", "in", [...ids])
       .execute();
-    return rows.map((r) => toMessage(r as Row));
+    return rows.map((r) => toMessage(r as MessageRow));
   }
 
   async deleteExpired(now: number): Promise<{ count: number; bytes: number }> {
