@@ -1,20 +1,22 @@
 /**
- * Assembles the node's HTTP app from its context: limits, the wallet API, feature routes, and
- * one error handler that renders problem+json.
+ * Assembles the node's HTTP app: per-client limits, the one operator guard, the wallet API,
+ * `/metrics`, the features' routes, and one error handler that renders problem+json.
  *
  * @module
  */
 import { Hono } from "hono";
-import type { AppEnv, NodeContext } from "./context.ts";
+import { adminGuard } from "./admin_guard.ts";
+import type { AppEnv, FeatureParts, NodeCore } from "./feature.ts";
 import { HttpError, httpErrorResponse, problemResponse } from "./errors.ts";
 import { clientLimits } from "./limits.ts";
+import { ADMIN_AUTH } from "./services.ts";
 import { infoRoutes } from "./api/info.ts";
 import { messageRoutes } from "./api/messages.ts";
 
 /** Builds the app. Call `app.fetch(request, { remoteAddr })`. */
-export function createApp(ctx: NodeContext): Hono<AppEnv> {
+export function createApp(core: NodeCore, features: readonly FeatureParts[]): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  const { config, log } = ctx;
+  const { config, log } = core;
   const limits = clientLimits({
     ratePerSecond: config.rateLimit,
     burst: config.rateBurst,
@@ -22,13 +24,13 @@ export function createApp(ctx: NodeContext): Hono<AppEnv> {
     maxTotal: config.maxConnections,
     address: (c) => (c.env as AppEnv["Bindings"] | undefined)?.remoteAddr?.hostname,
   });
-  const requests = ctx.metrics.counter("subspace_http_requests_total", "HTTP requests by status");
-  ctx.metrics.gauge(
+  const requests = core.metrics.counter("subspace_http_requests_total", "HTTP requests by status");
+  core.metrics.gauge(
     "subspace_http_in_flight",
     "HTTP requests in flight",
     () => limits.stats.inFlight,
   );
-  ctx.metrics.gauge(
+  core.metrics.gauge(
     "subspace_http_rate_limited",
     "Requests refused by per-client limits since start",
     () => limits.stats.rateLimited + limits.stats.overCapacity,
@@ -45,8 +47,22 @@ export function createApp(ctx: NodeContext): Hono<AppEnv> {
     requests.inc({ code: String(c.res.status) });
   });
   app.use("*", limits);
-  app.route("/", infoRoutes(ctx));
-  app.route("/", messageRoutes(ctx));
-  for (const add of ctx.hooks.routes) add(app);
+  const guard = adminGuard({
+    adminToken: config.adminToken,
+    auth: () => core.service(ADMIN_AUTH),
+  });
+  app.use("/admin", guard);
+  app.use("/admin/*", guard);
+  app.use("/metrics", guard);
+  app.get("/metrics", () =>
+    new Response(core.metrics.render(), {
+      headers: {
+        "content-type": "text/plain; version=0.0.4; charset=utf-8",
+        "cache-control": "no-store",
+      },
+    }));
+  app.route("/", infoRoutes(core, () => features.map((f) => f.info?.() ?? {})));
+  app.route("/", messageRoutes(core));
+  for (const f of features) f.routes?.(app);
   return app;
 }

@@ -1,17 +1,18 @@
 /**
- * The Subspace node: opens the store, starts the writer and sweeper, builds the app and serves
- * it (HTTP or HTTPS). Features plug in through {@linkcode NodeContext.hooks}.
+ * The Subspace node: opens the store, starts the writer and sweeper, installs the features it
+ * is given (see `feature.ts` for the phases), builds the app and serves it (HTTP or HTTPS).
  *
  * @module
  */
 import type { Config } from "./config.ts";
-import { type AppEnv, emptyHooks, type NodeContext } from "./context.ts";
+import type { AppEnv, Feature, FeatureParts, NodeCore, ServiceKey } from "./feature.ts";
 import { createApp } from "./app.ts";
 import { Hub } from "./hub.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { Registry } from "./metrics.ts";
-import { openQuota } from "./quota.ts";
-import { openStore } from "./store/mod.ts";
+import { RuntimeLimits } from "./runtime_limits.ts";
+import { QUOTA_POLICY } from "./services.ts";
+import { type FeatureDatabaseHandle, openStore } from "./store/mod.ts";
 import { Writer } from "./writer.ts";
 
 export {
@@ -22,38 +23,57 @@ export {
   redactedConfig,
   SCHEMA,
 } from "./config.ts";
-export type { AppEnv, NodeContext, NodeHooks } from "./context.ts";
+export {
+  type AppEnv,
+  type Feature,
+  type FeatureDatabase,
+  type FeatureParts,
+  type NodeCore,
+  type ServiceKey,
+  serviceKey,
+} from "./feature.ts";
+export { ADMIN_AUTH, type AdminAuth, BODY_RESOLVER, NODE_IDENTITY, QUOTA_POLICY } from "./services.ts";
+export { type LimitValues, RuntimeLimits } from "./runtime_limits.ts";
 export { createLogger, type Logger } from "./log.ts";
 export { VERSION } from "./version.ts";
 
-/** A plugin sets up a feature on the context before the app is built. */
-export type NodePlugin = (ctx: NodeContext) => Promise<void> | void;
-
 /** A running node. */
 export interface RunningNode {
-  ctx: NodeContext;
+  /** What the features were given (store, writer, services, ...). */
+  core: NodeCore;
   /** The base URL it listens on (`http://127.0.0.1:PORT`). */
   url: string;
   port: number;
   /** Handles a request in-process, as the server would. */
   fetch(req: Request): Promise<Response>;
-  /** Graceful shutdown: stop accepting, finish writes, close the database. */
+  /** Graceful shutdown: stop accepting, finish writes, close the features and the database. */
   close(): Promise<void>;
 }
 
 /** Options for {@linkcode startNode}. */
 export interface StartOptions {
   log?: Logger;
-  /** Features to install (federation, tokens, console); run in order. */
-  plugins?: NodePlugin[];
+  /** The node's features (tokens, fees, federation, console), installed in this order. */
+  features?: readonly Feature[];
   /** Do not listen on a socket (tests that use `fetch` only). */
   listen?: boolean;
 }
 
-/** Plugins registered by feature modules (see `node/plugins.ts`). */
-export const PLUGINS: NodePlugin[] = [];
+/** Something the node needs at start but no feature provides. */
+export class MissingFeatureError extends Error {
+  override name = "MissingFeatureError";
+}
 
-/** Starts a node. */
+/**
+ * Starts a node with exactly the features given. With `--quota tokens` (the default) a feature
+ * must provide {@linkcode QUOTA_POLICY}; otherwise the node refuses to start rather than run open.
+ *
+ * @example
+ * ```ts ignore
+ * const node = await startNode(loadConfig({ args: ["--quota", "open"], env: {} }));
+ * await node.close();
+ * ```
+ */
 export async function startNode(config: Config, opts: StartOptions = {}): Promise<RunningNode> {
   const log = opts.log ?? createLogger({ component: "node", level: config.logLevel });
   const store = await openStore({ url: config.store, dataDir: config.data });
@@ -70,18 +90,46 @@ export async function startNode(config: Config, opts: StartOptions = {}): Promis
   });
   const hub = new Hub(config.maxWaiters);
   writer.onCommit((inserted) => hub.notify(inserted.map((m) => m.tag)));
-  const ctx: NodeContext = {
+  const limits = new RuntimeLimits({
+    maxTtlSeconds: config.maxTtl,
+    defaultTtlSeconds: config.defaultTtl,
+    maxPayloadBytes: config.maxPayloadBytes,
+  });
+
+  const services = new Map<string, unknown>();
+  let servicesOpen = false;
+  const databases: FeatureDatabaseHandle[] = [];
+  const startedAt = Date.now();
+  const core: NodeCore = {
     config,
     log,
+    metrics,
     store,
     writer,
     hub,
-    quota: openQuota,
-    metrics,
-    hooks: emptyHooks(),
-    nodeId: undefined,
-    startedAt: Date.now(),
+    limits,
+    startedAt,
     now: () => Date.now(),
+    async openDatabase(name, migrations, o = {}) {
+      const handle = await store.openFeatureDatabase({
+        dataDir: config.data,
+        name,
+        migrations,
+        writerThread: o.writerThread ?? false,
+      });
+      databases.push(handle);
+      return handle;
+    },
+    provide<T>(key: ServiceKey<T>, value: T) {
+      if (services.has(key.name)) throw new Error(`Service ${key.name} is provided twice`);
+      services.set(key.name, value);
+    },
+    service<T>(key: ServiceKey<T>): T | undefined {
+      if (!servicesOpen) {
+        throw new Error(`Service ${key.name} was read during install; read it from routes on`);
+      }
+      return services.get(key.name) as T | undefined;
+    },
   };
   metrics.gauge("subspace_store_used_bytes", "Bytes of stored payloads", () => writer.usedBytes);
   metrics.gauge("subspace_store_max_bytes", "Storage cap", () => config.maxStoreBytes);
@@ -95,17 +143,41 @@ export async function startNode(config: Config, opts: StartOptions = {}): Promis
   writer.onCommit(() => commits.inc());
   const swept = metrics.counter("subspace_messages_expired_total", "Expired messages deleted");
 
+  const installed: { feature: Feature; parts: FeatureParts }[] = [];
+  const closeFeatures = async () => {
+    for (const { feature, parts } of installed.toReversed()) {
+      try {
+        await parts.close?.();
+      } catch (err) {
+        log.error("closing a feature failed", { feature: feature.name, err });
+      }
+    }
+    for (const d of databases.toReversed()) {
+      await d.close().catch((err) => log.error("closing a database failed", { err }));
+    }
+  };
+  let app;
   try {
-    for (const plugin of [...PLUGINS, ...(opts.plugins ?? [])]) await plugin(ctx);
+    for (const feature of opts.features ?? []) {
+      installed.push({ feature, parts: await feature.install(core) });
+    }
+    servicesOpen = true;
+    if (config.quota === "tokens" && !services.has(QUOTA_POLICY.name)) {
+      throw new MissingFeatureError(
+        "Cannot start with --quota tokens: no feature provides token charging (add the quota feature, or use --quota open)",
+      );
+    }
+    app = createApp(core, installed.map((i) => i.parts));
   } catch (err) {
+    await closeFeatures();
+    await writer.close();
     await store.close();
     throw err;
   }
-  const app = createApp(ctx);
 
   const sweepTimer = setInterval(async () => {
     try {
-      const n = await writer.sweep(ctx.now());
+      const n = await writer.sweep(core.now());
       if (n > 0) {
         swept.inc(undefined, n);
         log.info("swept expired messages", { count: n });
@@ -142,18 +214,18 @@ export async function startNode(config: Config, opts: StartOptions = {}): Promis
   }
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
   const url = `${tls ? "https" : "http"}://${host}:${port}`;
-  if (server) log.info("listening", { url, store: store.dialect, quota: ctx.quota.mode });
-  for (const h of ctx.hooks.started) {
+  if (server) log.info("listening", { url, store: store.dialect, quota: config.quota });
+  for (const { feature, parts } of installed) {
     try {
-      await h(url);
+      await parts.started?.(url);
     } catch (err) {
-      log.error("start hook failed", { err });
+      log.error("starting a feature failed", { feature: feature.name, err });
     }
   }
 
   let closing: Promise<void> | undefined;
   return {
-    ctx,
+    core,
     url,
     port,
     fetch: (req) => Promise.resolve(app.fetch(req, {})),
@@ -163,13 +235,7 @@ export async function startNode(config: Config, opts: StartOptions = {}): Promis
         hub.wakeAll();
         const shutdown = server?.shutdown();
         await writer.close();
-        for (const h of ctx.hooks.close) {
-          try {
-            await h();
-          } catch (err) {
-            log.error("close hook failed", { err });
-          }
-        }
+        await closeFeatures();
         await shutdown;
         await store.close();
         log.info("stopped");

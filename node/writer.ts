@@ -12,9 +12,16 @@ import {
   chargedBytes,
   type InsertOutcome,
   type NewMessage,
+  type PayloadFill,
   type Store,
   type StoredMessage,
 } from "./store/mod.ts";
+
+interface PendingFill {
+  fill: PayloadFill;
+  resolve: (filled: boolean) => void;
+  reject: (e: unknown) => void;
+}
 
 interface Pending {
   message: NewMessage;
@@ -47,6 +54,7 @@ export type CommitListener = (inserted: readonly StoredMessage[]) => void;
 export class Writer {
   #opts: WriterOptions;
   #queue: Pending[] = [];
+  #fills: PendingFill[] = [];
   #queuedBytes = 0;
   #usedBytes: number;
   #lastSeq: number;
@@ -80,9 +88,9 @@ export class Writer {
     return this.#usedBytes;
   }
 
-  /** Messages waiting to be committed. */
+  /** Messages and fills waiting to be committed. */
   get queueLength(): number {
-    return this.#queue.length;
+    return this.#queue.length + this.#fills.length;
   }
 
   /** Adds a listener called after every commit. */
@@ -122,6 +130,32 @@ export class Writer {
     return await p;
   }
 
+  /**
+   * Fills in the body of a row held as a notice (a copy kept from another server), in the next
+   * commit. Resolves true when it was filled and counted; false when the row is gone, already
+   * has its body, or its size does not match; throws 503/507 like {@linkcode submit}.
+   */
+  async fill(fill: PayloadFill): Promise<boolean> {
+    if (this.#closed) {
+      throw new HttpError(503, "The node is shutting down", { headers: { "retry-after": "5" } });
+    }
+    if (this.queueLength >= this.#opts.maxQueue) {
+      throw new HttpError(503, "The write queue is full; retry shortly", {
+        headers: { "retry-after": "1" },
+      });
+    }
+    const bytes = chargedBytes(fill);
+    if (!this.hasRoom(bytes)) {
+      throw new HttpError(507, "The node's storage is full; try another server or later");
+    }
+    this.#queuedBytes += bytes;
+    const p = new Promise<boolean>((resolve, reject) => {
+      this.#fills.push({ fill, resolve, reject });
+    });
+    this.#schedule();
+    return await p;
+  }
+
   #schedule(): void {
     if (this.#scheduled || this.#flushing) return;
     this.#scheduled = true;
@@ -130,13 +164,15 @@ export class Writer {
       this.#scheduled = false;
       this.#flushing = this.#flush().finally(() => {
         this.#flushing = undefined;
-        if (this.#queue.length > 0) this.#schedule();
+        if (this.queueLength > 0) this.#schedule();
       });
     }, 0);
   }
 
   async #flush(): Promise<void> {
     const batch = this.#queue.splice(0, this.#opts.maxBatch);
+    const fills = this.#fills.splice(0, this.#opts.maxBatch);
+    if (fills.length > 0) await this.#flushFills(fills);
     if (batch.length === 0) return;
     let bytes = 0;
     for (const p of batch) bytes += chargedBytes(p.message);
@@ -171,6 +207,23 @@ export class Writer {
     }
   }
 
+  async #flushFills(fills: PendingFill[]): Promise<void> {
+    let bytes = 0;
+    for (const f of fills) bytes += chargedBytes(f.fill);
+    try {
+      const filled = await this.#opts.store.fillPayloads(fills.map((f) => f.fill));
+      this.#queuedBytes -= bytes;
+      fills.forEach((f, i) => {
+        if (filled[i]) this.#usedBytes += chargedBytes(f.fill);
+        f.resolve(filled[i] === true);
+      });
+    } catch (err) {
+      this.#queuedBytes -= bytes;
+      this.#opts.log.error("filling bodies failed", { err, bodies: fills.length });
+      for (const f of fills) f.reject(err);
+    }
+  }
+
   /** Deletes expired messages and returns how many. */
   async sweep(now: number): Promise<number> {
     const { count, bytes } = await this.#opts.store.deleteExpired(now);
@@ -182,7 +235,7 @@ export class Writer {
   /** Stops taking submits and waits until everything queued is committed. */
   async close(): Promise<void> {
     this.#closed = true;
-    while (this.#queue.length > 0 || this.#flushing || this.#scheduled) {
+    while (this.queueLength > 0 || this.#flushing || this.#scheduled) {
       if (this.#flushing) await this.#flushing;
       else await new Promise((r) => setTimeout(r, 1));
     }

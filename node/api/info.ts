@@ -5,7 +5,8 @@
  * @module
  */
 import { Hono } from "hono";
-import type { AppEnv, NodeContext } from "../context.ts";
+import type { AppEnv, NodeCore } from "../feature.ts";
+import { NODE_IDENTITY } from "../services.ts";
 import { HttpError } from "../errors.ts";
 import { VERSION } from "../version.ts";
 import { MAX_PREFIX_BITS } from "../wire.ts";
@@ -13,19 +14,22 @@ import { DEFAULT_LIMIT, MAX_LIMIT } from "./messages.ts";
 import { openApiDocument } from "./openapi.ts";
 
 /** Builds the info routes. */
-export function infoRoutes(ctx: NodeContext): Hono<AppEnv> {
+export function infoRoutes(
+  ctx: NodeCore,
+  extras: () => Record<string, unknown>[],
+): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const { config } = ctx;
   app.get("/v1/info", (c) => {
     const info: Record<string, unknown> = {
       software: "subspace",
       version: VERSION,
-      node_id: ctx.nodeId ?? null,
-      quota: ctx.quota.mode,
+      node_id: ctx.service(NODE_IDENTITY)?.id ?? null,
+      quota: config.quota,
       limits: {
-        max_payload_bytes: config.maxPayloadBytes,
-        default_ttl_seconds: config.defaultTtl,
-        max_ttl_seconds: config.maxTtl,
+        max_payload_bytes: ctx.limits.current.maxPayloadBytes,
+        default_ttl_seconds: ctx.limits.current.defaultTtlSeconds,
+        max_ttl_seconds: ctx.limits.current.maxTtlSeconds,
         max_wait_seconds: config.maxWait,
         max_prefix_bits: MAX_PREFIX_BITS,
         max_limit: MAX_LIMIT,
@@ -36,7 +40,7 @@ export function infoRoutes(ctx: NodeContext): Hono<AppEnv> {
         max_bytes: config.maxStoreBytes,
       },
     };
-    for (const extra of ctx.hooks.info) Object.assign(info, extra());
+    for (const extra of extras()) Object.assign(info, extra);
     return c.json(info);
   });
   app.get("/healthz", async (c) => {

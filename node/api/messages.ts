@@ -6,10 +6,12 @@
  */
 import { Hono } from "hono";
 import { createHash } from "node:crypto";
-import type { AppEnv, NodeContext } from "../context.ts";
+import type { AppEnv, NodeCore } from "../feature.ts";
+import { openQuota } from "../quota.ts";
+import { BODY_RESOLVER, QUOTA_POLICY } from "../services.ts";
 import { readJsonObject } from "../body.ts";
 import { badRequest, HttpError } from "../errors.ts";
-import { chooseScan, type StoredMessage } from "../store/mod.ts";
+import { chargedBytes, chooseScan, type StoredMessage } from "../store/mod.ts";
 import {
   decodeCursor,
   encodeCursor,
@@ -67,7 +69,7 @@ export function advance(
 }
 
 /** Builds the message routes. */
-export function messageRoutes(ctx: NodeContext): Hono<AppEnv> {
+export function messageRoutes(ctx: NodeCore): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const { config } = ctx;
   const maxBodyBytes = Math.ceil(config.maxPayloadBytes / 3) * 4 + BODY_OVERHEAD_BYTES;
@@ -88,9 +90,11 @@ export function messageRoutes(ctx: NodeContext): Hono<AppEnv> {
     "Time from reading a POST to its durable acknowledgement",
   );
 
+  // Read once the app is built: every feature has published its services by then.
+  const quota = ctx.service(QUOTA_POLICY) ?? openQuota;
   const resolve = async (msgs: StoredMessage[]): Promise<StoredMessage[]> => {
     if (msgs.every((m) => m.payload !== null)) return msgs;
-    const resolver = ctx.hooks.resolveBodies;
+    const resolver = ctx.service(BODY_RESOLVER);
     return resolver ? await resolver(msgs) : msgs.filter((m) => m.payload !== null);
   };
 
@@ -105,25 +109,26 @@ export function messageRoutes(ctx: NodeContext): Hono<AppEnv> {
     const tag = parseTag(body.tag);
     const payload = parseBase64(body.payload, "payload");
     if (payload.length === 0) throw badRequest("payload", "payload must not be empty");
-    if (payload.length > config.maxPayloadBytes) {
+    const limits = ctx.limits.current;
+    if (payload.length > limits.maxPayloadBytes) {
       throw new HttpError(
         413,
-        `payload is too large: at most ${config.maxPayloadBytes} bytes, got ${payload.length}`,
+        `payload is too large: at most ${limits.maxPayloadBytes} bytes, got ${payload.length}`,
         { field: "payload" },
       );
     }
     const ttlSeconds = body.ttl_seconds === undefined
-      ? config.defaultTtl
-      : parseIntIn(body.ttl_seconds, "ttl_seconds", 1, config.maxTtl, false);
+      ? limits.defaultTtlSeconds
+      : parseIntIn(body.ttl_seconds, "ttl_seconds", 1, limits.maxTtlSeconds, false);
     const idBytes = new Uint8Array(createHash("sha256").update(tag).update(payload).digest());
     const id = toHex(idBytes);
-    if (!ctx.writer.hasRoom(payload.length + 52)) {
+    if (!ctx.writer.hasRoom(chargedBytes({ payload }))) {
       const [earlier] = await ctx.store.existing([idBytes]);
       if (earlier === undefined) {
         throw new HttpError(507, "The node's storage is full; try another server or later");
       }
     }
-    await ctx.quota.charge({ request: c.req.raw, id, size: payload.length, ttlSeconds });
+    await quota.charge({ request: c.req.raw, id, size: payload.length, ttlSeconds });
     const now = ctx.now();
     const outcome = await ctx.writer.submit({
       id: idBytes,

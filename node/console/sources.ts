@@ -217,22 +217,11 @@ export interface ConsoleSources {
   publicUrl?: () => string | undefined;
 }
 
-const SOURCES = new WeakMap<NodeContext, ConsoleSources>();
-
-/**
- * The node's console sources, for plugins to fill in. Plugins may run before or after the
- * console's; the console reads the sources on every request.
- *
- * @example
- * ```ts ignore
- * consoleSources(ctx).network = { view: () => table.snapshot() };
- * ```
- */
-export function consoleSources(ctx: NodeContext): ConsoleSources {
-  let s = SOURCES.get(ctx);
-  if (s === undefined) {
-    s = {};
-    SOURCES.set(ctx, s);
-  }
-  return s;
-}
+/** The network view the federation feature publishes for the console. */
+export const NETWORK_CONSOLE = serviceKey<NetworkSource>("console.network");
+/** Accounts, keys and token counts the quota feature publishes for the console. */
+export const QUOTA_CONSOLE = serviceKey<QuotaSource>("console.quota");
+/** Prices, payment settings and invoices the fees feature publishes for the console. */
+export const PRICING_CONSOLE = serviceKey<PricingSource>("console.pricing");
+/** This node's public URL, when federation knows it better than the request's Host. */
+export const PUBLIC_URL = serviceKey<() => string | undefined>("console.public-url");

@@ -1,9 +1,14 @@
 /**
- * The message store (SQLite or PostgreSQL through kysely).
+ * The message store (SQLite or PostgreSQL through kysely), and the opener of feature databases.
  *
  * @module
  */
 export * from "./store.ts";
-export { type Dialect, type DialectMigration, MIGRATIONS } from "./migrations.ts";
+export { type Dialect, type DialectMigration } from "./migrations.ts";
+export {
+  type FeatureDatabaseHandle,
+  openFeatureDatabase,
+  type OpenFeatureDatabaseOptions,
+} from "./feature_db.ts";
 export { openSqlite } from "./sqlite_dialect.ts";
 export { SqliteWriteWorker } from "./sqlite_writer.ts";

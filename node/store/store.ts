@@ -14,6 +14,11 @@ import { type Dialect, MIGRATIONS } from "./migrations.ts";
 import { openSqlite } from "./sqlite_dialect.ts";
 import { SqliteWriteWorker } from "./sqlite_writer.ts";
 import { type MessageRow, toMessage } from "./row.ts";
+import {
+  type FeatureDatabaseHandle,
+  openFeatureDatabase,
+  type OpenFeatureDatabaseOptions,
+} from "./feature_db.ts";
 
 /** The `messages` table. */
 export interface MessagesTable {
@@ -65,6 +70,12 @@ export interface InsertOutcome {
   inserted: boolean;
 }
 
+/** A body for a row held as a notice. */
+export interface PayloadFill {
+  id: Uint8Array;
+  payload: Uint8Array;
+}
+
 /** A tag range query. `lo` and `hi` are inclusive 20-byte bounds. */
 export interface RangeQuery {
   lo: Uint8Array;
@@ -99,19 +110,36 @@ export function chooseScan(
   return bySeq < byTag ? "seq" : "tag";
 }
 
+/** Bytes charged per stored body on top of its payload: the id (32) and the tag (20). */
+export const ROW_OVERHEAD_BYTES = 52;
+
 /** Bytes a message is charged against `--max-store-bytes`: payload plus id and tag. */
 export function chargedBytes(m: { payload: Uint8Array | null }): number {
-  return m.payload === null ? 0 : m.payload.length + 52;
+  return m.payload === null ? 0 : m.payload.length + ROW_OVERHEAD_BYTES;
 }
 
 /** The store interface; the conformance suite runs every implementation. */
 export interface Store {
   /** The SQL engine. */
   readonly dialect: Dialect;
-  /** The kysely handle, for features that keep their own tables. */
-  readonly db: Kysely<Database>;
+  /** Where it lives: the SQLite file, or the PostgreSQL URL without credentials. */
+  readonly location: string;
   /** Inserts a batch in one transaction (one fsync); ids already stored are left as they are. */
   insertBatch(messages: readonly NewMessage[]): Promise<InsertOutcome[]>;
+  /**
+   * Fills in the payloads of rows held as notices (payload `null`), in one transaction. A row is
+   * filled only when its payload is still missing and its `size` equals the payload's length;
+   * returns, per fill, whether it was. Call it through the writer, which counts the bytes.
+   */
+  fillPayloads(fills: readonly PayloadFill[]): Promise<boolean[]>;
+  /** Unexpired copies of other servers' messages held here with their body, newest first. */
+  keptCopies(now: number, limit: number): Promise<StoredMessage[]>;
+  /** Payload bytes of other servers' messages held here. */
+  keptBytes(): Promise<number>;
+  /** Opens a feature's own database (see `feature_db.ts`). */
+  openFeatureDatabase(
+    opts: Omit<OpenFeatureDatabaseOptions, "store">,
+  ): Promise<FeatureDatabaseHandle>;
   /** Messages in the range with `seq > afterSeq`, oldest first. */
   query(q: RangeQuery): Promise<StoredMessage[]>;
   /** One message by id (expired ones are not returned). */
@@ -135,9 +163,46 @@ const hexKey = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2
 class KyselyStore implements Store {
   readonly dialect: Dialect;
   readonly db: Kysely<Database>;
-  constructor(dialect: Dialect, db: Kysely<Database>) {
+  readonly location: string;
+  constructor(dialect: Dialect, db: Kysely<Database>, location: string) {
     this.dialect = dialect;
     this.db = db;
+    this.location = location;
+  }
+
+  openFeatureDatabase(
+    opts: Omit<OpenFeatureDatabaseOptions, "store">,
+  ): Promise<FeatureDatabaseHandle> {
+    return openFeatureDatabase({ ...opts, store: this });
+  }
+
+  async fillPayloads(fills: readonly PayloadFill[]): Promise<boolean[]> {
+    if (fills.length === 0) return [];
+    return await this.db.transaction().execute(async (trx) => {
+      const out: boolean[] = [];
+      for (const f of fills) {
+        const r = await trx.updateTable("messages").set({ payload: f.payload })
+          .where("id", "=", f.id).where("payload", "is", null)
+          .where("size", "=", f.payload.length).executeTakeFirst();
+        out.push(Number(r.numUpdatedRows) > 0);
+      }
+      return out;
+    });
+  }
+
+  async keptCopies(now: number, limit: number): Promise<StoredMessage[]> {
+    const rows = await this.db.selectFrom("messages").selectAll()
+      .where("origin", "is not", null).where("payload", "is not", null)
+      .where("expires_at", ">", now).orderBy("seq", "desc").limit(limit).execute();
+    return rows.map((r) => toMessage(r as MessageRow));
+  }
+
+  async keptBytes(): Promise<number> {
+    const r = await this.db.selectFrom("messages")
+      .select(sql<string | number>`coalesce(sum(size), 0)`.as("b"))
+      .where("origin", "is not", null).where("payload", "is not", null)
+      .executeTakeFirstOrThrow();
+    return Number(r.b);
   }
 
   async insertBatch(messages: readonly NewMessage[]): Promise<InsertOutcome[]> {
@@ -222,7 +287,7 @@ class KyselyStore implements Store {
 
   async usedBytes(): Promise<number> {
     const r = await this.db.selectFrom("messages")
-      .select(sql<string | number>`coalesce(sum(size + 52), 0)`.as("bytes"))
+      .select(sql<string | number>`coalesce(sum(size + ${sql.lit(ROW_OVERHEAD_BYTES)}), 0)`.as("bytes"))
       .where("payload", "is not", null).executeTakeFirstOrThrow();
     return Number(r.bytes);
   }
@@ -294,25 +359,36 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
       await db.destroy();
       throw err;
     }
-    return new KyselyStore("postgres", db);
+    const u = new URL(opts.url);
+    u.username = "";
+    u.password = "";
+    return new KyselyStore("postgres", db, u.toString());
   }
   await Deno.mkdir(opts.dataDir, { recursive: true });
   const path = join(opts.dataDir, "subspace.db");
   const { dialect } = openSqlite(path);
   const db = new Kysely<Database>({ dialect });
   await migrate(db, "sqlite");
-  return new SqliteStore(db, await SqliteWriteWorker.open(path));
+  return new SqliteStore(db, path, await SqliteWriteWorker.open(path));
 }
 
 /** SQLite: reads on this thread, message inserts on a writer thread (see `sqlite_writer.ts`). */
 class SqliteStore extends KyselyStore {
   #writer: SqliteWriteWorker;
-  constructor(db: Kysely<Database>, writer: SqliteWriteWorker) {
-    super("sqlite", db);
+  constructor(db: Kysely<Database>, path: string, writer: SqliteWriteWorker) {
+    super("sqlite", db, path);
     this.#writer = writer;
   }
   override insertBatch(messages: readonly NewMessage[]): Promise<InsertOutcome[]> {
     return messages.length === 0 ? Promise.resolve([]) : this.#writer.insertBatch(messages);
+  }
+  override async fillPayloads(fills: readonly PayloadFill[]): Promise<boolean[]> {
+    if (fills.length === 0) return [];
+    const results = await this.#writer.batch(
+      "UPDATE messages SET payload = ? WHERE id = ? AND payload IS NULL AND size = ? RETURNING seq",
+      fills.map((f) => [f.payload, f.id, f.payload.length]),
+    );
+    return results.map((rows) => rows.length > 0);
   }
   override async close(): Promise<void> {
     await this.#writer.close();
