@@ -1,12 +1,12 @@
 /**
- * What the console reads from other features. Federation, tokens and fees each fill in their
- * part of a node's {@linkcode ConsoleSources} from their plugin (`consoleSources(ctx).network =
- * ...`); a page whose source is missing says "not available" instead of failing. Every method
- * may be synchronous or return a promise.
+ * What the console reads from other features. Federation, tokens and fees each publish their
+ * part as a service under the keys below (`core.provide(NETWORK_CONSOLE, ...)`); the console
+ * reads them once the app is built, and a page whose source is missing says "not available"
+ * instead of failing. Every method may be synchronous or return a promise.
  *
  * @module
  */
-import type { NodeContext } from "../context.ts";
+import { serviceKey } from "../feature.ts";
 
 type MaybePromise<T> = T | Promise<T>;
 
