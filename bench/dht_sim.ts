@@ -11,13 +11,8 @@
  *
  * @module
  */
-import {
-  type BroadcastMeasurement,
-  generateIdentity,
-  percentile,
-  secp256k1Scheme,
-  Swarm,
-} from "../node/dht/mod.ts";
+import { generateIdentity, secp256k1Scheme } from "../node/dht/mod.ts";
+import { type BroadcastMeasurement, percentile, Swarm } from "../node/dht/testing.ts";
 
 const N = Number(Deno.args[0] ?? 1000);
 const NOTICES = Number(Deno.args[1] ?? 20);

@@ -21,7 +21,7 @@ const node = await startNode(config, {
   listen: false,
   log: createLogger({ component: "bench", level: "error" }),
 });
-const have = await node.ctx.store.count();
+const have = await node.core.store.count();
 if (have < total) {
   console.error(`populating ${total - have} messages into ${dataDir} ...`);
   const t0 = performance.now();
@@ -42,7 +42,7 @@ if (have < total) {
         origin: null,
       };
     });
-    await node.ctx.store.insertBatch(batch);
+    await node.core.store.insertBatch(batch);
     done += n;
   }
   console.error(`populated in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
@@ -74,7 +74,7 @@ const http = await time(async (p) => {
 });
 const storeOnly = await time(async (p) => {
   const r = parseRange(p, "16");
-  await node.ctx.store.query({
+  await node.core.store.query({
     lo: r.lo,
     hi: r.hi,
     all: false,

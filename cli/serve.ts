@@ -5,7 +5,7 @@
  */
 import { ConfigError, configMarkdown, loadConfig, SCHEMA, startNode } from "../node/mod.ts";
 import { flagName } from "../node/config.ts";
-import "../node/plugins.ts";
+import { standardFeatures } from "../features.ts";
 
 function help(): string {
   const fields = SCHEMA as unknown as Record<string, { description: string; default: unknown }>;
@@ -42,7 +42,7 @@ export async function run(args: string[]): Promise<number> {
     }
     throw err;
   }
-  const node = await startNode(config);
+  const node = await startNode(config, { features: standardFeatures() });
   const stopped = Promise.withResolvers<void>();
   const stop = () => stopped.resolve();
   Deno.addSignalListener("SIGINT", stop);

@@ -22,15 +22,20 @@ interface Metric {
   render(): string[];
 }
 
-/** A monotonically increasing counter (name should end in `_total`). */
+/**
+ * A monotonically increasing counter (name should end in `_total`), kept here or read on scrape
+ * from a count another component keeps (`collect`).
+ */
 export class Counter implements Metric {
   readonly type = "counter" as const;
   readonly name: string;
   readonly help: string;
   #values = new Map<string, number>();
-  constructor(name: string, help: string) {
+  #collect: (() => number) | undefined;
+  constructor(name: string, help: string, collect?: () => number) {
     this.name = name;
     this.help = help;
+    this.#collect = collect;
   }
   /** Adds `n` (default 1). */
   inc(labels?: Labels, n = 1): void {
@@ -42,6 +47,7 @@ export class Counter implements Metric {
     return this.#values.get(labelKey(labels)) ?? 0;
   }
   render(): string[] {
+    if (this.#collect !== undefined) return [`${this.name} ${this.#collect()}`];
     if (this.#values.size === 0) return [`${this.name} 0`];
     return [...this.#values].map(([k, v]) => `${this.name}${k} ${v}`);
   }
@@ -127,9 +133,9 @@ export class Histogram implements Metric {
 /** Holds every metric of a node. */
 export class Registry {
   #metrics = new Map<string, Metric>();
-  /** Registers (or returns the existing) counter. */
-  counter(name: string, help: string): Counter {
-    return this.#add(name, () => new Counter(name, help)) as Counter;
+  /** Registers (or returns the existing) counter; `collect` reads its value on scrape. */
+  counter(name: string, help: string, collect?: () => number): Counter {
+    return this.#add(name, () => new Counter(name, help, collect)) as Counter;
   }
   /** Registers (or returns the existing) gauge; `collect` computes it on scrape. */
   gauge(name: string, help: string, collect?: () => number): Gauge {

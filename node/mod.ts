@@ -32,7 +32,13 @@ export {
   type ServiceKey,
   serviceKey,
 } from "./feature.ts";
-export { ADMIN_AUTH, type AdminAuth, BODY_RESOLVER, NODE_IDENTITY, QUOTA_POLICY } from "./services.ts";
+export {
+  ADMIN_AUTH,
+  type AdminAuth,
+  BODY_RESOLVER,
+  NODE_IDENTITY,
+  QUOTA_POLICY,
+} from "./services.ts";
 export { type LimitValues, RuntimeLimits } from "./runtime_limits.ts";
 export { createLogger, type Logger } from "./log.ts";
 export { VERSION } from "./version.ts";

@@ -6,7 +6,7 @@
  */
 import { loadConfig } from "./config.ts";
 import { createLogger } from "./log.ts";
-import { type NodePlugin, type RunningNode, startNode } from "./mod.ts";
+import { type Feature, type RunningNode, startNode } from "./mod.ts";
 
 /** Options for {@linkcode testNode}. */
 export interface TestNodeOptions {
@@ -14,16 +14,20 @@ export interface TestNodeOptions {
   args?: string[];
   /** Listen on a real socket (port 0). */
   listen?: boolean;
-  plugins?: NodePlugin[];
+  /** Use this data folder (and leave it in place on close); a fresh temporary one otherwise. */
+  dataDir?: string;
+  /** The node's features (none by default: pass `--quota open` or a quota feature). */
+  features?: Feature[];
 }
 
 /** Starts an in-process node in a fresh temporary folder; `close()` also removes the folder. */
 export async function testNode(
   opts: TestNodeOptions = {},
 ): Promise<RunningNode & { dataDir: string }> {
-  const dataDir = await Deno.makeTempDir({ prefix: "subspace-unit-" });
+  const dataDir = opts.dataDir ?? await Deno.makeTempDir({ prefix: "subspace-unit-" });
   const config = loadConfig({
-    args: ["--data", dataDir, "--port", "0", ...(opts.args ?? [])],
+    // Open unless the test asks for tokens (and passes the quota feature).
+    args: ["--data", dataDir, "--port", "0", "--quota", "open", ...(opts.args ?? [])],
     env: {},
   });
   const lines: string[] = [];
@@ -31,14 +35,16 @@ export async function testNode(
   const node = await startNode(config, {
     log,
     listen: opts.listen ?? false,
-    plugins: opts.plugins ?? [],
+    features: opts.features ?? [],
   });
   return {
     ...node,
     dataDir,
     async close() {
       await node.close();
-      await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+      if (opts.dataDir === undefined) {
+        await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+      }
     },
   };
 }

@@ -4,7 +4,7 @@
  * Signatures use the simulation scheme; node_test.ts runs the same code with secp256k1.
  */
 import assert from "node:assert/strict";
-import { percentile, Swarm } from "../node/dht/mod.ts";
+import { percentile, Swarm } from "../node/dht/testing.ts";
 
 const SIZE = 150;
 

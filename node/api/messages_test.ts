@@ -24,7 +24,7 @@ Deno.test("POST then GET by prefix, by id, idempotent repeat", async () => {
     );
     assert.equal(again.status, 201);
     assert.deepEqual(await again.json(), body);
-    assert.equal(await node.ctx.store.count(), 1);
+    assert.equal(await node.core.store.count(), 1);
 
     const list = await (await node.fetch(new Request(`${BASE}/v1/messages?prefix=abcd&bits=16`)))
       .json();
@@ -97,12 +97,12 @@ Deno.test("long poll wakes when a matching message is committed, not for others"
   try {
     const poll = node.fetch(new Request(`${BASE}/v1/messages?prefix=1234&bits=16&wait=30`));
     await new Promise((r) => setTimeout(r, 50));
-    assert.equal(node.ctx.hub.size, 1);
+    assert.equal(node.core.hub.size, 1);
     await node.fetch(
       postJson(BASE, "/v1/messages", { tag: randomTag("9999"), payload: randomPayload(4) }),
     );
     await new Promise((r) => setTimeout(r, 50));
-    assert.equal(node.ctx.hub.size, 1, "a non-matching message must not end the poll");
+    assert.equal(node.core.hub.size, 1, "a non-matching message must not end the poll");
     const tag = randomTag("1234");
     const t0 = performance.now();
     await node.fetch(postJson(BASE, "/v1/messages", { tag, payload: randomPayload(4) }));
@@ -111,7 +111,7 @@ Deno.test("long poll wakes when a matching message is committed, not for others"
     const body = await res.json();
     assert.equal(body.messages.length, 1);
     assert.equal(body.messages[0].tag, tag);
-    assert.equal(node.ctx.hub.size, 0);
+    assert.equal(node.core.hub.size, 0);
   } finally {
     await node.close();
   }
@@ -151,7 +151,7 @@ Deno.test("storage cap: 507 when full, stored messages kept, repeats still idemp
     assert.equal(second.headers.get("content-type"), "application/problem+json");
     await second.body?.cancel();
     assert.equal((await node.fetch(postJson(BASE, "/v1/messages", first))).status, 201);
-    assert.equal(await node.ctx.store.count(), 1);
+    assert.equal(await node.core.store.count(), 1);
   } finally {
     await node.close();
   }
@@ -167,14 +167,14 @@ Deno.test("expired messages are not served and are swept", async () => {
       )).status,
       201,
     );
-    const real = node.ctx.now;
-    node.ctx.now = () => real() + 2000;
+    const real = node.core.now;
+    node.core.now = () => real() + 2000;
     const list = await (await node.fetch(new Request(`${BASE}/v1/messages?prefix=77&bits=8`)))
       .json();
     assert.equal(list.messages.length, 0);
-    assert.equal(await node.ctx.writer.sweep(node.ctx.now()), 1);
-    assert.equal(await node.ctx.store.count(), 0);
-    assert.equal(node.ctx.writer.usedBytes, 0);
+    assert.equal(await node.core.writer.sweep(node.core.now()), 1);
+    assert.equal(await node.core.store.count(), 0);
+    assert.equal(node.core.writer.usedBytes, 0);
   } finally {
     await node.close();
   }
@@ -247,7 +247,7 @@ Deno.test("every bad input gets a 4xx problem+json naming the field", async (t) 
         assert.equal(typeof body.detail, "string");
       });
     }
-    assert.equal(await node.ctx.store.count(), 0, "no bad input stored anything");
+    assert.equal(await node.core.store.count(), 0, "no bad input stored anything");
     const res = await node.fetch(new Request(`${BASE}/nope`));
     assert.equal(res.status, 404);
     assert.equal(res.headers.get("content-type"), "application/problem+json");

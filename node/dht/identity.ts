@@ -90,40 +90,6 @@ export const secp256k1Scheme: SignatureScheme = (() => {
   };
 })();
 
-/**
- * A fake scheme for large in-process simulations ONLY: the "signature" is SHA-256 of the public
- * key and message, so anyone can forge it. It keeps the simulated code path identical while
- * costing microseconds; benchmarks report what the real scheme would have cost.
- *
- * @example
- * ```ts
- * simulationScheme.verify(pub, msg, simulationScheme.sign(sk, msg)); // true only with matching pub
- * ```
- */
-export const simulationScheme: SignatureScheme = (() => {
-  const pubOf = new WeakMap<Uint8Array, Uint8Array>();
-  const tag = (publicKey: Uint8Array, message: Uint8Array) => {
-    const h = sha256(concatBytes(publicKey, sha256(message)));
-    return concatBytes(h, h);
-  };
-  return {
-    name: "simulation (insecure)",
-    sign(secretKey, message) {
-      let pub = pubOf.get(secretKey);
-      if (pub === undefined) {
-        pub = secp.getPublicKey(secretKey, true);
-        pubOf.set(secretKey, pub);
-      }
-      return tag(pub, message);
-    },
-    verify(publicKey, message, signature) {
-      if (signature.length !== 64) return false;
-      const expected = tag(publicKey, message);
-      return expected.every((b, i) => b === signature[i]);
-    },
-  };
-})();
-
 /** A node's key pair and id, with a signing function bound to its scheme. */
 export interface NodeIdentity {
   /** hash160 of the compressed public key. */

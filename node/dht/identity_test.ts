@@ -10,8 +10,8 @@ import {
   NODE_KEY_FILE,
   parsePublicKey,
   secp256k1Scheme,
-  simulationScheme,
 } from "./identity.ts";
+import { simulationScheme } from "./testing.ts";
 import { hash160 } from "./id.ts";
 
 secp.hashes.hmacSha256 = (k, m) => hmac(sha256, k, m);

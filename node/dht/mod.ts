@@ -45,7 +45,6 @@ export {
   type NodeIdentity,
   secp256k1Scheme,
   type SignatureScheme,
-  simulationScheme,
 } from "./identity.ts";
 export { iterativeLookup, type LookupEvent, type LookupOptions } from "./lookup.ts";
 export { MemoryNetwork, type MemoryNetworkOptions } from "./memory_transport.ts";
@@ -99,21 +98,14 @@ export {
 } from "./routing_table.ts";
 export { type BodySource, type StoredBody } from "./rpc/_shared.ts";
 export { messageIdOf } from "./rpc/fetch.ts";
-export {
-  type BroadcastMeasurement,
-  type LookupMeasurement,
-  percentile,
-  Swarm,
-  type SwarmOptions,
-} from "./sim.ts";
 export { type RequestMeta, type RpcHandler, type Transport, TransportError } from "./transport.ts";
 export {
   CATCH_UP_MARGIN_MS,
+  FEDERATION,
   type Federation,
-  federationOf,
-  federationPlugin,
+  federationFeature,
   STATE_FILE,
-} from "./plugin.ts";
-export { type DhtDatabaseHandle, openDhtDatabase, SqlNoticeStore } from "./sql_notice_store.ts";
+} from "./feature.ts";
+export { SqlNoticeStore } from "./sql_notice_store.ts";
 export { type PeerRtt, RttTransport, type RttTransportOptions } from "./rtt.ts";
 export { dhtNoticesMigration } from "./migration.ts";

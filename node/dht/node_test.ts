@@ -6,7 +6,7 @@ import { randomId } from "./id.ts";
 import { type Notice, noticeToJson, parseNotice, signNotice, signNotices } from "./notice.ts";
 import { seededRandom } from "./random.ts";
 import { messageIdOf } from "./rpc/fetch.ts";
-import { Swarm } from "./sim.ts";
+import { Swarm } from "./testing.ts";
 
 const enc = new TextEncoder();
 

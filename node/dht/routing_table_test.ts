@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type { Contact } from "./contact.ts";
-import { generateIdentity, simulationScheme } from "./identity.ts";
+import { generateIdentity } from "./identity.ts";
+import { simulationScheme } from "./testing.ts";
 import { bucketIndex, compareDistance, type NodeId, randomId, randomIdInBucket } from "./id.ts";
 import { seededRandom } from "./random.ts";
 import { RoutingTable } from "./routing_table.ts";

@@ -1,19 +1,13 @@
 /**
- * A {@link NoticeStore} in SQL (`dht_notices`). On PostgreSQL the table lives in the node's
- * database. On SQLite it lives in its own file, `<data>/dht.db`, written by a worker thread:
- * SQLite has one writer per file and the message writer holds that lock during its group
- * commits, so sharing the file, or writing on the main thread, would stall the event loop
- * behind fsyncs. Writes are queued and committed in batches (one transaction every `flushMs`);
+ * A {@link NoticeStore} in SQL (`dht_notices`), in the federation's own database (on SQLite
+ * `<data>/dht.db`, written by its writer thread so no fsync stalls the event loop). Writes are queued and committed in batches (one transaction every `flushMs`);
  * reads see queued notices too.
  *
  * @module
  */
-import { Kysely } from "kysely";
-import { Migrator } from "kysely/migration";
-import { join } from "node:path";
-import { openSqlite, SqliteWriteWorker } from "../store/mod.ts";
+import type { Kysely } from "kysely";
+import type { SqliteWriteWorker } from "../store/mod.ts";
 import type { Clock, TimerId } from "./clock.ts";
-import { dhtNoticesMigration } from "./migration.ts";
 import { type Notice, noticeKey, noticeToJson, parseNotice } from "./notice.ts";
 import type { AddNoticeResult, NoticePage, NoticeStore } from "./notice_store.ts";
 
@@ -29,58 +23,6 @@ interface DhtNoticesTable {
 /** The part of the database this store uses. */
 export interface DhtDatabase {
   dht_notices: DhtNoticesTable;
-}
-
-/** The DHT's tables and how to write them. */
-export interface DhtDatabaseHandle {
-  // deno-lint-ignore no-explicit-any
-  db: Kysely<any>;
-  /** SQLite only: the writer thread for `dht.db`. */
-  writer?: SqliteWriteWorker;
-  close(): Promise<void>;
-}
-
-/**
- * Opens (and migrates) the DHT tables: in the node's PostgreSQL database, or in
- * `<dataDir>/dht.db` with a writer thread on SQLite.
- */
-export async function openDhtDatabase(
-  // deno-lint-ignore no-explicit-any
-  store: { dialect: "sqlite" | "postgres"; db: Kysely<any> },
-  dataDir: string,
-): Promise<DhtDatabaseHandle> {
-  // deno-lint-ignore no-explicit-any
-  let db: Kysely<any> = store.db;
-  let close = () => Promise.resolve();
-  if (store.dialect === "sqlite") {
-    await Deno.mkdir(dataDir, { recursive: true });
-    db = new Kysely({ dialect: openSqlite(join(dataDir, "dht.db")).dialect });
-    close = () => db.destroy();
-  }
-  const migrator = new Migrator({
-    db,
-    provider: {
-      getMigrations: () =>
-        Promise.resolve({ "0001_dht_notices": dhtNoticesMigration(store.dialect) }),
-    },
-    migrationTableName: "dht_migration",
-    migrationLockTableName: "dht_migration_lock",
-  });
-  const { error } = await migrator.migrateToLatest();
-  if (error) {
-    await close();
-    throw new Error(`Cannot migrate the DHT tables: ${(error as Error).message}`);
-  }
-  if (store.dialect === "postgres") return { db, close };
-  const writer = await SqliteWriteWorker.open(join(dataDir, "dht.db"));
-  return {
-    db,
-    writer,
-    close: async () => {
-      await writer.close();
-      await db.destroy();
-    },
-  };
 }
 
 const INSERT_SQL = "INSERT INTO dht_notices (key, id, origin, received_at, expires_at, notice) " +
@@ -102,7 +44,8 @@ export interface SqlNoticeStoreOptions {
  *
  * @example
  * ```ts
- * const notices = new SqlNoticeStore(ctx.store.db, { clock: systemClock });
+ * const fdb = await core.openDatabase("dht", { "0001_dht_notices": dhtNoticesMigration });
+ * const notices = new SqlNoticeStore(fdb.db, { clock: systemClock, writer: fdb.writer });
  * await notices.init();
  * ```
  */
@@ -117,9 +60,9 @@ export class SqlNoticeStore implements NoticeStore {
   #timer: TimerId | null = null;
   #flushing: Promise<void> = Promise.resolve();
 
-  /** A store on `db` (any kysely handle whose database has `dht_notices`). */
-  constructor(db: Kysely<unknown>, opts: SqlNoticeStoreOptions) {
-    this.#db = db as unknown as Kysely<DhtDatabase>;
+  /** A store on `db` (the federation's own database, which has `dht_notices`). */
+  constructor(db: Kysely<DhtDatabase>, opts: SqlNoticeStoreOptions) {
+    this.#db = db;
     this.#writer = opts.writer;
     this.#clock = opts.clock;
     this.maxPerOrigin = opts.maxPerOrigin ?? 100_000;

@@ -52,7 +52,7 @@ Deno.test({
     const db = await freshDatabase();
     const node = await testNode({ args: ["--store", db.url] });
     try {
-      assert.equal(node.ctx.store.dialect, "postgres");
+      assert.equal(node.core.store.dialect, "postgres");
       const tag = randomTag("cafe");
       const payload = randomPayload(64);
       const poll = node.fetch(new Request("http://n/v1/messages?prefix=cafe&bits=16&wait=10"));

@@ -287,7 +287,9 @@ class KyselyStore implements Store {
 
   async usedBytes(): Promise<number> {
     const r = await this.db.selectFrom("messages")
-      .select(sql<string | number>`coalesce(sum(size + ${sql.lit(ROW_OVERHEAD_BYTES)}), 0)`.as("bytes"))
+      .select(
+        sql<string | number>`coalesce(sum(size + ${sql.lit(ROW_OVERHEAD_BYTES)}), 0)`.as("bytes"),
+      )
       .where("payload", "is not", null).executeTakeFirstOrThrow();
     return Number(r.bytes);
   }

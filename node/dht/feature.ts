@@ -1,22 +1,26 @@
 /**
- * Federation plugin: gives the node its DHT identity and wires the DHT into the node core.
+ * The federation feature: gives the node its DHT identity and wires the DHT into the node core.
  *
  * - `POST /dht/<rpc>` serves the DHT (same port as wallets).
  * - Every local insert is announced as a signed notice (tree broadcast).
  * - Every verified remote notice becomes a `messages` row without payload (origin set), so
  *   `GET /v1/messages` answers with it and long polls wake at once (the writer's commit hook).
  * - Bodies missing here are fetched from the origin or a provider when a wallet asks, checked
- *   against their id, and kept (policy `--replicate`, budget `--replicate-max-bytes`), after
- *   which this node announces itself as a provider.
+ *   against their id, and kept (policy `--replicate`, budget `--replicate-max-bytes`) through
+ *   the writer, which counts them like every stored byte; then this node announces itself as a
+ *   provider.
  * - The routing table and the last-active time persist in `<data>/dht.json`; on start the node
  *   rejoins and catches up on the notices it missed.
  *
  * @module
  */
 import { hexToBytes } from "@noble/hashes/utils.js";
-import type { NodeContext } from "../mod.ts";
-import { SqliteWriteWorker, type StoredMessage } from "../store/mod.ts";
-import { join } from "node:path";
+import type { Feature, FeatureParts, NodeCore } from "../feature.ts";
+import { BODY_RESOLVER, NODE_IDENTITY } from "../services.ts";
+import type { StoredMessage } from "../store/mod.ts";
+import { NETWORK_CONSOLE, PUBLIC_URL } from "../console/sources.ts";
+import { federationMetrics, networkSource } from "./console.ts";
+import { serviceKey } from "../feature.ts";
 import { systemClock } from "./clock.ts";
 import { type Contact, parseNodeUrl } from "./contact.ts";
 import { httpRpcHandler, HttpTransport } from "./http_transport.ts";
@@ -26,7 +30,8 @@ import type { Notice } from "./notice.ts";
 import { DEFAULT_RANGE_LIMITS } from "./routing_table.ts";
 import { type PeerRtt, RttTransport } from "./rtt.ts";
 import type { StoredBody } from "./rpc/_shared.ts";
-import { openDhtDatabase, SqlNoticeStore } from "./sql_notice_store.ts";
+import { dhtNoticesMigration } from "./migration.ts";
+import { SqlNoticeStore } from "./sql_notice_store.ts";
 
 /** File (in the data folder) holding the routing table and the last-active time. */
 export const STATE_FILE = "dht.json";
@@ -64,38 +69,35 @@ export interface Federation {
   bodyCounts(): { fetched: number; fetchFailed: number; kept: number; announced: number };
 }
 
-const FEDERATIONS = new WeakMap<NodeContext, Federation>();
-
-/** The federation installed on `ctx`, if any. */
-export function federationOf(ctx: NodeContext): Federation | undefined {
-  return FEDERATIONS.get(ctx);
-}
+/** The running federation (for tests and tools that inspect a node). */
+export const FEDERATION = serviceKey<Federation>("federation");
 
 /**
- * Installs federation on a node context (run it as a plugin before the app is built).
+ * The federation feature.
  *
  * @example
  * ```ts ignore
- * await startNode(config, { plugins: [federationPlugin] });
+ * await startNode(config, { features: [federationFeature()] });
  * ```
  */
-export async function federationPlugin(ctx: NodeContext): Promise<void> {
+export function federationFeature(): Feature {
+  return { name: "federation", install };
+}
+
+async function install(ctx: NodeCore): Promise<FeatureParts> {
   const { config, log: rootLog } = ctx;
   const log = rootLog.child("dht");
   const clock = systemClock;
   const identity = await loadOrCreateIdentity(config.data);
-  ctx.nodeId = identity.id;
-  const dhtDb = await openDhtDatabase(ctx.store, config.data);
+  ctx.provide(NODE_IDENTITY, { id: identity.id });
+  const dhtDb = await ctx.openDatabase("dht", { "0001_dht_notices": dhtNoticesMigration }, {
+    writerThread: true,
+  });
   const notices = new SqlNoticeStore(
     dhtDb.db,
     dhtDb.writer === undefined ? { clock } : { clock, writer: dhtDb.writer },
   );
   await notices.init();
-  // Kept bodies are written into `messages` off the main thread on SQLite (a second writer
-  // thread on subspace.db), so the event loop never waits for the message writer's lock.
-  const bodyWriter = ctx.store.dialect === "sqlite"
-    ? await SqliteWriteWorker.open(join(config.data, "subspace.db"), { checkpoint: false })
-    : undefined;
   const statePath = `${config.data.replace(/\/+$/, "")}/${STATE_FILE}`;
   let saved: SavedState = {};
   try {
@@ -114,11 +116,7 @@ export async function federationPlugin(ctx: NodeContext): Promise<void> {
   const transport = new RttTransport(new HttpTransport());
 
   const recountReplicated = async () => {
-    const r = await ctx.store.db.selectFrom("messages")
-      .select((eb) => eb.fn.coalesce(eb.fn.sum<number | string>("size"), eb.lit(0)).as("b"))
-      .where("origin", "is not", null).where("payload", "is not", null)
-      .executeTakeFirst();
-    replicated = Number(r?.b ?? 0);
+    replicated = await ctx.store.keptBytes();
   };
   await recountReplicated();
 
@@ -135,14 +133,13 @@ export async function federationPlugin(ctx: NodeContext): Promise<void> {
     if (config.replicate === "none" || (config.replicate === "fetched" && !explicit)) return;
     if (replicated + body.payload.length > config.replicateMaxBytes) return;
     replicated += body.payload.length;
-    if (bodyWriter !== undefined) {
-      await bodyWriter.batch("UPDATE messages SET payload = ? WHERE id = ? AND payload IS NULL", [
-        [body.payload, m.id],
-      ]);
-    } else {
-      await ctx.store.db.updateTable("messages").set({ payload: body.payload })
-        .where("id", "=", m.id).where("payload", "is", null).execute();
+    let filled = false;
+    try {
+      filled = await ctx.writer.fill({ id: m.id, payload: body.payload });
+    } finally {
+      if (!filled) replicated -= body.payload.length;
     }
+    if (!filled) return;
     counters.kept++;
     const n = node;
     if (n === undefined) return;
@@ -189,7 +186,7 @@ export async function federationPlugin(ctx: NodeContext): Promise<void> {
     return p;
   };
 
-  ctx.hooks.resolveBodies = async (msgs) => {
+  ctx.provide(BODY_RESOLVER, async (msgs) => {
     const out: StoredMessage[] = [];
     const missing = msgs.filter((m) => m.payload === null);
     const got = new Map<StoredMessage, StoredBody | null>();
@@ -215,7 +212,7 @@ export async function federationPlugin(ctx: NodeContext): Promise<void> {
       keep(m, body, true).catch((err) => log.warn("keeping a fetched body failed", { err }));
     }
     return out;
-  };
+  });
 
   // Remote notices become payload-less rows: GET answers with them and long polls wake.
   const onNotice = (n: Notice) => {
@@ -271,29 +268,12 @@ export async function federationPlugin(ctx: NodeContext): Promise<void> {
     node === undefined
       ? Promise.resolve(new Response('{"error":"starting"}', { status: 503 }))
       : httpRpcHandler((rpc, wire, meta) => node!.handle(rpc, wire, meta))(req, remoteAddr);
-  ctx.hooks.routes.push((app) => {
-    app.post("/dht/:rpc", (c) => serveDht(c.req.raw, c.env?.remoteAddr?.hostname ?? "unknown"));
-  });
-  ctx.hooks.info.push(() => ({
-    node_id: identity.id,
-    federation: {
-      public_url: node?.url ?? null,
-      contacts: node?.table.size ?? 0,
-      broadcast_r: config.broadcastR,
-      replicate: config.replicate,
-    },
-  }));
 
   const republish = async () => {
     const n = node;
     if (n === undefined || config.replicate === "none") return;
-    const rows = await ctx.store.db.selectFrom("messages").select(["id", "tag", "expires_at"])
-      .where("origin", "is not", null).where("payload", "is not", null)
-      .where("expires_at", ">", clock.now()).orderBy("seq", "desc").limit(MAX_REPUBLISH)
-      .execute();
-    for (const r of rows) {
-      await n.addProvider(hex(r.id), hex(r.tag), Math.floor(Number(r.expires_at) / 1000))
-        .catch(() => 0);
+    for (const m of await ctx.store.keptCopies(clock.now(), MAX_REPUBLISH)) {
+      await n.addProvider(hex(m.id), hex(m.tag), Math.floor(m.expiresAt / 1000)).catch(() => 0);
     }
   };
 
@@ -305,7 +285,7 @@ export async function federationPlugin(ctx: NodeContext): Promise<void> {
     await Deno.rename(tmp, statePath);
   };
 
-  ctx.hooks.started.push((listenUrl) => {
+  const started = (listenUrl: string) => {
     const url = parseNodeUrl(config.publicUrl ?? listenUrl, "public-url");
     const opts = {
       identity,
@@ -317,7 +297,7 @@ export async function federationPlugin(ctx: NodeContext): Promise<void> {
       notices,
       bodies,
       onNotice,
-      maxTtlSeconds: config.maxTtl,
+      maxTtlSeconds: ctx.limits.current.maxTtlSeconds,
     };
     try {
       node = new DhtNode(
@@ -359,25 +339,45 @@ export async function federationPlugin(ctx: NodeContext): Promise<void> {
       }
     }, STATE_INTERVAL_MS);
     log.info("federation started", { node_id: identity.id, url });
-  });
+  };
 
-  ctx.hooks.close.push(async () => {
+  const close = async () => {
     for (const t of timers) clearTimeout(t);
     if (stateTimer !== undefined) clearInterval(stateTimer);
     if (republishTimer !== undefined) clearInterval(republishTimer);
     node?.stop();
     await saveState().catch(() => {});
     await notices.close().catch((err) => log.warn("flushing notices failed", { err: String(err) }));
-    await dhtDb.close();
-    await bodyWriter?.close();
-  });
+  };
 
-  FEDERATIONS.set(ctx, {
+  const federation: Federation = {
     identity,
     node: () => node,
     notices,
     replicatedBytes: () => replicated,
     rtt: (url) => transport.rtt(url),
     bodyCounts: () => ({ ...counters }),
-  });
+  };
+  ctx.provide(FEDERATION, federation);
+  ctx.provide(NETWORK_CONSOLE, networkSource(federation));
+  ctx.provide(PUBLIC_URL, () => node?.url);
+  federationMetrics(ctx.metrics, federation);
+  return {
+    routes(app) {
+      app.post(
+        "/dht/:rpc",
+        (c) => serveDht(c.req.raw, c.env?.remoteAddr?.hostname ?? "unknown"),
+      );
+    },
+    info: () => ({
+      federation: {
+        public_url: node?.url ?? null,
+        contacts: node?.table.size ?? 0,
+        broadcast_r: config.broadcastR,
+        replicate: config.replicate,
+      },
+    }),
+    started,
+    close,
+  };
 }
