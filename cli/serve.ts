@@ -3,8 +3,14 @@
  *
  * @module
  */
-import { ConfigError, configMarkdown, loadConfig, SCHEMA, startNode } from "../node/mod.ts";
-import { flagName } from "../node/config.ts";
+import {
+  ConfigError,
+  configMarkdown,
+  flagName,
+  loadConfig,
+  SCHEMA,
+  startNode,
+} from "../node/mod.ts";
 import { standardFeatures } from "../features.ts";
 
 function help(): string {

@@ -19,6 +19,7 @@ export {
   type Config,
   ConfigError,
   configMarkdown,
+  flagName,
   loadConfig,
   redactedConfig,
   SCHEMA,

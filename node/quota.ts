@@ -1,6 +1,6 @@
 /**
- * How a message is paid for. `open` accepts every message; the token issue adds Privacy Pass
- * tokens behind the same interface.
+ * How a message is paid for. `open` accepts every message; the quota feature (`node/quota/`)
+ * charges Privacy Pass tokens behind the same interface (the `QUOTA_POLICY` service).
  *
  * @module
  */

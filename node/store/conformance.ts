@@ -128,6 +128,38 @@ export async function storeConformance(t: Deno.TestContext, make: StoreFactory):
     assert.equal((await s.existing([m.id, new Uint8Array(32)])).length, 1);
   });
 
+  await step(
+    "fillPayloads fills a notice once, only with a body of its size; kept copies are listed",
+    async (s) => {
+      const body = message([7], 30);
+      const notice = { ...body, payload: null, origin: "cd".repeat(20) };
+      const other = { ...message([6], 20), payload: null, origin: "cd".repeat(20) };
+      await s.insertBatch([notice, other, message([5], 10)]);
+      assert.equal(await s.keptBytes(), 0);
+      const wrongSize = body.payload!.subarray(0, 29);
+      assert.deepEqual(
+        await s.fillPayloads([
+          { id: body.id, payload: wrongSize },
+          { id: new Uint8Array(32), payload: body.payload! },
+        ]),
+        [false, false],
+        "a body of another size, or for an unknown id, fills nothing",
+      );
+      assert.deepEqual(await s.fillPayloads([{ id: body.id, payload: body.payload! }]), [true]);
+      assert.deepEqual(
+        await s.fillPayloads([{ id: body.id, payload: body.payload! }]),
+        [false],
+        "already filled",
+      );
+      assert.deepEqual((await s.get(body.id, 0))?.payload, body.payload);
+      assert.equal(await s.keptBytes(), 30);
+      assert.equal(await s.usedBytes(), 30 + 52 + 10 + 52);
+      const kept = await s.keptCopies(0, 10);
+      assert.deepEqual(kept.map((m) => m.size), [30]);
+      assert.deepEqual(await s.keptCopies(3e12, 10), [], "expired copies are not listed");
+    },
+  );
+
   await step("binary tags compare as unsigned bytes", async (s) => {
     await s.insertBatch([
       message([0x7f], 1),
