@@ -18,6 +18,8 @@ const COMMON = [
   "open",
   "--dht-range-limits",
   "false",
+  "--dht-private-peers", // loopback peers
+  "true",
   "--rate-limit",
   "100000",
   "--rate-burst",

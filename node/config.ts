@@ -298,6 +298,11 @@ export const SCHEMA = {
     description:
       "Limit routing-table contacts per address range (/24, /64); turn off for many nodes on one host.",
   }),
+  dhtPrivatePeers: bool({
+    default: false,
+    description:
+      "Send DHT requests to peers on loopback, private and link-local addresses (test networks, private federations).",
+  }),
 } as const;
 
 type Schema = typeof SCHEMA;

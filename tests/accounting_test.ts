@@ -14,6 +14,8 @@ const COMMON = [
   "127.0.0.1",
   "--dht-range-limits",
   "false",
+  "--dht-private-peers", // loopback peers
+  "true",
   "--replicate",
   "fetched",
 ];

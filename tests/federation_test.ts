@@ -19,6 +19,8 @@ const COMMON = [
   "open",
   "--dht-range-limits",
   "false", // ten nodes share 127.0.0.1
+  "--dht-private-peers", // loopback peers
+  "true",
   "--rate-limit",
   "100000",
   "--rate-burst",

@@ -31,8 +31,10 @@ const checkedContacts = new Map<string, Contact>();
 const MAX_CHECKED = 20_000;
 
 /**
- * Checks and normalizes a node URL: `http:`/`https:` (or `mem:` inside simulations), no
- * credentials, query or fragment, at most 256 characters; the trailing slash is removed.
+ * Checks and normalizes a node URL: a bare origin, `http:`/`https:` (or `mem:` inside
+ * simulations), with no credentials, path, query or fragment (not even an empty `?` or `#`), at
+ * most 256 characters; the trailing slash is removed. Requests then go to exactly
+ * `<url>/dht/<rpc>`, so a URL cannot aim a node's requests at another path.
  *
  * @example
  * ```ts
@@ -57,8 +59,11 @@ export function parseNodeUrl(value: unknown, what = "node url"): string {
   if (u.protocol !== "http:" && u.protocol !== "https:" && u.protocol !== "mem:") {
     throw new RangeError(`Cannot parse ${what}: expected http or https, got ${u.protocol}`);
   }
-  if (u.username || u.password || u.search || u.hash) {
+  if (u.username || u.password || u.search || u.hash || /[?#@]/.test(value)) {
     throw new RangeError(`Cannot parse ${what}: credentials, query and fragment are not allowed`);
+  }
+  if (u.protocol !== "mem:" && u.pathname !== "/") {
+    throw new RangeError(`Cannot parse ${what}: expected a bare origin, got path ${u.pathname}`);
   }
   return u.href.replace(/\/+$/, "");
 }

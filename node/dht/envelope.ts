@@ -274,7 +274,11 @@ export function verifyRequest(input: VerifyRequestInput): VerifiedRequest | Enve
   if (!/^\d{1,16}$/.test(tsText)) return { ok: false, status: 400, reason: "malformed timestamp" };
   const timestampMs = Number(tsText);
   if (Math.abs(timestampMs - input.nowMs) > input.maxSkewMs) {
-    return { ok: false, status: 401, reason: "timestamp outside the accepted window" };
+    return {
+      ok: false,
+      status: 401,
+      reason: `timestamp outside the accepted window: our clock reads ${input.nowMs} ms`,
+    };
   }
   const from = contactFromHeaders(h, "sender");
   if (typeof from === "string") return { ok: false, status: 400, reason: from };

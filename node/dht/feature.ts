@@ -25,6 +25,7 @@ import { systemClock } from "./clock.ts";
 import { type Contact, parseNodeUrl } from "./contact.ts";
 import { httpRpcHandler, HttpTransport } from "./http_transport.ts";
 import { loadOrCreateIdentity, type NodeIdentity } from "./identity.ts";
+import { PeerAddressPolicy } from "./peer_address.ts";
 import { DhtNode } from "./node.ts";
 import type { Notice } from "./notice.ts";
 import { DEFAULT_RANGE_LIMITS } from "./routing_table.ts";
@@ -113,7 +114,9 @@ async function install(ctx: NodeCore): Promise<FeatureParts> {
   let republishTimer: ReturnType<typeof setInterval> | undefined;
   const counters = { fetched: 0, fetchFailed: 0, kept: 0, announced: 0 };
   let ticks = 0;
-  const transport = new RttTransport(new HttpTransport());
+  const transport = new RttTransport(
+    new HttpTransport({ policy: new PeerAddressPolicy({ allowPrivate: config.dhtPrivatePeers }) }),
+  );
 
   const recountReplicated = async () => {
     replicated = await ctx.store.keptBytes();
@@ -154,6 +157,7 @@ async function install(ctx: NodeCore): Promise<FeatureParts> {
   const fetchFor = (
     id: string,
     tag: string,
+    size: number,
     origin?: Contact,
   ): Promise<StoredBody | null> => {
     const hit = recent.get(id);
@@ -171,7 +175,7 @@ async function install(ctx: NodeCore): Promise<FeatureParts> {
           : [null];
         for (const origin of origins) {
           log.debug("fetching", { id });
-          const body = await n.fetchBody({ id, tag, origin });
+          const body = await n.fetchBody({ id, tag, size, origin });
           log.debug("fetched", { id, ok: body !== null });
           if (body !== null) {
             if (recent.size >= MAX_RECENT) recent.delete(recent.keys().next().value!);
@@ -193,7 +197,7 @@ async function install(ctx: NodeCore): Promise<FeatureParts> {
     for (let i = 0; i < missing.length; i += MAX_PARALLEL_FETCHES) {
       const chunk = missing.slice(i, i + MAX_PARALLEL_FETCHES);
       const bodies = await Promise.all(
-        chunk.map((m) => fetchFor(hex(m.id), hex(m.tag)).catch(() => null)),
+        chunk.map((m) => fetchFor(hex(m.id), hex(m.tag), m.size).catch(() => null)),
       );
       chunk.forEach((m, j) => got.set(m, bodies[j]!));
     }
@@ -219,7 +223,7 @@ async function install(ctx: NodeCore): Promise<FeatureParts> {
     log.debug("notice", { id: n.id, origin: n.origin.id });
     // A wallet is waiting for this tag: fetch the body while the row is being committed.
     if (config.replicate !== "all" && ctx.hub.wants(hexToBytes(n.tag))) {
-      fetchFor(n.id, n.tag, n.origin).catch(() => {});
+      fetchFor(n.id, n.tag, n.size, n.origin).catch(() => {});
     }
     const row = {
       id: hexToBytes(n.id),
@@ -234,7 +238,7 @@ async function install(ctx: NodeCore): Promise<FeatureParts> {
       (o) => {
         log.debug("notice stored", { id: n.id });
         if (config.replicate === "all" && o.inserted) {
-          fetchFor(n.id, n.tag, n.origin).then((b) => b && keep(o.message, b, false))
+          fetchFor(n.id, n.tag, n.size, n.origin).then((b) => b && keep(o.message, b, false))
             .catch(() => {});
         }
       },
@@ -298,6 +302,7 @@ async function install(ctx: NodeCore): Promise<FeatureParts> {
       bodies,
       onNotice,
       maxTtlSeconds: ctx.limits.current.maxTtlSeconds,
+      maxMessageBytes: config.maxPayloadBytes,
     };
     try {
       node = new DhtNode(

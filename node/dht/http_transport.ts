@@ -13,6 +13,7 @@ import {
 } from "./envelope.ts";
 import { type RpcHandler, type Transport, TransportError } from "./transport.ts";
 import { readStreamLimited } from "../body.ts";
+import { PeerAddressError, PeerAddressPolicy } from "./peer_address.ts";
 
 /** Largest request body a node accepts (a full notice batch is about 200 KB). */
 export const MAX_REQUEST_BYTES = 1024 * 1024;
@@ -30,15 +31,29 @@ function pickHeaders(h: Headers): Record<string, string> {
   return out;
 }
 
+/** Options for {@linkcode HttpTransport}. */
+export interface HttpTransportOptions {
+  /** Which peer addresses may be requested (default: public addresses only). */
+  policy?: PeerAddressPolicy;
+}
+
 /**
- * Sends requests with `fetch` (connections are kept alive and reused).
+ * Sends requests with `fetch` (connections are kept alive and reused). Only `POST
+ * <base>/dht/<rpc>` is ever requested, only at addresses the policy allows, and redirects are
+ * not followed: a peer's URL cannot make this node request anything else.
  *
  * @example
  * ```ts
- * const transport = new HttpTransport();
+ * const transport = new HttpTransport({ policy: new PeerAddressPolicy({ allowPrivate: false }) });
  * ```
  */
 export class HttpTransport implements Transport {
+  #policy: PeerAddressPolicy;
+
+  constructor(opts: HttpTransportOptions = {}) {
+    this.#policy = opts.policy ?? new PeerAddressPolicy({ allowPrivate: false });
+  }
+
   /** POSTs to `<url>/dht/<rpc>`. */
   async send(
     url: string,
@@ -46,6 +61,12 @@ export class HttpTransport implements Transport {
     req: WireRequest,
     timeoutMs: number,
   ): Promise<WireResponse> {
+    try {
+      await this.#policy.check(url);
+    } catch (e) {
+      if (e instanceof PeerAddressError) throw new TransportError("refused", e.message);
+      throw e;
+    }
     let res: Response;
     const signal = AbortSignal.timeout(timeoutMs);
     try {
@@ -53,6 +74,7 @@ export class HttpTransport implements Transport {
         method: "POST",
         headers: { ...req.headers, "content-type": "application/json" },
         body: req.body as Uint8Array<ArrayBuffer>,
+        redirect: "manual",
         signal,
       });
     } catch (e) {

@@ -71,7 +71,7 @@ export interface DhtLimits {
   /** New notices per second per origin. */
   noticesPerSecondPerOrigin: number;
   noticesBurstPerOrigin: number;
-  /** Bad signatures or malformed requests before a peer or address is banned. */
+  /** Malformed or invalid signed requests before a peer id is banned (addresses never are). */
   maxStrikes: number;
   strikeWindowMs: number;
   banMs: number;
@@ -134,6 +134,8 @@ export interface DhtNodeOptions {
   onNotice?: (notice: Notice, via: "broadcast" | "catch-up") => void | Promise<void>;
   /** Longest lifetime a notice or provider record may claim. Default 30 days. */
   maxTtlSeconds?: number;
+  /** Largest message a notice may announce, in bytes (the node's payload limit). Default 16 MiB. */
+  maxMessageBytes?: number;
   limits?: Partial<DhtLimits>;
   /** Bucket refresh interval. Default 1 hour. */
   refreshIntervalMs?: number;
@@ -168,22 +170,6 @@ export class RpcError extends Error {
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-const hostCache = new Map<string, string>();
-/** The host of a URL, without IPv6 brackets (cached: URL parsing is costly on hot paths). */
-function hostOf(url: string): string {
-  let h = hostCache.get(url);
-  if (h === undefined) {
-    try {
-      h = new URL(url).hostname.replace(/^\[(.*)\]$/, "$1");
-    } catch {
-      h = "";
-    }
-    if (hostCache.size >= 10_000) hostCache.clear();
-    hostCache.set(url, h);
-  }
-  return h;
-}
-
 /**
  * One DHT node.
  *
@@ -204,6 +190,7 @@ export class DhtNode implements DhtServices {
   readonly alpha: number;
   readonly rpcTimeoutMs: number;
   readonly maxTtlSeconds: number;
+  readonly maxMessageBytes: number;
   readonly refreshIntervalMs: number;
   readonly limits: DhtLimits;
   readonly table: RoutingTable;
@@ -243,6 +230,7 @@ export class DhtNode implements DhtServices {
     this.alpha = opts.alpha ?? 3;
     this.rpcTimeoutMs = opts.rpcTimeoutMs ?? 2000;
     this.maxTtlSeconds = opts.maxTtlSeconds ?? 30 * 86400;
+    this.maxMessageBytes = opts.maxMessageBytes ?? 16 * 1024 * 1024;
     this.refreshIntervalMs = opts.refreshIntervalMs ?? 3_600_000;
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
     const tableOpts = {
@@ -340,8 +328,6 @@ export class DhtNode implements DhtServices {
   async handle(rpc: string, wire: WireRequest, meta: RequestMeta): Promise<WireResponse> {
     const nowMs = this.clock.now();
     if (!isRpcName(rpc)) return this.#refuse(404, "unknown RPC");
-    const addrKey = `addr:${meta.remoteAddr}`;
-    if (this.#penalties.isBanned(addrKey, nowMs)) return this.#refuse(403, "banned");
     if (!this.#addrLimits.take(meta.remoteAddr, 1, nowMs)) {
       return this.#refuse(429, "too many requests");
     }
@@ -355,10 +341,10 @@ export class DhtNode implements DhtServices {
       nonces: this.#nonces,
       allowAnyAddressee: rpc === "ping" || rpc === "find_node",
     });
-    if (!v.ok) {
-      if (v.status === 401 || v.status === 400) this.#penalties.strike(addrKey, nowMs);
-      return this.#refuse(v.status, v.reason);
-    }
+    // A request that does not verify proves nothing about who sent it (anyone can claim an id,
+    // and many honest servers may share one address, a NAT or a proxy): it gets a plain error
+    // and no penalty. The per-address rate limit above bounds what such requests cost.
+    if (!v.ok) return this.#refuse(v.status, v.reason);
     const from = v.from;
     const peerKey = `id:${from.id}`;
     if (this.#penalties.isBanned(peerKey, nowMs)) return this.#refuse(403, "banned");
@@ -382,7 +368,7 @@ export class DhtNode implements DhtServices {
       }
     }
     this.stats.rpcServed++;
-    this.#heard(from, hostOf(from.url) === meta.remoteAddr ? "address-matches" : "inbound");
+    this.#heard(from, "inbound");
     return signResponse({
       identity: this.#signer,
       selfUrl: this.url,
@@ -445,6 +431,14 @@ export class DhtNode implements DhtServices {
       return "rejected";
     }
     if (notice.expiresAt > nowMs / 1000 + this.maxTtlSeconds + this.limits.maxSkewMs / 1000) {
+      this.stats.noticesRejected++;
+      return "rejected";
+    }
+    if (notice.size < 1 || notice.size > this.maxMessageBytes) {
+      this.stats.noticesRejected++;
+      return "rejected";
+    }
+    if (notice.createdAtMs > nowMs + this.limits.maxSkewMs) {
       this.stats.noticesRejected++;
       return "rejected";
     }
@@ -523,7 +517,8 @@ export class DhtNode implements DhtServices {
       expectId: peer.id,
     });
     if (!v.ok) return this.#failed(peer.id, v.status, v.reason);
-    this.#heard(v.from, "answered");
+    // It answered at the URL we called; a different URL in its contact is checked by a ping.
+    this.#heard(v.from, v.from.url === peer.url ? "answered" : "inbound");
     let parsed: unknown;
     try {
       parsed = res.body.length === 0 ? {} : JSON.parse(dec.decode(res.body));
@@ -543,12 +538,12 @@ export class DhtNode implements DhtServices {
   }
 
   /**
-   * A contact proved itself: it answered our request at its URL, or sent us a verified request.
-   * A requester whose URL names the address its connection came from is added at once (it
-   * cannot claim someone else's address); any other requester only after it answers a ping at
-   * its claimed URL, so nobody can plant unreachable or foreign URLs in our table.
+   * A contact proved itself: it answered our request at the URL we called, or sent us a verified
+   * request. A requester is added only after it answers our own ping at its claimed URL (even
+   * when that URL names the address its connection came from: the port may be anyone's), so
+   * nobody can plant unreachable or foreign URLs in our table.
    */
-  #heard(contact: Contact, how: "answered" | "inbound" | "address-matches"): void {
+  #heard(contact: Contact, how: "answered" | "inbound"): void {
     const nowMs = this.clock.now();
     const known = this.table.get(contact.id);
     if (known !== undefined && known.contact.url === contact.url) {
@@ -711,14 +706,17 @@ export class DhtNode implements DhtServices {
    * against the message id; null if nobody had a matching one.
    */
   async fetchBody(
-    notice: { id: string; tag: string; origin: Contact | null },
+    notice: { id: string; tag: string; size: number; origin: Contact | null },
   ): Promise<StoredBody | null> {
     const tryPeer = async (peer: Contact): Promise<StoredBody | null> => {
       try {
         const r = await this.call(peer, "fetch", { message_id: notice.id });
         if (r.status !== 200) return null;
         const body = parseFetchResponse(r.body, notice.id);
-        return body !== null && body.tag === notice.tag ? body : null;
+        // The id proves tag and payload; the announced size must match what arrived.
+        return body !== null && body.tag === notice.tag && body.payload.length === notice.size
+          ? body
+          : null;
       } catch {
         return null;
       }

@@ -8,7 +8,7 @@
 import type { RpcName, WireRequest, WireResponse } from "./envelope.ts";
 
 /** Why a request got no response. */
-export type TransportFailure = "timeout" | "unreachable" | "too-large";
+export type TransportFailure = "timeout" | "unreachable" | "too-large" | "refused";
 
 /** A request that got no (usable) response. */
 export class TransportError extends Error {

@@ -1,0 +1,210 @@
+/**
+ * Hostile peers against real nodes on 127.0.0.1: a peer that signs lies (sizes, URLs, times),
+ * probes with unsigned or skewed requests, and plants contacts. Each test asserts the honest
+ * outcome: accounting stays exact, no request reaches a canary, honest peers behind the same
+ * address are not cut off, and planted contacts never enter the routing table.
+ */
+import assert from "node:assert/strict";
+import { FEDERATION, federationFeature, loadOrCreateIdentity } from "../node/dht/mod.ts";
+import { NODE_IDENTITY, type RunningNode } from "../node/mod.ts";
+import { ROW_OVERHEAD_BYTES } from "../node/store/mod.ts";
+import { randomPayload, randomTag, testNode } from "../node/testing.ts";
+import { HostilePeer, startCanary } from "./_hostile.ts";
+
+const LOOPBACK = ["--host", "127.0.0.1", "--dht-range-limits", "false"];
+const TEST_NET = [...LOOPBACK, "--dht-private-peers", "true"];
+
+type Node = RunningNode & { dataDir: string };
+
+async function federated(args: string[], dataDir?: string): Promise<Node> {
+  return await testNode({
+    args,
+    listen: true,
+    features: [federationFeature()],
+    ...(dataDir === undefined ? {} : { dataDir }),
+  });
+}
+
+function target(n: Node): { url: string; id: string } {
+  return { url: n.url, id: n.core.service(NODE_IDENTITY)!.id };
+}
+
+function stats(n: Node) {
+  return n.core.service(FEDERATION)!.node()!.stats;
+}
+
+async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const v = await f().catch(() => undefined);
+    if (v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+async function post(n: Node, tag: string, payload: string): Promise<string> {
+  const res = await fetch(`${n.url}/v1/messages`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ tag, payload }),
+  });
+  assert.equal(res.status, 201, await res.clone().text());
+  return (await res.json()).id;
+}
+
+async function list(n: Node, prefix: string, bits: number, wait = 0) {
+  const res = await fetch(`${n.url}/v1/messages?prefix=${prefix}&bits=${bits}&wait=${wait}`);
+  return (await res.json()).messages as { id: string; payload: string | null }[];
+}
+
+function fakeId(i: number): string {
+  return i.toString(16).padStart(64, "0");
+}
+
+Deno.test("a notice's URL never aims requests at another path or a private address", async () => {
+  const canary = await startCanary();
+  const strict = await federated(LOOPBACK); // default: private peer addresses refused
+  const testNet = await federated(TEST_NET);
+  try {
+    const attacker = new HostilePeer(canary.url);
+    for (const victim of [strict, testNet]) {
+      // URLs that carry a path, an empty query or an empty fragment are refused when parsed.
+      for (const url of [`${canary.url}/any/path#`, `${canary.url}/admin/api/accounts?`]) {
+        const tag = randomTag("c0");
+        const r = await attacker.sendNotices(
+          target(victim),
+          [
+            attacker.notices([{ id: fakeId(1), tag, size: 10 }], canary.url)[0],
+          ].map((n) => ({
+            ...(n as object),
+            origin: { ...(n as { origin: object }).origin, url },
+          })),
+        );
+        assert.notEqual(r.status, 500);
+      }
+      // A bare canary URL as origin, and a wallet waiting for its tag, makes the node fetch.
+      const tag = randomTag("c1");
+      await attacker.sendNotices(
+        target(victim),
+        attacker.notices([{ id: fakeId(2), tag, size: 10 }]),
+      );
+      await list(victim, "c1", 8, 1);
+      await fetch(`${victim.url}/v1/messages/${fakeId(2)}`).then((r) => r.body?.cancel());
+      if (victim === strict) {
+        assert.deepEqual(canary.requests, [], "the default policy sends nothing to loopback");
+      }
+    }
+    assert.ok(canary.requests.length > 0, "the test network's node did fetch from the origin");
+    const bad = canary.requests.filter((r) => r.method !== "POST" || !r.path.startsWith("/dht/"));
+    assert.deepEqual(bad, [], "only POST /dht/<rpc> may ever reach a peer URL");
+  } finally {
+    await strict.close();
+    await testNet.close();
+    await canary.close();
+  }
+});
+
+Deno.test("unsigned and skewed requests get an error, never a ban of the address", async () => {
+  const victim = await federated(TEST_NET);
+  const honest = await federated([...TEST_NET, "--bootstrap", victim.url]);
+  try {
+    const prober = new HostilePeer("http://127.0.0.1:9");
+    for (let i = 0; i < 10; i++) {
+      const r = await prober.rpc(target(victim), "ping", {}, { unsigned: true });
+      assert.equal(r.status, 401);
+    }
+    const skewed = await prober.rpc(target(victim), "ping", {}, { skewMs: -90_000 });
+    assert.equal(skewed.status, 401);
+    assert.match(JSON.stringify(skewed.body), /our clock reads \d+/, "skew is reported");
+    // The same address and the same identity are still served.
+    assert.equal((await prober.rpc(target(victim), "ping", {})).status, 200);
+    // An honest server on the same address keeps delivering.
+    await until(
+      "the honest node joins",
+      async () => (victim.core.service(FEDERATION)!.node()!.table.size > 0) ? true : undefined,
+    );
+    const tag = randomTag("d7");
+    const id = await post(honest, tag, randomPayload(50));
+    const got = await until("the victim delivers", async () => {
+      const m = await list(victim, "d7", 8);
+      return m.some((x) => x.id === id) ? m : undefined;
+    });
+    assert.ok(got.length >= 1);
+  } finally {
+    await honest.close();
+    await victim.close();
+  }
+});
+
+Deno.test("notices that lie about size or time are refused; fetched sizes are checked", async () => {
+  const origin = await federated(TEST_NET);
+  const victimDir = await Deno.makeTempDir({ prefix: "subspace-victim-" });
+  let victim = await federated(TEST_NET, victimDir);
+  try {
+    // Real 100-byte messages at the origin; the origin's own key signs notices that lie.
+    const liar = new HostilePeer(origin.url, await loadOrCreateIdentity(origin.dataDir));
+    const tags = [randomTag("e1"), randomTag("e1"), randomTag("e1")];
+    const ids = [];
+    for (const t of tags) ids.push(await post(origin, t, randomPayload(100)));
+    const before = stats(victim).noticesRejected;
+    const huge = await liar.sendNotices(
+      target(victim),
+      liar.notices(ids.map((id, i) => ({ id, tag: tags[i]!, size: 4294967295 }))),
+    );
+    assert.equal(huge.status, 200);
+    const future = await liar.sendNotices(
+      target(victim),
+      liar.notices([{
+        id: fakeId(7),
+        tag: randomTag("e1"),
+        size: 10,
+        createdAtMs: Date.now() + 10 * 365 * 86400_000,
+      }]),
+    );
+    assert.equal(future.status, 200);
+    assert.equal(stats(victim).noticesRejected - before, 4, "oversized and future notices refused");
+
+    // A smaller lie passes the bound but not the fetch: the body that arrives is 100 bytes.
+    const lie = await liar.sendNotices(
+      target(victim),
+      liar.notices(ids.map((id, i) => ({ id, tag: tags[i]!, size: 150 }))),
+    );
+    assert.equal(lie.status, 200);
+    const shown = await list(victim, "e1", 8);
+    assert.deepEqual(shown.filter((m) => m.payload !== null), [], "no lying notice is served");
+    assert.equal(victim.core.writer.usedBytes, await victim.core.store.usedBytes());
+    assert.equal(await victim.core.store.keptBytes(), 0);
+
+    // Honest bodies are counted exactly, also after a restart.
+    const mine = await post(victim, randomTag("e2"), randomPayload(100));
+    assert.ok(mine);
+    await victim.close();
+    victim = await federated(TEST_NET, victimDir);
+    assert.equal(victim.core.writer.usedBytes, 100 + ROW_OVERHEAD_BYTES);
+  } finally {
+    await victim.close();
+    await origin.close();
+    await Deno.remove(victimDir, { recursive: true }).catch(() => {});
+  }
+});
+
+Deno.test("contacts enter the routing table only after answering the node's own ping", async () => {
+  const victim = await federated(TEST_NET);
+  try {
+    const dead = await startCanary(); // answers, but not as a DHT node
+    const planted = Array.from(
+      { length: 20 },
+      (_, i) => new HostilePeer(i % 2 === 0 ? "http://127.0.0.1:9" : dead.url),
+    );
+    for (const p of planted) assert.equal((await p.rpc(target(victim), "ping", {})).status, 200);
+    await new Promise((r) => setTimeout(r, 2500)); // the victim's checks time out or fail
+    const table = victim.core.service(FEDERATION)!.node()!.table;
+    for (const p of planted) {
+      assert.equal(table.get(p.identity.id), undefined, "an unproven contact was added");
+    }
+    await dead.close();
+  } finally {
+    await victim.close();
+  }
+});
