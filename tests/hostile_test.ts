@@ -122,7 +122,10 @@ Deno.test("unsigned and skewed requests get an error, never a ban of the address
     // An honest server on the same address keeps delivering.
     await until(
       "the honest node joins",
-      async () => (victim.core.service(FEDERATION)!.node()!.table.size > 0) ? true : undefined,
+      () =>
+        Promise.resolve(
+          victim.core.service(FEDERATION)!.node()!.table.size > 0 ? true : undefined,
+        ),
     );
     const tag = randomTag("d7");
     const id = await post(honest, tag, randomPayload(50));

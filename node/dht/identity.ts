@@ -14,7 +14,6 @@ import { bytesToHex, concatBytes, hexToBytes } from "@noble/hashes/utils.js";
 import { Buffer } from "node:buffer";
 import * as nodeCrypto from "node:crypto";
 import { type NodeId, nodeIdFromPublicKey } from "./id.ts";
-import { sha256 } from "./_hash.ts";
 
 /** Signs and verifies byte strings. */
 export interface SignatureScheme {
