@@ -4,6 +4,7 @@
  * CSRF tokens, cookie attributes, login rate limiting, logout and `admin passwd`.
  */
 import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
 import { consoleTestNode, csrfOf } from "../node/console/testing.ts";
 
 const NEW_PASSWORD = "a much better password";
@@ -146,10 +147,11 @@ Deno.test("session cookie is HttpOnly and SameSite=Strict, and Secure behind TLS
       res.headers.getSetCookie().find((x) => x.startsWith("subspace_session="))!,
       /; Secure/,
     );
-    // The session token itself is not stored: the database holds its SHA-256.
+    // The session token itself is not stored: the console's database holds its SHA-256.
     const token = c.cookies.get("subspace_session")!;
-    const rows = await t.node.ctx.store.db.selectFrom("console_sessions" as never).selectAll()
-      .execute() as { id: string }[];
+    const db = new DatabaseSync(`${t.node.dataDir}/console.db`, { readOnly: true });
+    const rows = db.prepare("SELECT id FROM console_sessions").all() as { id: string }[];
+    db.close();
     assert.ok(rows.length >= 2);
     assert.ok(rows.every((r) => r.id !== token && /^[0-9a-f]{64}$/.test(r.id)));
   } finally {
@@ -211,7 +213,7 @@ Deno.test("login attempts are rate limited per client", async () => {
     assert.equal(limited.status, 429, "even the right password waits");
     assert.ok(Number(limited.headers.get("retry-after")) > 0);
     assert.match(await limited.text(), /Too many login attempts/);
-    const metrics = t.node.ctx.metrics.render();
+    const metrics = t.node.core.metrics.render();
     assert.match(metrics, /subspace_console_logins_total\{result="wrong_password"\} 3/);
     assert.match(metrics, /subspace_console_logins_total\{result="rate_limited"\} 1/);
   } finally {

@@ -6,7 +6,7 @@
  */
 import type { Point } from "../../components/Chart.tsx";
 import type { OverviewData } from "../../islands/OverviewLive.tsx";
-import type { NodeContext } from "../context.ts";
+import type { NodeCore } from "../feature.ts";
 import { type Sample, type Series, type SeriesWindow, WINDOW_MS } from "./series.ts";
 
 /** Most points per chart line sent to the browser. */
@@ -39,7 +39,7 @@ const round = (v: number) => Math.round(v * 1000) / 1000;
 
 /** The overview's data for `window`. */
 export function overviewData(
-  ctx: NodeContext,
+  core: NodeCore,
   series: Series,
   window: SeriesWindow,
   counters: { acceptedTotal: number; deliveredTotal: number; storedMessages: number },
@@ -49,13 +49,13 @@ export function overviewData(
   const step = window === "hour" ? series.intervalMs : 60_000;
   return {
     window,
-    now: ctx.now(),
+    now: core.now(),
     windowMs: WINDOW_MS[window],
     gapMs: Math.max(3 * step, Math.ceil(samples.length ? WINDOW_MS[window] / MAX_POINTS : 0) * 3),
     refreshMs: Math.max(5000, series.intervalMs),
-    startedAt: ctx.startedAt,
-    usedBytes: ctx.writer.usedBytes,
-    maxStoreBytes: ctx.config.maxStoreBytes,
+    startedAt: core.startedAt,
+    usedBytes: core.writer.usedBytes,
+    maxStoreBytes: core.config.maxStoreBytes,
     storedMessages: counters.storedMessages,
     acceptedTotal: counters.acceptedTotal,
     deliveredTotal: counters.deliveredTotal,

@@ -27,11 +27,11 @@ export const handler: Handlers<Data> = {
   GET(pc) {
     const window = pc.url.searchParams.get("window") === "day" ? "day" : "hour";
     return pc.render({
-      nodeId: pc.node.nodeId,
+      nodeId: pc.page.nodeId,
       url: pc.sources.publicUrl?.() ?? pc.url.origin,
       version: pc.page.version,
-      quotaMode: pc.node.quota.mode,
-      store: pc.node.store.dialect === "postgres" ? "PostgreSQL" : "SQLite (embedded)",
+      quotaMode: pc.core.config.quota,
+      store: pc.core.store.dialect === "postgres" ? "PostgreSQL" : "SQLite (embedded)",
       live: pc.overview(window),
     });
   },
