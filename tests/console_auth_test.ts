@@ -5,6 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
+import type { Hono } from "hono";
+import type { AppEnv, Feature } from "../node/mod.ts";
 import { consoleTestNode, csrfOf } from "../node/console/testing.ts";
 
 const NEW_PASSWORD = "a much better password";
@@ -271,6 +273,49 @@ Deno.test("`subspace admin passwd` sets the password and ends every session", as
     assert.equal(gone.status, 303, "the old session was ended");
     assert.equal((await t.client().login(NEW_PASSWORD)).status, 401);
     assert.equal((await t.client().login("set from the command line")).status, 303);
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("a console session passes the core's guard; unsafe admin calls need its CSRF header", async () => {
+  const echo: Feature = {
+    name: "admin echo",
+    install: () => ({
+      routes: (app: Hono<AppEnv>) => {
+        app.get("/admin/api/echo", (c) => c.text("read"));
+        app.post("/admin/api/echo", (c) => c.text("written"));
+      },
+    }),
+  };
+  const t = await consoleTestNode({ features: [echo] });
+  try {
+    const c = t.client();
+    await c.firstLogin(t.oneTimePassword, NEW_PASSWORD);
+    const csrf = csrfOf((await c.page("/console/settings")).html);
+    const metrics = await c.request("/metrics");
+    assert.equal(metrics.status, 200);
+    assert.match(await metrics.text(), /subspace_console_logins_total\{result="ok"\}/);
+    const read = await c.request("/admin/api/echo");
+    assert.equal(read.status, 200);
+    assert.equal(await read.text(), "read");
+    for (
+      const [what, headers] of [
+        ["no CSRF header", {}],
+        ["a wrong CSRF header", { "x-csrf-token": "x".repeat(43) }],
+        ["another origin", { "x-csrf-token": csrf, origin: "https://evil.example" }],
+      ] as const
+    ) {
+      const r = await c.request("/admin/api/echo", { method: "POST", headers });
+      assert.equal(r.status, 401, what);
+      await r.body?.cancel();
+    }
+    const write = await c.request("/admin/api/echo", {
+      method: "POST",
+      headers: { "x-csrf-token": csrf },
+    });
+    assert.equal(write.status, 200);
+    assert.equal(await write.text(), "written");
   } finally {
     await t.close();
   }
