@@ -4,10 +4,32 @@
  *
  * @module
  */
-import type { Point } from "../../components/Chart.tsx";
-import type { OverviewData } from "../../islands/OverviewLive.tsx";
 import type { NodeCore } from "../feature.ts";
 import { type Sample, type Series, type SeriesWindow, WINDOW_MS } from "./series.ts";
+
+/** A chart point: Unix ms and value. */
+type Point = readonly [number, number];
+
+/** The overview's live data (also the JSON of `GET /console/api/overview`). */
+export interface OverviewData {
+  window: "hour" | "day";
+  /** Server time (Unix ms) the data was taken. */
+  now: number;
+  windowMs: number;
+  /** A longer gap between samples breaks a chart line. */
+  gapMs: number;
+  /** How often the island polls (ms). */
+  refreshMs: number;
+  startedAt: number;
+  usedBytes: number;
+  maxStoreBytes: number;
+  storedMessages: number;
+  acceptedTotal: number;
+  deliveredTotal: number;
+  ingest: Point[];
+  delivery: Point[];
+  storage: Point[];
+}
 
 /** Most points per chart line sent to the browser. */
 export const MAX_POINTS = 360;

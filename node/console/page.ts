@@ -11,7 +11,7 @@
  */
 import type { ComponentChildren, VNode } from "preact";
 import type { NodeCore } from "../feature.ts";
-import type { OverviewData } from "../../islands/OverviewLive.tsx";
+import type { OverviewData } from "./overview.ts";
 import type { Series, SeriesWindow } from "./series.ts";
 import type { ConsoleSources } from "./sources.ts";
 import type { SessionRecord } from "./state.ts";

@@ -4,8 +4,7 @@
  *
  * @module
  */
-import type { Handlers, PageProps } from "../../node/console/mod.ts";
-import type { OverviewData } from "../../islands/OverviewLive.tsx";
+import type { Handlers, OverviewData, PageProps } from "../../node/console/mod.ts";
 import { Facts, Section } from "../../components/Form.tsx";
 import { Island } from "../../components/Island.tsx";
 import { formatTime } from "../../components/format.ts";
