@@ -49,12 +49,7 @@ import {
   PUBLIC_URL,
   QUOTA_CONSOLE,
 } from "./sources.ts";
-import {
-  CONSOLE_MIGRATIONS,
-  ConsoleState,
-  type ConsoleTables,
-  type SessionRecord,
-} from "./state.ts";
+import { CONSOLE_MIGRATIONS, ConsoleState, type SessionRecord } from "./state.ts";
 import { overviewData } from "./overview.ts";
 import { registerProcessMetrics } from "./metrics.ts";
 
