@@ -9,7 +9,7 @@ import { consoleFeature } from "./node/console/mod.ts";
 import { federationFeature } from "./node/dht/mod.ts";
 import { feesFeature } from "./node/fees/mod.ts";
 import { quotaFeature } from "./node/quota/mod.ts";
-import { CONSOLE_PAGES } from "./routes/console/manifest.ts";
+import { CONSOLE_MANIFEST } from "./console_manifest.ts";
 
 /**
  * Every feature of a full node.
@@ -24,6 +24,6 @@ export function standardFeatures(): Feature[] {
     quotaFeature(),
     feesFeature(),
     federationFeature(),
-    consoleFeature({ pages: CONSOLE_PAGES }),
+    consoleFeature({ manifest: CONSOLE_MANIFEST }),
   ];
 }

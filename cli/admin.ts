@@ -16,8 +16,8 @@ import { ConfigError, loadConfig } from "../node/mod.ts";
 import { openStore } from "../node/store/mod.ts";
 import {
   checkPassword,
-  ConsoleState,
   hashPassword,
+  openConsoleState,
   PASSWORD_MIN_LENGTH,
 } from "../node/console/mod.ts";
 
@@ -120,8 +120,11 @@ export async function run(args: string[]): Promise<number> {
     }
   }
   const store = await openStore({ url: config.store, dataDir: config.data });
+  const { state, close } = await openConsoleState(store, config.data).catch(async (err) => {
+    await store.close();
+    throw err;
+  });
   try {
-    const state = new ConsoleState(store);
     if (task === "passwd") {
       const ended = await state.deleteAllSessions();
       await state.setPassword(await hashPassword(password), false, Date.now());
@@ -133,6 +136,7 @@ export async function run(args: string[]): Promise<number> {
       console.log(`${ended} console session${ended === 1 ? "" : "s"} ended.`);
     }
   } finally {
+    await close();
     await store.close();
   }
   return 0;

@@ -1,12 +1,12 @@
 /**
  * Server side of islands: renders an island's component and marks it for hydration by the
- * client bundle (`islands/_client.ts`), which finds `data-island` elements and hydrates them
+ * client bundle (`islands/client_entry.ts`), which finds `data-island` elements and hydrates them
  * with the same props.
  *
  * @module
  */
 import type { FunctionComponent } from "preact";
-import { type IslandName, ISLANDS } from "../islands/_registry.ts";
+import { type IslandName, ISLANDS } from "../islands/registry.ts";
 
 /** Props of {@linkcode Island}. */
 export type IslandProps<N extends IslandName> = {

@@ -3,29 +3,10 @@
  *
  * @module
  */
-import type { ComponentChildren } from "preact";
-import type { PageInfo } from "../node/console/mod.ts";
+import type { LayoutProps } from "../node/console/mod.ts";
 import { CsrfField } from "./Form.tsx";
 
-/** Navigation entries, in order. */
-export const NAV: readonly { href: string; label: string }[] = [
-  { href: "/console", label: "Overview" },
-  { href: "/console/network", label: "Network" },
-  { href: "/console/quotas", label: "Quotas" },
-  { href: "/console/pricing", label: "Pricing" },
-  { href: "/console/settings", label: "Settings" },
-];
-
-/** Props of {@linkcode Layout}. */
-export interface LayoutProps {
-  title: string;
-  page: PageInfo;
-  /** Hide navigation (login and first password pages). */
-  bare?: boolean;
-  children: ComponentChildren;
-}
-
-/** The whole HTML document of a console page. */
+/** The whole HTML document of a console page; the navigation is the manifest's pages. */
 export function Layout({ title, page, bare, children }: LayoutProps) {
   return (
     <html lang="en">
@@ -44,7 +25,7 @@ export function Layout({ title, page, bare, children }: LayoutProps) {
           </a>
           {!bare && (
             <nav aria-label="Console">
-              {NAV.map((n) => (
+              {page.nav.map((n) => (
                 <a
                   key={n.href}
                   href={n.href}

@@ -6,29 +6,9 @@
  * @module
  */
 import { useEffect, useState } from "preact/hooks";
+import type { OverviewData } from "../node/console/mod.ts";
 import { Chart, type Point } from "../components/Chart.tsx";
 import { formatBytes, formatCount, formatDuration, formatRate } from "../components/format.ts";
-
-/** The overview's live data (also the JSON of `GET /console/api/overview`). */
-export interface OverviewData {
-  window: "hour" | "day";
-  /** Server time (Unix ms) the data was taken. */
-  now: number;
-  windowMs: number;
-  /** A longer gap between samples breaks a chart line. */
-  gapMs: number;
-  /** How often the island polls (ms). */
-  refreshMs: number;
-  startedAt: number;
-  usedBytes: number;
-  maxStoreBytes: number;
-  storedMessages: number;
-  acceptedTotal: number;
-  deliveredTotal: number;
-  ingest: Point[];
-  delivery: Point[];
-  storage: Point[];
-}
 
 function last(points: Point[]): number {
   return points[points.length - 1]?.[1] ?? 0;

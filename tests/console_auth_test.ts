@@ -4,6 +4,9 @@
  * CSRF tokens, cookie attributes, login rate limiting, logout and `admin passwd`.
  */
 import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
+import type { Hono } from "hono";
+import type { AppEnv, Feature } from "../node/mod.ts";
 import { consoleTestNode, csrfOf } from "../node/console/testing.ts";
 
 const NEW_PASSWORD = "a much better password";
@@ -146,10 +149,11 @@ Deno.test("session cookie is HttpOnly and SameSite=Strict, and Secure behind TLS
       res.headers.getSetCookie().find((x) => x.startsWith("subspace_session="))!,
       /; Secure/,
     );
-    // The session token itself is not stored: the database holds its SHA-256.
+    // The session token itself is not stored: the console's database holds its SHA-256.
     const token = c.cookies.get("subspace_session")!;
-    const rows = await t.node.ctx.store.db.selectFrom("console_sessions" as never).selectAll()
-      .execute() as { id: string }[];
+    const db = new DatabaseSync(`${t.node.dataDir}/console.db`, { readOnly: true });
+    const rows = db.prepare("SELECT id FROM console_sessions").all() as { id: string }[];
+    db.close();
     assert.ok(rows.length >= 2);
     assert.ok(rows.every((r) => r.id !== token && /^[0-9a-f]{64}$/.test(r.id)));
   } finally {
@@ -211,7 +215,7 @@ Deno.test("login attempts are rate limited per client", async () => {
     assert.equal(limited.status, 429, "even the right password waits");
     assert.ok(Number(limited.headers.get("retry-after")) > 0);
     assert.match(await limited.text(), /Too many login attempts/);
-    const metrics = t.node.ctx.metrics.render();
+    const metrics = t.node.core.metrics.render();
     assert.match(metrics, /subspace_console_logins_total\{result="wrong_password"\} 3/);
     assert.match(metrics, /subspace_console_logins_total\{result="rate_limited"\} 1/);
   } finally {
@@ -269,6 +273,49 @@ Deno.test("`subspace admin passwd` sets the password and ends every session", as
     assert.equal(gone.status, 303, "the old session was ended");
     assert.equal((await t.client().login(NEW_PASSWORD)).status, 401);
     assert.equal((await t.client().login("set from the command line")).status, 303);
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("a console session passes the core's guard; unsafe admin calls need its CSRF header", async () => {
+  const echo: Feature = {
+    name: "admin echo",
+    install: () => ({
+      routes: (app: Hono<AppEnv>) => {
+        app.get("/admin/api/echo", (c) => c.text("read"));
+        app.post("/admin/api/echo", (c) => c.text("written"));
+      },
+    }),
+  };
+  const t = await consoleTestNode({ features: [echo] });
+  try {
+    const c = t.client();
+    await c.firstLogin(t.oneTimePassword, NEW_PASSWORD);
+    const csrf = csrfOf((await c.page("/console/settings")).html);
+    const metrics = await c.request("/metrics");
+    assert.equal(metrics.status, 200);
+    assert.match(await metrics.text(), /subspace_console_logins_total\{result="ok"\}/);
+    const read = await c.request("/admin/api/echo");
+    assert.equal(read.status, 200);
+    assert.equal(await read.text(), "read");
+    for (
+      const [what, headers] of [
+        ["no CSRF header", {}],
+        ["a wrong CSRF header", { "x-csrf-token": "x".repeat(43) }],
+        ["another origin", { "x-csrf-token": csrf, origin: "https://evil.example" }],
+      ] as const
+    ) {
+      const r = await c.request("/admin/api/echo", { method: "POST", headers });
+      assert.equal(r.status, 401, what);
+      await r.body?.cancel();
+    }
+    const write = await c.request("/admin/api/echo", {
+      method: "POST",
+      headers: { "x-csrf-token": csrf },
+    });
+    assert.equal(write.status, 200);
+    assert.equal(await write.text(), "written");
   } finally {
     await t.close();
   }

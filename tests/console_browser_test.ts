@@ -4,8 +4,10 @@
  * charts, a price change that shows in `/v1/pricing`, a new xpub and payment backend set in the
  * Pricing form (a bad xpub refused at its field; the next invoice derives from the new key and
  * is paid through a fake Esplora server), creating and crediting an account, peer latency on
- * the Network page, refusals without a session or with a wrong CSRF token. Saves a screenshot
- * of each page under `docs/screenshots/`.
+ * the Network page, refusals without a session or with a wrong CSRF token. Takes a screenshot
+ * of each page: into a temporary folder that is removed afterwards, or, when
+ * `SUBSPACE_SCREENSHOTS=1` (`deno task screenshots`), into `docs/screenshots/`, so an ordinary
+ * test run leaves the working tree as it was.
  *
  * Skipped (with a message) when `/usr/bin/chromium` is missing: `apt-get install -y chromium`.
  */
@@ -15,7 +17,8 @@ import { fakeEsplora } from "./_esplora.ts";
 import { startNode } from "./_node.ts";
 import { hasChromium, launchChromium } from "./_browser.ts";
 
-const SHOTS = new URL("../docs/screenshots/", import.meta.url);
+/** Refresh the committed screenshots only when asked to. */
+const REFRESH_SCREENSHOTS = Deno.env.get("SUBSPACE_SCREENSHOTS") === "1";
 const PASSWORD = "browser test operator password";
 const ADMIN = "browser-test-admin-token";
 // BIP84 test vector (zpub) and SLIP-132's BIP44 xpub of the same seed (both mainnet).
@@ -48,8 +51,11 @@ Deno.test({
     // A second node joins through the first, so the Network page has a peer to show.
     const peer = startNode({ args: ["--bootstrap", node.url] });
     const browser = await launchChromium();
+    const shots = REFRESH_SCREENSHOTS
+      ? new URL("../docs/screenshots/", import.meta.url)
+      : new URL(`file://${await Deno.makeTempDir({ prefix: "subspace-screenshots-" })}/`);
     try {
-      await Deno.mkdir(SHOTS, { recursive: true });
+      await Deno.mkdir(shots, { recursive: true });
       const line = node.logs.find((l) => l.includes("one-time console password"));
       assert.ok(line, "the node logs a one-time password on first start");
       const oneTime = JSON.parse(line!).password as string;
@@ -83,7 +89,7 @@ Deno.test({
       // Without a session: the console sends us to the login page.
       await page.goto(`${node.url}/console/pricing`);
       assert.match(page.url(), /\/console\/login\?next=%2Fconsole%2Fpricing$/);
-      await page.screenshot({ path: new URL("login.png", SHOTS).pathname });
+      await page.screenshot({ path: new URL("login.png", shots).pathname });
 
       // First login with the one-time password: set the operator password.
       await page.fill('input[name="password"]', oneTime);
@@ -112,7 +118,7 @@ Deno.test({
       await page.mouse.move(box.x + box.width * 0.95, box.y + box.height * 0.4);
       assert.match(await page.textContent(".chart .chart-value") ?? "", / at \d\d:\d\d:\d\dZ$/);
       await page.mouse.move(0, 0);
-      await page.screenshot({ path: new URL("overview.png", SHOTS).pathname, fullPage: true });
+      await page.screenshot({ path: new URL("overview.png", shots).pathname, fullPage: true });
 
       // Pricing: change the bundle price; /v1/pricing shows it at once.
       await page.click('nav a[href="/console/pricing"]');
@@ -176,7 +182,7 @@ Deno.test({
       await page.goto(`${node.url}/console/pricing`);
       await page.waitForSelector(`tr[data-invoice="${fresh.id}"] .badge-ok`);
       assert.match(await page.textContent("#invoices p.muted") ?? "", /2 pending · 1 paid/);
-      await page.screenshot({ path: new URL("pricing.png", SHOTS).pathname, fullPage: true });
+      await page.screenshot({ path: new URL("pricing.png", shots).pathname, fullPage: true });
 
       // Quotas: create an account and credit it.
       await page.click('nav a[href="/console/quotas"]');
@@ -195,7 +201,7 @@ Deno.test({
       await page.goto(`${node.url}/console/quotas`);
       // Two made here and the one that bought tokens above.
       assert.equal(await page.$$eval("tr[data-account]", (r) => r.length), 3);
-      await page.screenshot({ path: new URL("quotas.png", SHOTS).pathname, fullPage: true });
+      await page.screenshot({ path: new URL("quotas.png", shots).pathname, fullPage: true });
 
       await page.click('nav a[href="/console/network"]');
       await peer;
@@ -211,10 +217,10 @@ Deno.test({
       }
       assert.match(await page.textContent(".grid2 .card:nth-child(2) tbody") ?? "", /\d+ ms/);
       assert.match(await page.textContent(".facts") ?? "", /Bodies fetched/);
-      await page.screenshot({ path: new URL("network.png", SHOTS).pathname, fullPage: true });
+      await page.screenshot({ path: new URL("network.png", shots).pathname, fullPage: true });
       await page.click('nav a[href="/console/settings"]');
       assert.match(await page.textContent("h1") ?? "", /Settings/);
-      await page.screenshot({ path: new URL("settings.png", SHOTS).pathname, fullPage: true });
+      await page.screenshot({ path: new URL("settings.png", shots).pathname, fullPage: true });
 
       // A wrong CSRF token is refused and changes nothing.
       await page.click('nav a[href="/console/pricing"]');
@@ -253,6 +259,7 @@ Deno.test({
       await context.close();
     } finally {
       await browser.close();
+      if (!REFRESH_SCREENSHOTS) await Deno.remove(shots, { recursive: true }).catch(() => {});
       const p = await peer.catch(() => undefined);
       await p?.stop();
       if (p) await Deno.remove(p.dataDir, { recursive: true }).catch(() => {});

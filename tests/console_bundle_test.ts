@@ -1,21 +1,21 @@
 /**
- * The console's browser assets are embedded in `static/_bundle.gen.ts` (the node never reads
+ * The console's browser assets are embedded in `static/bundle.gen.ts` (the node never reads
  * the source tree at run time). This fails when the committed file is stale: run
  * `deno task build:islands`. It also keeps the client bundle small.
  */
 import assert from "node:assert/strict";
 import { buildIslands, GENERATED } from "../node/console/build_islands.ts";
-import { CONSOLE_CSS, ISLANDS_JS } from "../static/_bundle.gen.ts";
+import { CONSOLE_CSS, ISLANDS_JS } from "../static/bundle.gen.ts";
 
 /** Budget for the minified islands bundle (preact + hooks + the islands). */
 const MAX_JS_BYTES = 32 * 1024;
 
-Deno.test("static/_bundle.gen.ts is up to date with islands/ and static/console.css", async () => {
+Deno.test("static/bundle.gen.ts is up to date with islands/ and static/console.css", async () => {
   const fresh = await buildIslands();
   const committed = await Deno.readTextFile(GENERATED);
   assert.ok(
     fresh === committed,
-    "static/_bundle.gen.ts is stale: run `deno task build:islands` and commit the result",
+    "static/bundle.gen.ts is stale: run `deno task build:islands` and commit the result",
   );
 });
 

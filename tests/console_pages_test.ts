@@ -1,16 +1,105 @@
 /**
  * Console pages through the app's fetch handler, as a browser without JavaScript uses them:
- * every page renders, missing features say "not available", forms act (accounts, prices) and
- * their effect shows in the feature's own API, settings redact secrets.
+ * every page renders, missing features say "not available", forms act (accounts, prices) on
+ * the services the features publish, settings redact secrets.
+ *
+ * The Quotas and Pricing pages run here against small in-memory providers of
+ * `QUOTA_CONSOLE`/`PRICING_CONSOLE`, so these tests are about the console alone; the same pages
+ * over the real token and fee features are exercised by `console_fees_test.ts` and, in a
+ * browser against a real node process, by `console_browser_test.ts`.
  */
 import assert from "node:assert/strict";
-import { consoleTestNode, csrfOf } from "../node/console/testing.ts";
-import { consoleSources, type NetworkView } from "../node/console/mod.ts";
-import { createQuotaPlugin, generateIssuerKey, quotaServices } from "../node/quota/mod.ts";
+import { consoleTestNode, csrfOf, providing } from "../node/console/testing.ts";
+import {
+  type AccountView,
+  FieldError,
+  NETWORK_CONSOLE,
+  type NetworkView,
+  PRICING_CONSOLE,
+  type PricingSource,
+  type PricingView,
+  QUOTA_CONSOLE,
+  type QuotaSource,
+} from "../node/console/mod.ts";
 import { postJson, randomPayload, randomTag } from "../node/testing.ts";
 
 const PASSWORD = "console pages test password";
-const KEY = await generateIssuerKey();
+
+/** Accounts in memory: ids are the hex SHA-256 of the account number, as the issuer keeps them. */
+function memoryQuota() {
+  const accounts = new Map<string, AccountView>();
+  const hashOf = async (id: string) =>
+    /^[0-9a-f]{64}$/.test(id) ? id : new Uint8Array(
+      await crypto.subtle.digest("SHA-256", new TextEncoder().encode(id)),
+    ).toHex();
+  const find = async (id: string) => {
+    const a = accounts.get(await hashOf(id));
+    if (a === undefined) throw new RangeError("Account: no such account");
+    return a;
+  };
+  const source: QuotaSource = {
+    async accounts({ search, limit, offset }) {
+      const all = [...accounts.values()].reverse();
+      const hit = search === "" ? all : all.filter((a) => a.id.startsWith(search.toLowerCase()));
+      const byNumber = search === "" ? undefined : accounts.get(await hashOf(search));
+      const list = byNumber && !hit.includes(byNumber) ? [byNumber] : hit;
+      return { accounts: list.slice(offset, offset + limit), total: list.length };
+    },
+    async createAccount() {
+      const number = String(1_000_000 + accounts.size);
+      const id = await hashOf(number);
+      accounts.set(id, { id, createdAt: Date.now(), disabled: false, credit: 0, issuedTotal: 0 });
+      return { ...accounts.get(id)!, id: number };
+    },
+    async credit(id, tokens) {
+      (await find(id)).credit += tokens;
+    },
+    async setDisabled(id, disabled) {
+      (await find(id)).disabled = disabled;
+    },
+    stats: (days) => ({
+      daily: Array.from(
+        { length: days },
+        (_, i) => ({ day: `2026-01-${i + 1}`, issued: i, redeemed: 0 }),
+      ),
+      spentSetSize: 3,
+      keys: [{
+        id: "ab".repeat(32),
+        createdAt: 0,
+        rotatesAt: null,
+        expiresAt: null,
+        current: true,
+      }],
+    }),
+  };
+  return { source, accounts };
+}
+
+/** Prices in memory, refusing what the fee feature refuses (a bundle of zero tokens). */
+function memoryPricing() {
+  const pricing: PricingView = {
+    tokensPerBundle: 100,
+    bundlePriceSats: 1000,
+    freeTokensPerPeriod: 50,
+    periodSeconds: 86400,
+    maxTtlSeconds: 7 * 86400,
+    maxPayloadBytes: 65536,
+    xpub: "",
+    esploraUrl: "",
+    confirmations: 1,
+  };
+  const source: PricingSource = {
+    get: () => ({ ...pricing }),
+    update(patch) {
+      if (patch.tokensPerBundle !== undefined && patch.tokensPerBundle < 1) {
+        throw new FieldError("tokensPerBundle", "tokens_per_bundle must be an integer ≥ 1");
+      }
+      Object.assign(pricing, patch);
+    },
+    invoices: () => [],
+  };
+  return { source, pricing };
+}
 
 async function loggedIn(opts: Parameters<typeof consoleTestNode>[0] = {}) {
   const t = await consoleTestNode(opts);
@@ -90,8 +179,10 @@ Deno.test("overview shows the node, storage and counts, with SVG charts and live
 });
 
 Deno.test("quotas: create, find, credit, disable an account; tokens and keys shown", async () => {
-  const quota = createQuotaPlugin({ generateKey: () => Promise.resolve(KEY) });
-  const { t, c } = await loggedIn({ args: ["--quota", "tokens"], plugins: [quota] });
+  const quota = memoryQuota();
+  const { t, c } = await loggedIn({
+    features: [providing("quota", (core) => core.provide(QUOTA_CONSOLE, quota.source))],
+  });
   try {
     const page = await c.page("/console/quotas");
     assert.match(page.html, /No accounts yet/);
@@ -111,9 +202,7 @@ Deno.test("quotas: create, find, credit, disable an account; tokens and keys sho
     const after = await c.page(location);
     assert.match(after.html, /Credited 25 tokens/);
     assert.match(after.html, /<td class="num">25<\/td>/);
-    const svc = quotaServices(t.node.ctx)!;
-    const account = await svc.store.getAccount(Uint8Array.fromHex(hash));
-    assert.equal(account?.credit, 25);
+    assert.equal(quota.accounts.get(hash)?.credit, 25);
 
     const bad = await c.submit(location, { action: "credit", account: hash, tokens: "-3" });
     assert.equal(bad.status, 303);
@@ -121,11 +210,12 @@ Deno.test("quotas: create, find, credit, disable an account; tokens and keys sho
       (await c.page(location)).html,
       /Tokens: expected a whole number, got &#39;-3&#39;|Tokens: expected a whole number, got '-3'/,
     );
+    assert.equal(quota.accounts.get(hash)?.credit, 25, "a refused credit changes nothing");
 
     await c.submit(location, { action: "disable", account: hash });
     const disabled = await c.page(location);
     assert.match(disabled.html, /badge-bad">disabled/);
-    assert.equal((await svc.store.getAccount(Uint8Array.fromHex(hash)))?.disabled, true);
+    assert.equal(quota.accounts.get(hash)?.disabled, true);
     // Search by hash prefix finds it too; nonsense finds nothing.
     assert.match((await c.page(`/console/quotas?q=${hash.slice(0, 8)}`)).html, /1 account</);
     assert.match((await c.page(`/console/quotas?q=zzz`)).html, /No account matches/);
@@ -134,13 +224,15 @@ Deno.test("quotas: create, find, credit, disable an account; tokens and keys sho
   }
 });
 
-Deno.test("pricing: a change takes effect at once and shows in /v1/pricing", async () => {
-  const quota = createQuotaPlugin({ generateKey: () => Promise.resolve(KEY) });
-  const { t, c } = await loggedIn({ plugins: [quota] });
+Deno.test("pricing: a change reaches the fee feature at once; refusals show at their field", async () => {
+  const fees = memoryPricing();
+  const { t, c } = await loggedIn({
+    features: [providing("fees", (core) => core.provide(PRICING_CONSOLE, fees.source))],
+  });
   try {
-    const before = await (await t.node.fetch(new Request("http://x/v1/pricing"))).json();
+    const before = { ...fees.pricing };
     const page = await c.page("/console/pricing");
-    assert.match(page.html, /name="bundlePriceSats" value="\d+"/);
+    assert.match(page.html, /name="bundlePriceSats" value="1000"/);
     assert.match(page.html, /name="xpub" value=""/);
     assert.doesNotMatch(page.html, /name="xpub"[^>]*disabled/, "the xpub is editable");
     const r = await c.post("/console/pricing", {
@@ -154,11 +246,10 @@ Deno.test("pricing: a change takes effect at once and shows in /v1/pricing", asy
     assert.match(saved.html, /Saved: bundle price \(sats\), free tokens per period, longest ttl/);
     assert.match(saved.html, /name="bundlePriceSats" value="4321"/);
     assert.match(saved.html, /name="maxTtlSeconds" value="2d"/);
-    const after = await (await t.node.fetch(new Request("http://x/v1/pricing"))).json();
-    assert.equal(after.bundle_price_sats, 4321);
-    assert.equal(after.free_tokens, 7);
-    assert.equal(after.max_ttl_seconds, 2 * 86400);
-    assert.equal(after.tokens_per_bundle, before.tokens_per_bundle);
+    assert.equal(fees.pricing.bundlePriceSats, 4321);
+    assert.equal(fees.pricing.freeTokensPerPeriod, 7);
+    assert.equal(fees.pricing.maxTtlSeconds, 2 * 86400);
+    assert.equal(fees.pricing.tokensPerBundle, before.tokensPerBundle);
     // Refused values come back at their field (400, input kept) and change nothing.
     const zero = await c.submit("/console/pricing", { tokensPerBundle: "0" });
     assert.equal(zero.status, 400);
@@ -168,8 +259,8 @@ Deno.test("pricing: a change takes effect at once and shows in /v1/pricing", asy
     const soon = await c.submit("/console/pricing", { periodSeconds: "soon" });
     assert.equal(soon.status, 400);
     assert.match(await soon.text(), /Quota period: expected a duration/);
-    const still = await (await t.node.fetch(new Request("http://x/v1/pricing"))).json();
-    assert.equal(still.tokens_per_bundle, before.tokens_per_bundle);
+    assert.equal(fees.pricing.tokensPerBundle, before.tokensPerBundle);
+    assert.equal(fees.pricing.periodSeconds, before.periodSeconds);
   } finally {
     await t.close();
   }
@@ -188,7 +279,9 @@ Deno.test("network page renders federation's view", async () => {
     counters: { "notices broadcast": 42, "bodies fetched": 7 },
   };
   const { t, c } = await loggedIn({
-    plugins: [(ctx) => void (consoleSources(ctx).network = { view: () => view })],
+    features: [
+      providing("federation", (core) => core.provide(NETWORK_CONSOLE, { view: () => view })),
+    ],
   });
   try {
     const p = await c.page("/console/network");

@@ -6,13 +6,13 @@
  *   keeps only its SHA-256.
  * - Every form carries the session's CSRF token (synchronizer token); the login form, which
  *   has no session yet, uses a double-submit cookie. A cross-origin `Origin` is refused too.
- * - Scripts use `Authorization: Bearer <--admin-token>` for `/metrics` and `/admin/...`.
+ * - Scripts use `Authorization: Bearer <--admin-token>` for `/metrics` and `/admin/...`; the
+ *   core's guard (`node/admin_guard.ts`) checks it and asks the console about everything else.
  *
  * @module
  */
-import { timingSafeEqual } from "node:crypto";
 import type { Context } from "hono";
-import type { AppEnv } from "../context.ts";
+import type { AppEnv } from "../feature.ts";
 import { type ConsoleState, sessionId, type SessionRecord } from "./state.ts";
 
 /** Name of the session cookie. */
@@ -26,17 +26,6 @@ export function randomToken(): string {
     alphabet: "base64url",
     omitPadding: true,
   });
-}
-
-/** Compares two strings in time independent of where they differ. */
-export function safeEqual(a: string, b: string): boolean {
-  const x = new TextEncoder().encode(a);
-  const y = new TextEncoder().encode(b);
-  if (x.length !== y.length) {
-    timingSafeEqual(x, x); // same work either way
-    return false;
-  }
-  return timingSafeEqual(x, y);
 }
 
 /** Parses a `Cookie` header. */
@@ -101,13 +90,6 @@ export async function createSession(
   };
   await state.createSession(session);
   return { token, session };
-}
-
-/** True when the request carries `Authorization: Bearer <token>` matching `expected`. */
-export function bearerMatches(req: Request, expected: string | undefined): boolean {
-  if (!expected) return false;
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.get("authorization") ?? "");
-  return m !== null && safeEqual(m[1]!, expected);
 }
 
 /**

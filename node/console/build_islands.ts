@@ -1,6 +1,6 @@
 /**
- * Builds the console's browser assets into `static/_bundle.gen.ts`: the islands bundle
- * (`deno bundle --platform browser --minify islands/_client.ts`) and `static/console.css`, as
+ * Builds the console's browser assets into `static/bundle.gen.ts`: the islands bundle
+ * (`deno bundle --platform browser --minify islands/client_entry.ts`) and `static/console.css`, as
  * string constants. The node serves them from memory, so nothing is read from the source tree
  * at run time and the assets survive `deno bundle` of the whole app.
  *
@@ -12,7 +12,7 @@
 
 const ROOT = new URL("../../", import.meta.url);
 /** The generated module. */
-export const GENERATED = new URL("static/_bundle.gen.ts", ROOT);
+export const GENERATED = new URL("static/bundle.gen.ts", ROOT);
 
 async function gzipSize(text: string): Promise<number> {
   const stream = new Blob([text]).stream().pipeThrough(new CompressionStream("gzip"));
@@ -20,7 +20,7 @@ async function gzipSize(text: string): Promise<number> {
 }
 
 /**
- * Bundles the islands and returns the source of `static/_bundle.gen.ts`.
+ * Bundles the islands and returns the source of `static/bundle.gen.ts`.
  *
  * The project's `deno.json` compiles JSX with `precompile` (string templates), which only
  * preact-render-to-string understands; the browser needs ordinary vnodes. So the bundle is
@@ -51,7 +51,7 @@ export async function buildIslands(): Promise<string> {
         "--minify",
         "--output",
         out,
-        "islands/_client.ts",
+        "islands/client_entry.ts",
       ],
       cwd: ROOT.pathname,
       stdout: "piped",

@@ -4,25 +4,25 @@
  *
  * @module
  */
-import type { NodeContext } from "../context.ts";
+import type { NodeCore } from "../feature.ts";
 import { VERSION } from "../version.ts";
 
 /** Registers uptime, build, memory and stored-message gauges. */
 export function registerProcessMetrics(
-  ctx: NodeContext,
+  core: NodeCore,
   opts: { storedMessages: () => number },
 ): void {
-  const m = ctx.metrics;
+  const m = core.metrics;
   m.gauge("subspace_build_info", "Always 1; labels name the version").set(1, { version: VERSION });
   m.gauge(
     "subspace_process_start_time_seconds",
     "Unix time the node started",
-    () => Math.floor(ctx.startedAt / 1000),
+    () => Math.floor(core.startedAt / 1000),
   );
   m.gauge(
     "subspace_uptime_seconds",
     "Seconds since the node started",
-    () => Math.floor((ctx.now() - ctx.startedAt) / 1000),
+    () => Math.floor((core.now() - core.startedAt) / 1000),
   );
   m.gauge(
     "subspace_process_resident_memory_bytes",

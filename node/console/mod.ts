@@ -1,22 +1,39 @@
 /**
- * The operator console (`/console`), `GET /metrics` and the authentication in front of
- * `/admin/...`. Install with `consolePlugin`; other features feed its pages through
- * {@linkcode consoleSources}.
+ * The operator console (`/console`) and the operator authentication the core's guard asks
+ * about `/admin/...` and `/metrics`. Install it with {@linkcode consoleFeature} and the page
+ * manifest beside `main.ts`; other features feed its pages by providing the services
+ * {@linkcode NETWORK_CONSOLE}, {@linkcode QUOTA_CONSOLE}, {@linkcode PRICING_CONSOLE} and
+ * {@linkcode PUBLIC_URL}.
  *
  * @example
  * ```ts ignore
- * import { consoleSources } from "../console/mod.ts";
- * consoleSources(ctx).network = { view: () => routingTable.consoleView() };
+ * import { NETWORK_CONSOLE } from "../console/mod.ts";
+ * const federation: Feature = {
+ *   name: "federation",
+ *   install(core) {
+ *     core.provide(NETWORK_CONSOLE, { view: () => routingTable.consoleView() });
+ *     return {};
+ *   },
+ * };
  * ```
  *
  * @module
  */
 import { SCHEMA } from "../config.ts";
 
-export { type ConsoleOptions, consolePlugin, createConsolePlugin } from "./plugin.tsx";
+export { consoleFeature, type ConsoleOptions } from "./feature.tsx";
 export * from "./sources.ts";
 export * from "./page.ts";
-export { ConsoleState, type Sample, type SessionRecord, type StoredPassword } from "./state.ts";
+export type { OverviewData } from "./overview.ts";
+export {
+  CONSOLE_MIGRATIONS,
+  ConsoleState,
+  type ConsoleTables,
+  openConsoleState,
+  type Sample,
+  type SessionRecord,
+  type StoredPassword,
+} from "./state.ts";
 export {
   checkPassword,
   DEFAULT_SCRYPT,

@@ -4,10 +4,32 @@
  *
  * @module
  */
-import type { Point } from "../../components/Chart.tsx";
-import type { OverviewData } from "../../islands/OverviewLive.tsx";
-import type { NodeContext } from "../context.ts";
+import type { NodeCore } from "../feature.ts";
 import { type Sample, type Series, type SeriesWindow, WINDOW_MS } from "./series.ts";
+
+/** A chart point: Unix ms and value. */
+type Point = readonly [number, number];
+
+/** The overview's live data (also the JSON of `GET /console/api/overview`). */
+export interface OverviewData {
+  window: "hour" | "day";
+  /** Server time (Unix ms) the data was taken. */
+  now: number;
+  windowMs: number;
+  /** A longer gap between samples breaks a chart line. */
+  gapMs: number;
+  /** How often the island polls (ms). */
+  refreshMs: number;
+  startedAt: number;
+  usedBytes: number;
+  maxStoreBytes: number;
+  storedMessages: number;
+  acceptedTotal: number;
+  deliveredTotal: number;
+  ingest: Point[];
+  delivery: Point[];
+  storage: Point[];
+}
 
 /** Most points per chart line sent to the browser. */
 export const MAX_POINTS = 360;
@@ -39,7 +61,7 @@ const round = (v: number) => Math.round(v * 1000) / 1000;
 
 /** The overview's data for `window`. */
 export function overviewData(
-  ctx: NodeContext,
+  core: NodeCore,
   series: Series,
   window: SeriesWindow,
   counters: { acceptedTotal: number; deliveredTotal: number; storedMessages: number },
@@ -49,13 +71,13 @@ export function overviewData(
   const step = window === "hour" ? series.intervalMs : 60_000;
   return {
     window,
-    now: ctx.now(),
+    now: core.now(),
     windowMs: WINDOW_MS[window],
     gapMs: Math.max(3 * step, Math.ceil(samples.length ? WINDOW_MS[window] / MAX_POINTS : 0) * 3),
     refreshMs: Math.max(5000, series.intervalMs),
-    startedAt: ctx.startedAt,
-    usedBytes: ctx.writer.usedBytes,
-    maxStoreBytes: ctx.config.maxStoreBytes,
+    startedAt: core.startedAt,
+    usedBytes: core.writer.usedBytes,
+    maxStoreBytes: core.config.maxStoreBytes,
     storedMessages: counters.storedMessages,
     acceptedTotal: counters.acceptedTotal,
     deliveredTotal: counters.deliveredTotal,

@@ -3,11 +3,15 @@
  * exports a `handler` (GET and/or POST) and a default Preact component that renders the data
  * its handler passes to `render`. POSTs reach a handler only after the CSRF check.
  *
+ * The console does not import its pages: a manifest beside `main.ts` ({@linkcode ConsoleManifest})
+ * lists them with the layout, the login and password forms and the client bundle, and is
+ * passed to `consoleFeature`.
+ *
  * @module
  */
-import type { VNode } from "preact";
-import type { NodeContext } from "../context.ts";
-import type { OverviewData } from "../../islands/OverviewLive.tsx";
+import type { ComponentChildren, VNode } from "preact";
+import type { NodeCore } from "../feature.ts";
+import type { OverviewData } from "./overview.ts";
 import type { Series, SeriesWindow } from "./series.ts";
 import type { ConsoleSources } from "./sources.ts";
 import type { SessionRecord } from "./state.ts";
@@ -16,6 +20,12 @@ import type { SessionRecord } from "./state.ts";
 export interface Flash {
   kind: "ok" | "error";
   text: string;
+}
+
+/** One entry of the navigation. */
+export interface NavEntry {
+  href: string;
+  label: string;
 }
 
 /** What every page (and the layout) knows. */
@@ -31,6 +41,8 @@ export interface PageInfo {
   scriptUrl: string | undefined;
   /** URL of the stylesheet (hashed). */
   styleUrl: string;
+  /** The navigation, in the manifest's order. */
+  nav: readonly NavEntry[];
 }
 
 /** Props of a page component. */
@@ -43,7 +55,9 @@ export interface PageProps<D> {
 export interface PageContext<D> {
   req: Request;
   url: URL;
-  node: NodeContext;
+  /** The node core (config, store, log, clock). */
+  core: NodeCore;
+  /** What the other features publish for the console; a missing part is "not available". */
   sources: ConsoleSources;
   series: Series;
   /** The overview's live data for a chart window. */
@@ -73,6 +87,68 @@ export interface RouteModule<D> {
   title: string;
   handler: Handlers<D>;
   default: (props: PageProps<D>) => VNode;
+}
+
+/** A page of the manifest: its URL path and its route module. */
+export interface ConsolePage {
+  /** URL path, e.g. `/console/pricing`. */
+  path: string;
+  // deno-lint-ignore no-explicit-any
+  route: RouteModule<any>;
+}
+
+/** Props of the page frame. */
+export interface LayoutProps {
+  title: string;
+  page: PageInfo;
+  /** Hide navigation (login and first password pages). */
+  bare?: boolean;
+  children: ComponentChildren;
+}
+
+/** Props of the login form. */
+export interface LoginProps {
+  /** Double-submit CSRF token (also in a cookie). */
+  csrf: string;
+  /** Where to go after logging in. */
+  next: string;
+  error: string | undefined;
+}
+
+/** Props of the password form. */
+export interface PasswordProps {
+  csrf: string;
+  /** Logged in with the one-time password: no current password is asked for. */
+  firstTime: boolean;
+  minLength: number;
+  error: string | undefined;
+}
+
+/**
+ * Everything the console renders, declared outside `node/` (Fresh's generated manifest, written
+ * by hand): the pages in navigation order, the frame, the two forms whose handlers the console
+ * keeps (they create sessions), and the client bundle with the stylesheet.
+ *
+ * @example
+ * ```ts ignore
+ * const manifest: ConsoleManifest = {
+ *   pages: [{ path: "/console", route: overview }],
+ *   layout: Layout,
+ *   login: { title: "Log in", component: Login },
+ *   password: { title: "Change password", component: Password },
+ *   assets: { islandsJs: ISLANDS_JS, consoleCss: CONSOLE_CSS },
+ * };
+ * ```
+ */
+export interface ConsoleManifest {
+  /** Pages by path, in navigation order. */
+  pages: readonly ConsolePage[];
+  /** The whole HTML document around a page. */
+  layout: (props: LayoutProps) => VNode;
+  login: { title: string; component: (props: LoginProps) => VNode };
+  password: { title: string; component: (props: PasswordProps) => VNode };
+  /** The browser assets, served from memory at hashed URLs. */
+  assets: { islandsJs: string; consoleCss: string };
 }
 
 /** Reads a form field as a trimmed string ("" when absent). */

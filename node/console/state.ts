@@ -1,12 +1,13 @@
 /**
- * What the console keeps in the node's database (SQLite or PostgreSQL): the operator password
- * hash, login sessions (only a SHA-256 of each session token is stored) and chart samples.
- * The tables are created by the `0006_console` migration in `node/store/migrations.ts`.
+ * What the console keeps in its own database (SQLite `<data>/console.db`, or its tables in the
+ * node's PostgreSQL database): the operator password hash, login sessions (only a SHA-256 of
+ * each session token is stored) and chart samples. The tables come from
+ * {@linkcode CONSOLE_MIGRATIONS}.
  *
  * @module
  */
-import type { Kysely } from "kysely";
-import type { Store } from "../store/mod.ts";
+import { type Kysely, sql } from "kysely";
+import type { DialectMigration, Store } from "../store/mod.ts";
 
 type SettingsTable = {
   name: string;
@@ -73,11 +74,68 @@ export async function sessionId(token: string): Promise<string> {
   return new Uint8Array(d).toHex();
 }
 
-/** Console state over the node's store. */
+/**
+ * The console's tables. `ifNotExists`: on PostgreSQL, nodes from before the console had its
+ * own migrations have these tables already (created by the core), and keep using them.
+ */
+const consoleTables: DialectMigration = (dialect) => ({
+  async up(db: Kysely<unknown>) {
+    const real = dialect === "postgres" ? "double precision" : "real";
+    await db.schema.createTable("console_settings").ifNotExists()
+      .addColumn("name", "text", (c) => c.primaryKey())
+      .addColumn("value", "text", (c) => c.notNull())
+      .addColumn("updated_at", "bigint", (c) => c.notNull())
+      .execute();
+    await db.schema.createTable("console_sessions").ifNotExists()
+      .addColumn("id", "text", (c) => c.primaryKey())
+      .addColumn("csrf", "text", (c) => c.notNull())
+      .addColumn("must_change_password", "integer", (c) => c.notNull())
+      .addColumn("created_at", "bigint", (c) => c.notNull())
+      .addColumn("expires_at", "bigint", (c) => c.notNull())
+      .execute();
+    await db.schema.createTable("console_samples").ifNotExists()
+      .addColumn("at", "bigint", (c) => c.primaryKey())
+      .addColumn("ingest_per_second", sql.raw(real), (c) => c.notNull())
+      .addColumn("delivery_per_second", sql.raw(real), (c) => c.notNull())
+      .addColumn("used_bytes", "bigint", (c) => c.notNull())
+      .addColumn("stored_messages", "bigint", (c) => c.notNull())
+      .execute();
+  },
+});
+
+/** The console database's migrations, by name (applied in name order). */
+export const CONSOLE_MIGRATIONS: Record<string, DialectMigration> = {
+  "0001_console": consoleTables,
+};
+
+/**
+ * Opens the console's database next to a store without a running node (the `admin` command).
+ *
+ * @example
+ * ```ts ignore
+ * const { state, close } = await openConsoleState(store, "./data");
+ * await state.deleteAllSessions();
+ * await close();
+ * ```
+ */
+export async function openConsoleState(
+  store: Pick<Store, "openFeatureDatabase">,
+  dataDir: string,
+): Promise<{ state: ConsoleState; close(): Promise<void> }> {
+  const handle = await store.openFeatureDatabase({
+    dataDir,
+    name: "console",
+    migrations: CONSOLE_MIGRATIONS,
+  });
+  return { state: new ConsoleState(handle.db), close: () => handle.close() };
+}
+
+/** Console state over the console's database. */
 export class ConsoleState {
   readonly #db: Kysely<ConsoleTables>;
-  constructor(store: Pick<Store, "db">) {
-    this.#db = store.db.withTables<ConsoleTables>() as unknown as Kysely<ConsoleTables>;
+  /** `db` is the console's database, migrated with {@linkcode CONSOLE_MIGRATIONS}. */
+  constructor(db: Kysely<ConsoleTables>) {
+    this.#db = db;
   }
 
   /** The stored operator password, if any. */

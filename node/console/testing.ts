@@ -1,13 +1,16 @@
 /**
- * Test helpers for the console: an in-process node with the console plugin (cheap scrypt,
- * the one-time password captured instead of logged), and a tiny cookie-keeping client that
- * logs in and submits forms the way a browser without JavaScript would.
+ * Test helpers for the console: an in-process node with the console feature (the real page
+ * manifest, cheap scrypt, the one-time password captured instead of logged), a feature that
+ * publishes given services (to show the console views of features a test does not run), and a
+ * tiny cookie-keeping client that logs in and submits forms the way a browser without
+ * JavaScript would.
  *
  * @module
  */
-import type { NodePlugin, RunningNode } from "../mod.ts";
+import type { Feature, NodeCore, RunningNode } from "../mod.ts";
 import { testNode } from "../testing.ts";
-import { createConsolePlugin } from "./plugin.tsx";
+import { CONSOLE_MANIFEST } from "../../console_manifest.ts";
+import { consoleFeature } from "./feature.tsx";
 
 /** scrypt parameters cheap enough for tests. */
 export const TEST_SCRYPT = { N: 1 << 10, r: 8, p: 1 };
@@ -22,16 +25,42 @@ export interface ConsoleTestNode {
   close(): Promise<void>;
 }
 
-/** Starts an in-process node with the console (and `plugins` before it). */
+/**
+ * A feature that only publishes services (a stand-in for another feature's console view).
+ *
+ * @example
+ * ```ts ignore
+ * const fed = providing("federation", (core) => core.provide(NETWORK_CONSOLE, { view: () => v }));
+ * ```
+ */
+export function providing(name: string, publish: (core: NodeCore) => void): Feature {
+  return {
+    name,
+    install(core) {
+      publish(core);
+      return {};
+    },
+  };
+}
+
+/**
+ * Starts an in-process node with the console (and `features` before it; the console reads
+ * their services whatever the order).
+ */
 export async function consoleTestNode(
-  opts: { args?: string[]; plugins?: NodePlugin[] } = {},
+  opts: { args?: string[]; features?: Feature[] } = {},
 ): Promise<ConsoleTestNode> {
   let oneTimePassword = "";
   const node = await testNode({
-    args: opts.args ?? [],
-    plugins: [
-      ...(opts.plugins ?? []),
-      createConsolePlugin({ scrypt: TEST_SCRYPT, announcePassword: (p) => oneTimePassword = p }),
+    // Without a token feature the node needs `--quota open` (unless a test asks otherwise).
+    args: [...(opts.args?.includes("--quota") ? [] : ["--quota", "open"]), ...(opts.args ?? [])],
+    features: [
+      ...(opts.features ?? []),
+      consoleFeature({
+        manifest: CONSOLE_MANIFEST,
+        scrypt: TEST_SCRYPT,
+        announcePassword: (p) => oneTimePassword = p,
+      }),
     ],
   });
   return {

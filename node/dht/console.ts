@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { NetworkSource, NetworkView } from "../console/sources.ts";
+import type { NetworkSource, NetworkView } from "../console/mod.ts";
 import type { Registry } from "../metrics.ts";
 import type { Federation } from "./feature.ts";
 

@@ -18,7 +18,7 @@ import { hexToBytes } from "@noble/hashes/utils.js";
 import type { Feature, FeatureParts, NodeCore } from "../feature.ts";
 import { BODY_RESOLVER, NODE_IDENTITY } from "../services.ts";
 import type { StoredMessage } from "../store/mod.ts";
-import { NETWORK_CONSOLE, PUBLIC_URL } from "../console/sources.ts";
+import { NETWORK_CONSOLE, PUBLIC_URL } from "../console/mod.ts";
 import { federationMetrics, networkSource } from "./console.ts";
 import { serviceKey } from "../feature.ts";
 import { systemClock } from "./clock.ts";

@@ -4,8 +4,7 @@
  *
  * @module
  */
-import type { Handlers, PageProps } from "../../node/console/mod.ts";
-import type { OverviewData } from "../../islands/OverviewLive.tsx";
+import type { Handlers, OverviewData, PageProps } from "../../node/console/mod.ts";
 import { Facts, Section } from "../../components/Form.tsx";
 import { Island } from "../../components/Island.tsx";
 import { formatTime } from "../../components/format.ts";
@@ -27,11 +26,11 @@ export const handler: Handlers<Data> = {
   GET(pc) {
     const window = pc.url.searchParams.get("window") === "day" ? "day" : "hour";
     return pc.render({
-      nodeId: pc.node.nodeId,
+      nodeId: pc.page.nodeId,
       url: pc.sources.publicUrl?.() ?? pc.url.origin,
       version: pc.page.version,
-      quotaMode: pc.node.quota.mode,
-      store: pc.node.store.dialect === "postgres" ? "PostgreSQL" : "SQLite (embedded)",
+      quotaMode: pc.core.config.quota,
+      store: pc.core.store.dialect === "postgres" ? "PostgreSQL" : "SQLite (embedded)",
       live: pc.overview(window),
     });
   },

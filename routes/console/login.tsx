@@ -1,22 +1,14 @@
 /**
  * The login page (the only console page served without a session). Its handler lives in
- * `node/console/plugin.tsx` because it creates sessions.
+ * `node/console/feature.tsx` because it creates sessions; the manifest hands this form to it.
  *
  * @module
  */
+import type { LoginProps } from "../../node/console/mod.ts";
 import { CsrfField } from "../../components/Form.tsx";
 
 /** Page title. */
 export const title = "Log in";
-
-/** Props of the login form. */
-export interface LoginProps {
-  /** Double-submit CSRF token (also in a cookie). */
-  csrf: string;
-  /** Where to go after logging in. */
-  next: string;
-  error: string | undefined;
-}
 
 /** The login form. */
 export default function Login({ csrf, next, error }: LoginProps) {

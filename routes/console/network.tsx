@@ -20,7 +20,7 @@ interface Data {
 export const handler: Handlers<Data> = {
   async GET(pc) {
     const view = pc.sources.network ? await pc.sources.network.view() : undefined;
-    return pc.render({ view, now: pc.node.now() });
+    return pc.render({ view, now: pc.core.now() });
   },
 };
 

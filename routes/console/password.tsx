@@ -1,22 +1,14 @@
 /**
  * The change-password page. After logging in with the one-time password it is the only page
- * available until a new password is set. Its handler lives in `node/console/plugin.tsx`.
+ * available until a new password is set. Its handler lives in `node/console/feature.tsx`.
  *
  * @module
  */
+import type { PasswordProps } from "../../node/console/mod.ts";
 import { CsrfField } from "../../components/Form.tsx";
 
 /** Page title. */
 export const title = "Change password";
-
-/** Props of the password form. */
-export interface PasswordProps {
-  csrf: string;
-  /** Logged in with the one-time password: no current password is asked for. */
-  firstTime: boolean;
-  minLength: number;
-  error: string | undefined;
-}
 
 /** The password form. */
 export default function Password({ csrf, firstTime, minLength, error }: PasswordProps) {

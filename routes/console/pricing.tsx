@@ -177,7 +177,7 @@ export const handler: Handlers<Data> = {
       }
       await fees.update(patch as Partial<PricingView>);
       const names = ALL_FIELDS.filter((f) => f.key in patch).map((f) => f.label.toLowerCase());
-      pc.node.log.child("console").info("pricing changed", { fields: Object.keys(patch) });
+      pc.core.log.child("console").info("pricing changed", { fields: Object.keys(patch) });
       return pc.redirect("/console/pricing", {
         kind: "ok",
         text: `Saved: ${names.join(", ")}. In effect now.`,

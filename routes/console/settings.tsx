@@ -42,7 +42,7 @@ function show(v: unknown): string {
 /** GET shows the configuration; POST `action=logout-all` ends every session. */
 export const handler: Handlers<Data> = {
   async GET(pc) {
-    const shown = redactedConfig(pc.node.config);
+    const shown = redactedConfig(pc.core.config);
     // Payment settings are edited at run time (Pricing page); show the values in force.
     const live = pc.sources.pricing ? await pc.sources.pricing.get() : undefined;
     if (live) {
@@ -64,7 +64,7 @@ export const handler: Handlers<Data> = {
         unit: f.unit,
       };
     });
-    return pc.render({ rows, adminToken: pc.node.config.adminToken !== undefined });
+    return pc.render({ rows, adminToken: pc.core.config.adminToken !== undefined });
   },
   async POST(pc) {
     if (pc.form?.get("action") === "logout-all") {

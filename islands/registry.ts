@@ -1,6 +1,6 @@
 /**
  * Every island by name. The server renders islands through `components/Island.tsx` and the
- * client bundle (`_client.ts`) hydrates them from this same table.
+ * client bundle (`client_entry.ts`) hydrates them from this same table.
  *
  * @module
  */

@@ -1,12 +1,12 @@
 /**
  * Browser entry of the console: hydrates every `data-island` element with its component and
  * the props the server rendered it with. Built by `deno task build:islands` into
- * `static/_bundle.gen.ts`.
+ * `static/bundle.gen.ts`.
  *
  * @module
  */
 import { type FunctionComponent, h, hydrate } from "preact";
-import { ISLANDS } from "./_registry.ts";
+import { ISLANDS } from "./registry.ts";
 
 for (const el of document.querySelectorAll<HTMLElement>("[data-island]")) {
   const C = ISLANDS[el.dataset.island as keyof typeof ISLANDS] as unknown as
