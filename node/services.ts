@@ -16,7 +16,9 @@ export const QUOTA_POLICY = serviceKey<Quota>("core.quota");
 
 /**
  * Supplies payloads for rows held here only as notices (payload `null`): returns the messages
- * whose bodies it could get, checked against their ids. Without it such rows are left out.
+ * whose bodies it could get, checked against their ids, and — still with payload `null` — those
+ * not worth waiting for (their origin is failing and no other holder is known). Messages left
+ * out are retried by the next poll. Without a resolver such rows are left out.
  */
 export const BODY_RESOLVER = serviceKey<(messages: StoredMessage[]) => Promise<StoredMessage[]>>(
   "core.bodies",

@@ -153,20 +153,47 @@ export function tag32(tag: Uint8Array): number {
   return ((tag[0]! << 24) | (tag[1]! << 16) | (tag[2]! << 8) | tag[3]!) >>> 0;
 }
 
-/** Encodes a local sequence number as an opaque cursor. */
-export function encodeCursor(seq: number): string {
-  return "c" + seq.toString(36);
+/** Most messages a cursor can carry as "body still missing, ask again". */
+export const MAX_PENDING_IN_CURSOR = 32;
+
+/** A decoded cursor: the last local sequence number passed, and messages to retry. */
+export interface PageCursor {
+  seq: number;
+  /** Sequence numbers at or below `seq` whose bodies were missing (ascending). */
+  pending: number[];
+}
+
+/**
+ * Encodes a cursor: `c<seq>` in base 36, then `.<seq>` for each pending message.
+ *
+ * @example
+ * ```ts
+ * encodeCursor({ seq: 100, pending: [97] }); // "c2s.2p"
+ * ```
+ */
+export function encodeCursor(cursor: PageCursor): string {
+  return "c" + [cursor.seq, ...cursor.pending].map((n) => n.toString(36)).join(".");
 }
 
 /** Decodes a cursor; throws 400 (field `after`) when it is not one of ours. */
-export function decodeCursor(value: unknown, maxSeq: number): number {
-  if (value === undefined || value === "") return 0;
-  if (typeof value !== "string" || !/^c[0-9a-z]{1,11}$/.test(value)) {
+export function decodeCursor(value: unknown, maxSeq: number): PageCursor {
+  if (value === undefined || value === "") return { seq: 0, pending: [] };
+  if (
+    typeof value !== "string" ||
+    !new RegExp(`^c[0-9a-z]{1,11}(\\.[0-9a-z]{1,11}){0,${MAX_PENDING_IN_CURSOR}}$`).test(value)
+  ) {
     throw badRequest("after", "Unknown cursor: pass back the cursor a previous response returned");
   }
-  const seq = parseInt(value.slice(1), 36);
-  if (!Number.isSafeInteger(seq) || seq > maxSeq) {
+  const [seq, ...pending] = value.slice(1).split(".").map((p) => parseInt(p, 36)) as [
+    number,
+    ...number[],
+  ];
+  const ascending = pending.every((p, i) => i === 0 || p > pending[i - 1]!);
+  if (
+    !Number.isSafeInteger(seq) || seq > maxSeq || !ascending ||
+    pending.some((p) => !Number.isSafeInteger(p) || p > seq)
+  ) {
     throw badRequest("after", "Unknown cursor: it was not issued by this server");
   }
-  return seq;
+  return { seq, pending };
 }

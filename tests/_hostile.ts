@@ -123,3 +123,29 @@ export async function startCanary(hostname = "127.0.0.1"): Promise<Canary> {
     close: () => server.shutdown(),
   };
 }
+
+/** A server on 127.0.0.1 that holds every request for `delayMs` before answering 503. */
+export async function startTarpit(delayMs: number): Promise<Canary> {
+  const requests: Canary["requests"] = [];
+  const listening = Promise.withResolvers<Deno.NetAddr>();
+  const server = Deno.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    onListen: (a) => listening.resolve(a),
+  }, async (req) => {
+    const u = new URL(req.url);
+    requests.push({ method: req.method, path: u.pathname });
+    await new Promise<void>((r) => {
+      const t = setTimeout(r, delayMs);
+      req.signal.addEventListener("abort", () => (clearTimeout(t), r()));
+    });
+    return new Response("{}", { status: 503 });
+  });
+  const { port } = await listening.promise;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    requests,
+    close: () => server.shutdown(),
+  };
+}

@@ -9,7 +9,7 @@ import { FEDERATION, federationFeature, loadOrCreateIdentity } from "../node/dht
 import { NODE_IDENTITY, type RunningNode } from "../node/mod.ts";
 import { ROW_OVERHEAD_BYTES } from "../node/store/mod.ts";
 import { randomPayload, randomTag, testNode } from "../node/testing.ts";
-import { HostilePeer, startCanary } from "./_hostile.ts";
+import { HostilePeer, startCanary, startTarpit } from "./_hostile.ts";
 
 const LOOPBACK = ["--host", "127.0.0.1", "--dht-range-limits", "false"];
 const TEST_NET = [...LOOPBACK, "--dht-private-peers", "true"];
@@ -209,5 +209,51 @@ Deno.test("contacts enter the routing table only after answering the node's own 
     await dead.close();
   } finally {
     await victim.close();
+  }
+});
+
+Deno.test("a tarpit origin never holds back an honest message to the same prefix", async () => {
+  const tarpit = await startTarpit(10_000);
+  const victim = await federated(TEST_NET);
+  const honest = await federated([...TEST_NET, "--bootstrap", victim.url]);
+  try {
+    await until("the honest node joins", () =>
+      Promise.resolve(
+        victim.core.service(FEDERATION)!.node()!.table.size > 0 ? true : undefined,
+      ));
+    // The wallet's cursor before the flood.
+    const first = await fetch(`${victim.url}/v1/messages?prefix=f5&bits=8`).then((r) => r.json());
+    const attacker = new HostilePeer(tarpit.url);
+    for (let b = 0; b < 3; b++) {
+      const claims = Array.from({ length: 100 }, (_, i) => ({
+        id: fakeId(10_000 + b * 100 + i),
+        tag: randomTag("f5"),
+        size: 100,
+      }));
+      const r = await attacker.sendNotices(target(victim), attacker.notices(claims));
+      assert.equal(r.status, 200);
+    }
+    const waiting = (async () => {
+      const t0 = Date.now();
+      let cursor = first.cursor;
+      for (;;) {
+        const res = await fetch(
+          `${victim.url}/v1/messages?prefix=f5&bits=8&wait=10&after=${cursor}`,
+        );
+        const page = await res.json();
+        cursor = page.cursor;
+        if (page.messages.length > 0) return { page, ms: Date.now() - t0 };
+        if (Date.now() - t0 > 60_000) throw new Error("no message within 60 s");
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 300));
+    const id = await post(honest, randomTag("f5"), randomPayload(64));
+    const { page, ms } = await waiting;
+    assert.deepEqual(page.messages.map((m: { id: string }) => m.id), [id]);
+    assert.ok(ms < 15_000, `the honest message took ${ms} ms`);
+  } finally {
+    await honest.close();
+    await victim.close();
+    await tarpit.close();
   }
 });

@@ -15,6 +15,8 @@ import { chargedBytes, chooseScan, type StoredMessage } from "../store/mod.ts";
 import {
   decodeCursor,
   encodeCursor,
+  MAX_PENDING_IN_CURSOR,
+  type PageCursor,
   parseBase64,
   parseId,
   parseIntIn,
@@ -43,29 +45,50 @@ export function messageJson(m: StoredMessage) {
 }
 
 /**
- * How long a notice whose body could not be fetched holds the cursor back, so that the next
- * poll tries again; after that the cursor moves past it (its origin and providers are gone).
+ * How long a notice whose body could not be fetched is retried: the cursor carries it (up to
+ * {@linkcode MAX_PENDING_IN_CURSOR} of them) so later messages are not held back behind it, and
+ * after this long it is dropped (its origin and providers are gone).
  */
 export const BODY_RETRY_WINDOW_MS = 120_000;
 
 /**
- * Moves the cursor over `found` (oldest first) given the messages whose bodies are at hand.
- * The cursor stops before the first recent message whose body is missing, so it is not skipped.
+ * Moves the cursor over `found` (the pending messages first, then the new ones, each oldest
+ * first) given the messages whose bodies are at hand. A recent message whose body is missing
+ * goes into the cursor's pending list; only when that list is full does the cursor stop before
+ * it, so it is not skipped. One the resolver gave up on (returned with payload `null`) is passed.
  */
 export function advance(
   found: readonly StoredMessage[],
   resolved: readonly StoredMessage[],
-  cursorSeq: number,
+  cursor: PageCursor,
   now: number,
-): { messages: StoredMessage[]; cursorSeq: number } {
-  const have = new Set(resolved.map((m) => m.seq));
+): { messages: StoredMessage[]; cursor: PageCursor } {
+  const have = new Map(resolved.map((m) => [m.seq, m]));
   const messages: StoredMessage[] = [];
+  const pending: number[] = [];
+  let seq = cursor.seq;
   for (const m of found) {
-    if (have.has(m.seq)) messages.push(resolved.find((r) => r.seq === m.seq)!);
-    else if (now - m.receivedAt < BODY_RETRY_WINDOW_MS) break;
-    cursorSeq = m.seq;
+    const got = have.get(m.seq);
+    const recent = now - m.receivedAt < BODY_RETRY_WINDOW_MS;
+    if (got === undefined && recent) {
+      if (pending.length >= MAX_PENDING_IN_CURSOR) break;
+      pending.push(m.seq);
+    } else if (got !== undefined && got.payload !== null) {
+      messages.push(got);
+    }
+    if (m.seq > seq) seq = m.seq;
   }
-  return { messages, cursorSeq };
+  pending.sort((a, b) => a - b);
+  return { messages, cursor: { seq, pending } };
+}
+
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < a.length && i < b.length; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.length - b.length;
+}
+
+function inRange(tag: Uint8Array, lo: Uint8Array, hi: Uint8Array): boolean {
+  return compareBytes(tag, lo) >= 0 && compareBytes(tag, hi) <= 0;
 }
 
 /** Builds the message routes. */
@@ -156,17 +179,21 @@ export function messageRoutes(ctx: NodeCore): Hono<AppEnv> {
       ? DEFAULT_LIMIT
       : parseIntIn(q.limit, "limit", 1, MAX_LIMIT);
     const waitSeconds = q.wait === undefined ? 0 : parseIntIn(q.wait, "wait", 0, config.maxWait);
-    const afterSeq = decodeCursor(q.after, ctx.writer.lastSeq);
-    const query = (after: number) =>
-      ctx.store.query({
+    const start = decodeCursor(q.after, ctx.writer.lastSeq);
+    const query = async (from: PageCursor) => {
+      const held = await ctx.store.bySeqs(from.pending, ctx.now());
+      const fresh = await ctx.store.query({
         lo: range.lo,
         hi: range.hi,
         all: range.bits === 0,
-        afterSeq: after,
-        limit,
+        afterSeq: from.seq,
+        limit: Math.max(1, limit - from.pending.length),
         now: ctx.now(),
-        scan: chooseScan(range.bits, ctx.writer.lastSeq, after, limit),
+        scan: chooseScan(range.bits, ctx.writer.lastSeq, from.seq, limit),
       });
+      // A pending seq outside this query's range is not ours to retry.
+      return [...held.filter((m) => inRange(m.tag, range.lo, range.hi)), ...fresh];
+    };
 
     let wait;
     if (waitSeconds > 0) {
@@ -178,32 +205,32 @@ export function messageRoutes(ctx: NodeCore): Hono<AppEnv> {
       wait = ctx.hub.register(range.lo32, range.hi32, waitSeconds * 1000, c.req.raw.signal);
     }
     try {
-      let cursorSeq = afterSeq;
-      let found = await query(cursorSeq);
+      let cursor = start;
+      let found = await query(cursor);
       let messages: StoredMessage[] = [];
       const deadline = performance.now() + waitSeconds * 1000;
       for (;;) {
-        const before = cursorSeq;
+        const before = cursor.seq;
         if (found.length > 0) {
           const got = await resolve(found);
-          ({ messages, cursorSeq } = advance(found, got, cursorSeq, ctx.now()));
+          ({ messages, cursor } = advance(found, got, cursor, ctx.now()));
         }
         if (messages.length > 0 || wait === undefined || c.req.raw.signal.aborted) break;
         if (found.length === 0) {
           await wait.done;
           if (!wait.woken) break;
-        } else if (cursorSeq === before) {
-          // Held back on a body that could not be fetched yet: retry it in a second.
+        } else if (cursor.seq === before) {
+          // Only bodies that could not be fetched yet: retry them in a second.
           await Promise.race([wait.done, new Promise((r) => setTimeout(r, 1000))]);
         }
         const remaining = deadline - performance.now();
         if (remaining <= 0) break;
         wait.cancel();
         wait = ctx.hub.register(range.lo32, range.hi32, remaining, c.req.raw.signal);
-        found = await query(cursorSeq);
+        found = await query(cursor);
       }
       delivered.inc(undefined, messages.length);
-      return c.json({ messages: messages.map(messageJson), cursor: encodeCursor(cursorSeq) });
+      return c.json({ messages: messages.map(messageJson), cursor: encodeCursor(cursor) });
     } finally {
       wait?.cancel();
     }
@@ -213,7 +240,7 @@ export function messageRoutes(ctx: NodeCore): Hono<AppEnv> {
     const id = parseId(c.req.param("id"));
     const m = await ctx.store.get(id, ctx.now());
     const [found] = m === undefined ? [] : await resolve([m]);
-    if (found === undefined) {
+    if (found === undefined || found.payload === null) {
       throw new HttpError(404, "No message with this id is stored here", { field: "id" });
     }
     delivered.inc();

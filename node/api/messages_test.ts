@@ -274,8 +274,9 @@ Deno.test("info, healthz and openapi describe the node", async () => {
   }
 });
 
-Deno.test("the cursor waits before a recent message whose body is missing, then moves on", async () => {
+Deno.test("a missing body rides in the cursor and never holds later messages back", async () => {
   const { advance, BODY_RETRY_WINDOW_MS } = await import("./messages.ts");
+  const { MAX_PENDING_IN_CURSOR } = await import("../wire.ts");
   const m = (seq: number, receivedAt: number, payload: Uint8Array | null) => ({
     seq,
     id: new Uint8Array(32),
@@ -289,11 +290,29 @@ Deno.test("the cursor waits before a recent message whose body is missing, then 
   const now = 1e12;
   const body = new Uint8Array([1]);
   const found = [m(1, now, body), m(2, now - 1000, null), m(3, now, body)];
-  const held = advance(found, [found[0]!, found[2]!], 0, now);
-  assert.deepEqual(held.messages.map((x) => x.seq), [1]);
-  assert.equal(held.cursorSeq, 1, "stops before the missing body");
+  const page = advance(found, [found[0]!, found[2]!], { seq: 0, pending: [] }, now);
+  assert.deepEqual(page.messages.map((x) => x.seq), [1, 3], "the later message is delivered");
+  assert.deepEqual(page.cursor, { seq: 3, pending: [2] }, "the missing one is kept for later");
+  // Next time the pending one has its body: it is delivered and leaves the cursor.
+  const retry = advance([m(2, now - 500, body)], [m(2, now - 500, body)], page.cursor, now);
+  assert.deepEqual(retry.messages.map((x) => x.seq), [2]);
+  assert.deepEqual(retry.cursor, { seq: 3, pending: [] });
+  // Too old to wait for: dropped.
   const old = [m(1, now, body), m(2, now - BODY_RETRY_WINDOW_MS - 1, null), m(3, now, body)];
-  const moved = advance(old, [old[0]!, old[2]!], 0, now);
-  assert.deepEqual(moved.messages.map((x) => x.seq), [1, 3]);
-  assert.equal(moved.cursorSeq, 3, "an old notice with no reachable body is skipped");
+  const moved = advance(old, [old[0]!, old[2]!], { seq: 0, pending: [] }, now);
+  assert.deepEqual(moved.cursor, { seq: 3, pending: [] });
+  // A full pending list stops the cursor before the next missing body, so none is skipped.
+  const many = Array.from({ length: MAX_PENDING_IN_CURSOR + 2 }, (_, i) => m(i + 1, now, null));
+  const full = advance(many, [], { seq: 0, pending: [] }, now);
+  assert.equal(full.cursor.pending.length, MAX_PENDING_IN_CURSOR);
+  assert.equal(full.cursor.seq, MAX_PENDING_IN_CURSOR);
+});
+
+Deno.test("cursors round-trip and foreign ones are refused", async () => {
+  const { decodeCursor, encodeCursor } = await import("../wire.ts");
+  const c = { seq: 1000, pending: [3, 999] };
+  assert.deepEqual(decodeCursor(encodeCursor(c), 1000), c);
+  for (const bad of ["x1", "c", "c1.2", "c10.3.2", "cz".repeat(20), "c1..2"]) {
+    assert.throws(() => decodeCursor(bad, 1e6), /cursor/i, bad);
+  }
 });

@@ -41,7 +41,14 @@ export const CATCH_UP_MARGIN_MS = 10 * 60_000;
 const STATE_INTERVAL_MS = 60_000;
 /** Expired notices are swept and kept bytes recounted every this many state ticks (15 min). */
 const SWEEP_EVERY_TICKS = 15;
-const MAX_PARALLEL_FETCHES = 8;
+/** How long one wallet request waits for missing bodies; slower fetches finish for the next. */
+const BODY_WAIT_MS = 1500;
+/** Body fetches in flight at once, per origin and in all. */
+const MAX_FETCHES_PER_ORIGIN = 4;
+const MAX_FETCHES = 256;
+/** An origin that failed this many fetches in a row is skipped for a while (circuit breaker). */
+const BREAKER_FAILURES = 3;
+const BREAKER_OPEN_MS = 30_000;
 /** How long a fetched body stays in memory for the GET that will ask for it. */
 const RECENT_MS = 30_000;
 const MAX_RECENT = 256;
@@ -152,8 +159,36 @@ async function install(ctx: NodeCore): Promise<FeatureParts> {
 
   // One fetch per message at a time, however many wallets ask; recent results are kept
   // briefly so a prefetch (started when a long poll is waiting for the tag) serves the GET.
+  // A slow or dead origin costs its own notices only: few fetches in flight per origin, a
+  // breaker that skips it after repeated failures, and wallets wait a bounded time.
   const inflight = new Map<string, Promise<StoredBody | null>>();
   const recent = new Map<string, { body: StoredBody; atMs: number }>();
+  const perOrigin = new Map<string, number>();
+  const breaker = new Map<string, { failures: number; openUntilMs: number }>();
+  const usable = (o: Contact | null) => {
+    if (o === null) return true;
+    const b = breaker.get(o.id);
+    return (b === undefined || b.openUntilMs <= clock.now()) &&
+      (perOrigin.get(o.id) ?? 0) < MAX_FETCHES_PER_ORIGIN;
+  };
+  const outcome = (o: Contact | null, ok: boolean) => {
+    if (o === null) return;
+    if (ok) {
+      breaker.delete(o.id);
+      return;
+    }
+    const b = breaker.get(o.id) ?? { failures: 0, openUntilMs: 0 };
+    b.failures++;
+    if (b.failures >= BREAKER_FAILURES) b.openUntilMs = clock.now() + BREAKER_OPEN_MS;
+    breaker.set(o.id, b);
+    if (breaker.size > 10_000) breaker.delete(breaker.keys().next().value!);
+  };
+  /** Whether some origin of message `id` may still answer soon. */
+  const hopeful = (id: string, originId: string | null) => {
+    if (originId === null) return true;
+    const b = breaker.get(originId);
+    return b === undefined || b.openUntilMs <= clock.now() || recent.has(id);
+  };
   const fetchFor = (
     id: string,
     tag: string,
@@ -164,6 +199,7 @@ async function install(ctx: NodeCore): Promise<FeatureParts> {
     if (hit !== undefined && clock.now() - hit.atMs < RECENT_MS) return Promise.resolve(hit.body);
     let p = inflight.get(id);
     if (p === undefined) {
+      if (inflight.size >= MAX_FETCHES) return Promise.resolve(null);
       p = (async () => {
         const n = node;
         if (n === undefined) return null;
@@ -173,10 +209,22 @@ async function install(ctx: NodeCore): Promise<FeatureParts> {
           : known.length > 0
           ? known.map((k) => k.origin)
           : [null];
-        for (const origin of origins) {
-          log.debug("fetching", { id });
-          const body = await n.fetchBody({ id, tag, size, origin });
-          log.debug("fetched", { id, ok: body !== null });
+        for (const o of origins) {
+          if (!usable(o)) continue;
+          if (o !== null) perOrigin.set(o.id, (perOrigin.get(o.id) ?? 0) + 1);
+          let body: StoredBody | null = null;
+          try {
+            log.debug("fetching", { id });
+            body = await n.fetchBody({ id, tag, size, origin: o });
+            log.debug("fetched", { id, ok: body !== null });
+          } finally {
+            if (o !== null) {
+              const left = (perOrigin.get(o.id) ?? 1) - 1;
+              if (left > 0) perOrigin.set(o.id, left);
+              else perOrigin.delete(o.id);
+            }
+          }
+          outcome(o, body !== null);
           if (body !== null) {
             if (recent.size >= MAX_RECENT) recent.delete(recent.keys().next().value!);
             recent.set(id, { body, atMs: clock.now() });
@@ -194,13 +242,18 @@ async function install(ctx: NodeCore): Promise<FeatureParts> {
     const out: StoredMessage[] = [];
     const missing = msgs.filter((m) => m.payload === null);
     const got = new Map<StoredMessage, StoredBody | null>();
-    for (let i = 0; i < missing.length; i += MAX_PARALLEL_FETCHES) {
-      const chunk = missing.slice(i, i + MAX_PARALLEL_FETCHES);
-      const bodies = await Promise.all(
-        chunk.map((m) => fetchFor(hex(m.id), hex(m.tag), m.size).catch(() => null)),
-      );
-      chunk.forEach((m, j) => got.set(m, bodies[j]!));
-    }
+    const fetches = missing.map((m) =>
+      fetchFor(hex(m.id), hex(m.tag), m.size).then(
+        (b) => void got.set(m, b),
+        () => void got.set(m, null),
+      )
+    );
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      Promise.all(fetches),
+      new Promise((r) => timer = setTimeout(r, BODY_WAIT_MS)),
+    ]);
+    clearTimeout(timer);
     for (const m of msgs) {
       if (m.payload !== null) {
         out.push(m);
@@ -209,6 +262,8 @@ async function install(ctx: NodeCore): Promise<FeatureParts> {
       const body = got.get(m) ?? null;
       if (body === null) {
         counters.fetchFailed++;
+        // Not worth waiting for: every origin known for it is failing (breaker open).
+        if (got.has(m) && !hopeful(hex(m.id), m.origin)) out.push(m);
         continue;
       }
       counters.fetched++;

@@ -126,6 +126,9 @@ export async function storeConformance(t: Deno.TestContext, make: StoreFactory):
     assert.equal(n?.origin, "ab".repeat(20));
     assert.equal(await s.usedBytes(), 12 + 52, "notices are not charged");
     assert.equal((await s.existing([m.id, new Uint8Array(32)])).length, 1);
+    const seqs = [got!.seq, n!.seq, 1e9];
+    assert.deepEqual((await s.bySeqs(seqs, 0)).map((x) => x.seq), [got!.seq, n!.seq].sort());
+    assert.deepEqual(await s.bySeqs(seqs, 3e12), [], "expired");
   });
 
   await step(

@@ -142,6 +142,8 @@ export interface Store {
   ): Promise<FeatureDatabaseHandle>;
   /** Messages in the range with `seq > afterSeq`, oldest first. */
   query(q: RangeQuery): Promise<StoredMessage[]>;
+  /** The unexpired messages among the given sequence numbers, oldest first. */
+  bySeqs(seqs: readonly number[], now: number): Promise<StoredMessage[]>;
   /** One message by id (expired ones are not returned). */
   get(id: Uint8Array, now: number): Promise<StoredMessage | undefined>;
   /** Ids among `ids` that are stored. */
@@ -261,6 +263,13 @@ class KyselyStore implements Store {
       qb = qb.where(tag, ">=", q.lo).where(tag, "<=", q.hi);
     }
     const rows = await qb.orderBy("seq").limit(q.limit).execute();
+    return rows.map((r) => toMessage(r as MessageRow));
+  }
+
+  async bySeqs(seqs: readonly number[], now: number): Promise<StoredMessage[]> {
+    if (seqs.length === 0) return [];
+    const rows = await this.db.selectFrom("messages").selectAll().where("seq", "in", [...seqs])
+      .where("expires_at", ">", now).orderBy("seq").execute();
     return rows.map((r) => toMessage(r as MessageRow));
   }
 
