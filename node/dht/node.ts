@@ -71,6 +71,15 @@ export interface DhtLimits {
   /** New notices per second per origin. */
   noticesPerSecondPerOrigin: number;
   noticesBurstPerOrigin: number;
+  /**
+   * New notices per second per address range (/24, /64, or host name) of the origins' verified
+   * URLs: throwaway identities on one range share this budget.
+   */
+  noticesPerSecondPerRange: number;
+  noticesBurstPerRange: number;
+  /** Notices held while their origin's contact is being verified (per origin, and in all). */
+  maxHeldPerOrigin: number;
+  maxHeld: number;
   /** Malformed or invalid signed requests before a peer id is banned (addresses never are). */
   maxStrikes: number;
   strikeWindowMs: number;
@@ -95,6 +104,10 @@ export const DEFAULT_LIMITS: DhtLimits = {
   noticesBurstPerPeer: 10_000,
   noticesPerSecondPerOrigin: 1000,
   noticesBurstPerOrigin: 5000,
+  noticesPerSecondPerRange: 2000,
+  noticesBurstPerRange: 10_000,
+  maxHeldPerOrigin: 512,
+  maxHeld: 20_000,
   maxStrikes: 3,
   strikeWindowMs: 60_000,
   banMs: 10 * 60_000,
@@ -150,6 +163,8 @@ export interface DhtNodeStats {
   signatures: number;
   verifications: number;
   noticesAccepted: number;
+  /** Notices held until their origin's contact was verified (accepted or rejected later). */
+  noticesHeld: number;
   noticesDuplicate: number;
   noticesRejected: number;
   noticesInvalid: number;
@@ -169,6 +184,14 @@ export class RpcError extends Error {
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
+/** How long an origin that answered our ping is trusted before it is checked again. */
+const ORIGIN_TRUST_MS = 60 * 60_000;
+/** How long an origin that did not answer has its notices refused. */
+const ORIGIN_RECHECK_MS = 10 * 60_000;
+/** Pings tried before an origin counts as unreachable. */
+const ORIGIN_PING_ATTEMPTS = 3;
+/** Origins remembered either way. */
+const MAX_ORIGINS = 50_000;
 
 /**
  * One DHT node.
@@ -208,6 +231,14 @@ export class DhtNode implements DhtServices {
   #peerLimits: RateLimiter;
   #noticeLimits: RateLimiter;
   #originLimits: RateLimiter;
+  #rangeLimits: RateLimiter;
+  /** Origins whose contact answered our own ping at their URL: id → url, until when. */
+  #verifiedOrigins = new Map<NodeId, { url: string; untilMs: number }>();
+  /** Origins that did not: id → until when their notices are refused. */
+  #failedOrigins = new Map<NodeId, number>();
+  /** Notices waiting for their origin's verification. */
+  #held = new Map<NodeId, { notice: Notice; from: Contact; tree: number | null }[]>();
+  #heldCount = 0;
   #penalties: PenaltyBox;
   #pendingChecks = new Set<NodeId>();
   #verifiedRoots: VerifiedRoots;
@@ -253,6 +284,7 @@ export class DhtNode implements DhtServices {
       signatures: 0,
       verifications: 0,
       noticesAccepted: 0,
+      noticesHeld: 0,
       noticesDuplicate: 0,
       noticesRejected: 0,
       noticesInvalid: 0,
@@ -282,6 +314,10 @@ export class DhtNode implements DhtServices {
     this.#originLimits = new RateLimiter({
       ratePerSecond: L.noticesPerSecondPerOrigin,
       burst: L.noticesBurstPerOrigin,
+    });
+    this.#rangeLimits = new RateLimiter({
+      ratePerSecond: L.noticesPerSecondPerRange,
+      burst: L.noticesBurstPerRange,
     });
     this.#penalties = new PenaltyBox({
       maxStrikes: L.maxStrikes,
@@ -447,14 +483,100 @@ export class DhtNode implements DhtServices {
       this.stats.noticesDuplicate++;
       return "duplicate";
     }
-    if (!this.#originLimits.take(notice.origin.id, 1, nowMs)) {
-      this.stats.noticesRejected++;
-      return "rejected";
+    if (this.#failedOrigins.has(notice.origin.id)) {
+      if (this.#failedOrigins.get(notice.origin.id)! > nowMs) {
+        this.stats.noticesRejected++;
+        return "rejected";
+      }
+      this.#failedOrigins.delete(notice.origin.id);
     }
     if (!verifyNotice(notice, this.#scheme, this.#verifiedRoots)) {
       this.stats.noticesInvalid++;
       this.#penalties.strike(`id:${from.id}`, nowMs);
       return "invalid";
+    }
+    // Admission: an origin is trusted with storage only once it answered our own ping at the
+    // URL its notices name; until then its notices wait (bounded), and are neither stored nor
+    // forwarded.
+    if (!this.#originVerified(notice.origin, nowMs)) return this.#hold(notice, from, tree);
+    return await this.#accept(notice, from, tree);
+  }
+
+  #originVerified(origin: Contact, nowMs: number): boolean {
+    const v = this.#verifiedOrigins.get(origin.id);
+    if (v !== undefined && v.url === origin.url && v.untilMs > nowMs) return true;
+    const known = this.table.get(origin.id);
+    return known !== undefined && known.contact.url === origin.url;
+  }
+
+  #hold(notice: Notice, from: Contact, tree: number | null): IngestResult {
+    const origin = notice.origin;
+    let list = this.#held.get(origin.id);
+    if (
+      this.#heldCount >= this.limits.maxHeld ||
+      (list?.length ?? 0) >= this.limits.maxHeldPerOrigin
+    ) {
+      this.stats.noticesRejected++;
+      return "rejected";
+    }
+    if (list === undefined) {
+      list = [];
+      this.#held.set(origin.id, list);
+      this.#verifyOrigin(origin);
+    }
+    list.push({ notice, from, tree });
+    this.#heldCount++;
+    this.stats.noticesHeld++;
+    return "held";
+  }
+
+  #verifyOrigin(origin: Contact): void {
+    const release = async (ok: boolean) => {
+      const list = this.#held.get(origin.id) ?? [];
+      this.#held.delete(origin.id);
+      this.#heldCount -= list.length;
+      const nowMs = this.clock.now();
+      if (!ok) {
+        this.#failedOrigins.set(origin.id, nowMs + ORIGIN_RECHECK_MS);
+        if (this.#failedOrigins.size > MAX_ORIGINS) {
+          this.#failedOrigins.delete(this.#failedOrigins.keys().next().value!);
+        }
+        this.stats.noticesRejected += list.length;
+        return;
+      }
+      this.#verifiedOrigins.set(origin.id, { url: origin.url, untilMs: nowMs + ORIGIN_TRUST_MS });
+      if (this.#verifiedOrigins.size > MAX_ORIGINS) {
+        this.#verifiedOrigins.delete(this.#verifiedOrigins.keys().next().value!);
+      }
+      for (const h of list) {
+        if (h.notice.origin.url === origin.url) await this.#accept(h.notice, h.from, h.tree);
+      }
+    };
+    // The ping must be answered, signed by the origin's own key, at the URL it claims; a lost
+    // packet is not a verdict, so it is tried a few times.
+    const attempt = async (): Promise<boolean> => {
+      for (let i = 0; i < ORIGIN_PING_ATTEMPTS; i++) {
+        try {
+          const r = await this.call({ id: origin.id, url: origin.url }, "ping", {});
+          return r.from.url === origin.url;
+        } catch {
+          // try again
+        }
+      }
+      return false;
+    };
+    attempt().then(release).catch(() => {});
+  }
+
+  /** Stores an admitted notice (within the origin's and its range's budgets) and forwards it. */
+  async #accept(notice: Notice, from: Contact, tree: number | null): Promise<IngestResult> {
+    const nowMs = this.clock.now();
+    if (
+      !this.#originLimits.take(notice.origin.id, 1, nowMs) ||
+      !this.#rangeLimits.take(rangeKeyOf(notice.origin.url), 1, nowMs)
+    ) {
+      this.stats.noticesRejected++;
+      return "rejected";
     }
     // Forward first: storing must not delay the broadcast. (The store's add is idempotent, so
     // no lookup is needed here; recent duplicates were caught by the broadcaster above.)

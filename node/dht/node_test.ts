@@ -64,7 +64,7 @@ Deno.test("providers keep a message reachable after its origin is gone", async (
   const stored = await swarm.clock.run(keeper.addProvider(id, tag, expiresAt));
   assert.ok(stored >= 8, `stored at ${stored} nodes`);
   swarm.kill(origin);
-  const fakeNotice = { id, tag, origin: origin.contact };
+  const fakeNotice = { id, tag, size: payload.length, origin: origin.contact };
   const found = await swarm.clock.run(reader.findProviders(id));
   assert.deepEqual(found.map((p) => p.provider.id), [keeper.selfId]);
   assert.deepEqual(await swarm.clock.run(reader.fetchBody(fakeNotice)), { tag, payload });
@@ -167,12 +167,15 @@ Deno.test("a flood from one peer is throttled (429) by its notice budget", async
     limits: { noticesPerSecondPerPeer: 10, noticesBurstPerPeer: 20 },
   });
   const victim = swarm.nodes[1]!;
-  const flooder = generateIdentity(secp256k1Scheme);
+  // A reachable origin (it answers the victim's ping), flooding on its own.
+  const flooderNode = swarm.nodes[3]!;
+  const flooder = flooderNode.identity;
+  const floodUrl = flooderNode.url;
   const now = swarm.clock.now();
   const notices = Array.from(
     { length: 15 },
     (_, i) =>
-      noticeToJson(signNotice(flooder, "mem://flood.sim", {
+      noticeToJson(signNotice(flooder, floodUrl, {
         id: bytesToHex(new Uint8Array(32).fill(i)),
         tag: "00".repeat(20),
         size: 1,
@@ -186,7 +189,7 @@ Deno.test("a flood from one peer is throttled (429) by its notice budget", async
       "notices",
       signRequest({
         identity: flooder,
-        selfUrl: "mem://flood.sim",
+        selfUrl: floodUrl,
         rpc: "notices",
         to: victim.selfId,
         body: enc.encode(JSON.stringify({ notices: notices.map((n) => ({ notice: n, tree: 0 })) })),
@@ -198,6 +201,7 @@ Deno.test("a flood from one peer is throttled (429) by its notice budget", async
     statuses.push(res.status);
   }
   assert.deepEqual(statuses, [200, 429]);
+  await swarm.clock.runUntilIdle(); // the origin's contact is verified, then its notices stored
   assert.equal(victim.stats.noticesAccepted, 15);
   swarm.stop();
 });
@@ -232,12 +236,12 @@ Deno.test("publishMany signs a group once; it reaches every node and catch-up re
 
 Deno.test("a receiver verifies one signature per group; a bad proof is invalid", async () => {
   const swarm = await swarmOf(4, 9);
-  const [receiver, peer] = [swarm.nodes[1]!, swarm.nodes[2]!];
-  const far = generateIdentity(secp256k1Scheme);
+  const [receiver, peer, farNode] = [swarm.nodes[1]!, swarm.nodes[2]!, swarm.nodes[3]!];
+  const far = farNode.identity;
   const now = swarm.clock.now();
   const group = signNotices(
     far,
-    "mem://far.sim",
+    farNode.url,
     Array.from({ length: 6 }, (_, i) => ({
       id: bytesToHex(new Uint8Array(32).fill(60 + i)),
       tag: "00".repeat(20),

@@ -22,7 +22,7 @@ export interface BodySource {
 }
 
 /** Outcome of ingesting one notice. */
-export type IngestResult = "accepted" | "duplicate" | "rejected" | "invalid";
+export type IngestResult = "accepted" | "held" | "duplicate" | "rejected" | "invalid";
 
 /** The node facilities handlers use. */
 export interface DhtServices {

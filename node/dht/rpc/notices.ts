@@ -29,7 +29,7 @@ export async function handleNotices(
   body: unknown,
   from: Contact,
 ): Promise<RpcResult> {
-  const counts = { accepted: 0, duplicates: 0, rejected: 0, invalid: 0 };
+  const counts = { accepted: 0, held: 0, duplicates: 0, rejected: 0, invalid: 0 };
   for (const raw of batchEntries(body)) {
     let entry: Record<string, unknown>;
     try {
@@ -52,6 +52,7 @@ export async function handleNotices(
     }
     const r = await s.ingestNotice(notice, from, tree);
     if (r === "accepted") counts.accepted++;
+    else if (r === "held") counts.held++;
     else if (r === "duplicate") counts.duplicates++;
     else if (r === "rejected") counts.rejected++;
     else counts.invalid++;
