@@ -6,7 +6,7 @@
  */
 import { loadConfig } from "./config.ts";
 import { createLogger } from "./log.ts";
-import { type NodePlugin, type RunningNode, startNode } from "./mod.ts";
+import { type Feature, type RunningNode, startNode } from "./mod.ts";
 
 /** Options for {@linkcode testNode}. */
 export interface TestNodeOptions {
@@ -14,7 +14,8 @@ export interface TestNodeOptions {
   args?: string[];
   /** Listen on a real socket (port 0). */
   listen?: boolean;
-  plugins?: NodePlugin[];
+  /** The node's features, installed in this order. */
+  features?: readonly Feature[];
 }
 
 /** Starts an in-process node in a fresh temporary folder; `close()` also removes the folder. */
@@ -31,7 +32,7 @@ export async function testNode(
   const node = await startNode(config, {
     log,
     listen: opts.listen ?? false,
-    plugins: opts.plugins ?? [],
+    features: opts.features ?? [],
   });
   return {
     ...node,
