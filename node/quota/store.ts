@@ -359,7 +359,9 @@ export class QuotaStore {
 
   /** Number of spent nonces kept. */
   async spentCount(): Promise<number> {
-    const r = await this.#db.selectFrom("quota_spent").select(sql<string | number>`count(*)`.as("n"))
+    const r = await this.#db.selectFrom("quota_spent").select(
+      sql<string | number>`count(*)`.as("n"),
+    )
       .executeTakeFirstOrThrow();
     return Number(r.n);
   }

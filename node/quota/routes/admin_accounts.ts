@@ -37,8 +37,10 @@ export function adminAccountRoutes(app: Hono<AppEnv>, q: QuotaRoutesContext): vo
     q.log.info("account created by admin", { credit });
     return c.json({ account }, 201);
   });
-  app.get("/admin/api/accounts/:account", async (c) =>
-    c.json(await state(accountHashParam(c.req.param("account"), "account"))));
+  app.get(
+    "/admin/api/accounts/:account",
+    async (c) => c.json(await state(accountHashParam(c.req.param("account"), "account"))),
+  );
   app.post("/admin/api/accounts/:account/credit", async (c) => {
     const hash = accountHashParam(c.req.param("account"), "account");
     const body = await readJson(c.req.raw);
