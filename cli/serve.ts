@@ -5,7 +5,8 @@
  */
 import { ConfigError, configMarkdown, loadConfig, SCHEMA, startNode } from "../node/mod.ts";
 import { flagName } from "../node/config.ts";
-import "../node/plugins.ts";
+import { feesFeature } from "../node/fees/mod.ts";
+import { quotaFeature } from "../node/quota/mod.ts";
 
 function help(): string {
   const fields = SCHEMA as unknown as Record<string, { description: string; default: unknown }>;
@@ -42,7 +43,7 @@ export async function run(args: string[]): Promise<number> {
     }
     throw err;
   }
-  const node = await startNode(config);
+  const node = await startNode(config, { features: [quotaFeature(), feesFeature()] });
   const stopped = Promise.withResolvers<void>();
   const stop = () => stopped.resolve();
   Deno.addSignalListener("SIGINT", stop);
