@@ -3,6 +3,7 @@ import { Kysely } from "kysely";
 import { Migrator } from "kysely/migration";
 import { join } from "node:path";
 import { loadConfig } from "../config.ts";
+import { FieldError, PRICING_CONSOLE } from "../console/sources.ts";
 import { createLogger } from "../log.ts";
 import { startNode } from "../mod.ts";
 import {
@@ -22,6 +23,8 @@ const ADMIN = "fees-admin-token";
 const BASE = "http://node.test";
 const ZPUB =
   "zpub6rFR7y4Q2AijBEqTUquhVz398htDFrtymD9xYYfG1m4wAcvPhXNfE3EfH1r1ADqtfSdVCToUG868RvUUkgDKf31mGDtKsAYz2oz2AGutZYs";
+const XPUB =
+  "xpub6BosfCnifzxcFwrSzQiqu2DBVTshkCXacvNsWGYJVVhhawA7d4R5WSWGFNbi8Aw6ZRc1brxMyWMzG3DSSSSoekkudhUd9yLb6qx39T9nMdj";
 const quota = () => quotaFeature({ generateKey: () => Promise.resolve(KEY) });
 const quiet = () => createLogger({ component: "node", level: "error", sink: () => {} });
 
@@ -247,5 +250,63 @@ Deno.test("fees feature: invoices and settings in an older quota.db are copied o
     }
   } finally {
     await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("fees feature: the Pricing page's source edits all owners' values; a new xpub applies next", async () => {
+  const n = await testNode({
+    args: [
+      "--admin-token",
+      ADMIN,
+      "--fee-xpub",
+      ZPUB,
+      "--bundle-price-sats",
+      "1000",
+      "--free-tokens",
+      "3",
+    ],
+    features: [quota(), feesFeature()],
+  });
+  try {
+    const f = (r: Request) => n.fetch(r);
+    const source = n.core.service(PRICING_CONSOLE)!;
+    const view = await source.get();
+    assert.equal(view.freeTokensPerPeriod, 3);
+    assert.equal(view.xpub, ZPUB);
+    await source.update({ freeTokensPerPeriod: 9, bundlePriceSats: 7, maxPayloadBytes: 1000 });
+    const pricing = await (await f(new Request(BASE + "/v1/pricing"))).json();
+    assert.equal(pricing.free_tokens, 9);
+    assert.equal(pricing.bundle_price_sats, 7);
+    assert.equal(n.core.limits.current.maxPayloadBytes, 1000);
+    await assert.rejects(
+      async () => await source.update({ xpub: "zpub-nonsense", bundlePriceSats: 8 }),
+      (err: unknown) => err instanceof FieldError && err.field === "xpub",
+    );
+    assert.equal((await source.get()).bundlePriceSats, 7, "nothing applied");
+    const status = (await source.status?.())!;
+    assert.equal(status.feesEnabled, true);
+    assert.equal(status.nextAddress, parseXpub(ZPUB).address(0));
+
+    const { account } = await (await f(
+      new Request(BASE + "/admin/api/accounts", {
+        method: "POST",
+        headers: { authorization: `Bearer ${ADMIN}` },
+      }),
+    )).json();
+    const buy = async () =>
+      await (await f(
+        postJson(BASE, "/v1/invoices", { bundles: 1 }, { authorization: `Bearer ${account}` }),
+      )).json();
+    const first = await buy();
+    assert.equal(first.address, parseXpub(ZPUB).address(0));
+    await source.update({ xpub: XPUB });
+    const second = await buy();
+    assert.equal(second.address, parseXpub(XPUB).address(0), "the new key starts at index 0");
+    assert.deepEqual(await source.invoiceCounts?.(), { pending: 2 });
+    const listed = await source.invoices({ limit: 10 });
+    assert.deepEqual(listed.map((i) => i.addressIndex), [0, 0]);
+    assert.equal(listed.find((i) => i.id === first.id)?.xpub, "zpub6rFR7y…GutZYs");
+  } finally {
+    await n.close();
   }
 });
