@@ -10,7 +10,7 @@
  *   credits its account once even when the payer retries after a crash.
  *
  * Migrations 0001 and 0002 also made `quota_invoices` (invoices, with the key each address
- * derives from since 0002). Invoices now belong to the fees feature (`node/fees/`), which copies
+ * derives from since 0002). Invoices now belong to the fees feature, which copies
  * the rows into its own database once; the table is left in place, never written again, so an
  * upgrade cannot lose an invoice. The migration names stay as they were, so databases made by
  * earlier releases migrate on.
