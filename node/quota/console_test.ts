@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
-import { QUOTA_CONSOLE } from "../console/sources.ts";
+import { loadConfig } from "../config.ts";
+import { utcDay } from "../console/daily.ts";
+import { QUOTA_CONSOLE, type QuotaSource } from "../console/sources.ts";
+import { createLogger } from "../log.ts";
+import { startNode } from "../mod.ts";
 import { testNode } from "../testing.ts";
+import { tokensFrom } from "./_testing.ts";
 import { generateIssuerKey } from "./issuer_keys.ts";
 import { quotaFeature } from "./quota_feature.ts";
 import { accountHash, parseAccountNumber } from "./tokens.ts";
@@ -42,5 +47,32 @@ Deno.test("quota console source: accounts by number or hash prefix, credit, disa
     assert.ok(stats.daily.length <= 7);
   } finally {
     await n.close();
+  }
+});
+
+Deno.test("quota console source: tokens issued per day are kept across a restart", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "subspace-quota-tally-" });
+  const start = () =>
+    startNode(loadConfig({ args: ["--data", dataDir, "--port", "0"], env: {} }), {
+      listen: false,
+      log: createLogger({ component: "node", level: "error", sink: () => {} }),
+      features: [quotaFeature({ generateKey: () => Promise.resolve(KEY) })],
+    });
+  const issuedToday = async (source: QuotaSource) =>
+    (await source.stats(1)).daily.find((d) => d.day === utcDay(Date.now()))?.issued ?? 0;
+  try {
+    let n = await start();
+    const { id: account } = await n.core.service(QUOTA_CONSOLE)!.createAccount();
+    assert.equal((await tokensFrom((r) => n.fetch(r), "http://node.test", account, 3)).length, 3);
+    assert.equal(await issuedToday(n.core.service(QUOTA_CONSOLE)!), 3);
+    await n.close();
+    n = await start();
+    try {
+      assert.equal(await issuedToday(n.core.service(QUOTA_CONSOLE)!), 3);
+    } finally {
+      await n.close();
+    }
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
   }
 });

@@ -4,23 +4,17 @@ import { createLogger } from "../log.ts";
 import { startNode } from "../mod.ts";
 import { QUOTA_POLICY } from "../services.ts";
 import { postJson, randomPayload, randomTag, testNode } from "../testing.ts";
-import { blind, finalize } from "./blind_rsa.ts";
+import { tokensFrom } from "./_testing.ts";
 import { generateIssuerKey } from "./issuer_keys.ts";
 import { quotaFeature } from "./quota_feature.ts";
 import { ACCOUNT_CREDIT, FREE_QUOTA } from "./services.ts";
 import { accountHash, parseAccountNumber } from "./tokens.ts";
 import {
-  decodeTokenKey,
-  encodeToken,
-  encodeTokenRequest,
   formatAuthorization,
-  parseIssuerDirectory,
   parseWwwAuthenticate,
   TOKEN_REQUEST_MEDIA_TYPE,
   TOKEN_RESPONSE_MEDIA_TYPE,
   TOKEN_TYPE_BLIND_RSA,
-  tokenInput,
-  tokenKeyId,
 } from "./token_wire.ts";
 import { publicVerif, TokenChallenge as RefChallenge } from "@cloudflare/privacypass-ts";
 
@@ -35,65 +29,8 @@ function node(extra: string[] = []) {
   });
 }
 
-const b64u = (b: Uint8Array) => b.toBase64({ alphabet: "base64url" });
-
-/** A minimal wallet: reads the directory and the 401 challenge, makes tokens. */
-async function tokensFor(
-  fetchFn: (r: Request) => Promise<Response>,
-  account: string,
-  n: number,
-): Promise<Uint8Array[]> {
-  const dir = parseIssuerDirectory(
-    await (await fetchFn(new Request(BASE + "/.well-known/private-token-issuer-directory"))).json(),
-  );
-  const keyBytes = Uint8Array.fromBase64(dir["token-keys"].at(-1)!["token-key"], {
-    alphabet: "base64url",
-  });
-  const pk = decodeTokenKey(keyBytes);
-  const keyId = tokenKeyId(keyBytes);
-  const unauth = await fetchFn(
-    postJson(BASE, "/v1/messages", { tag: randomTag(), payload: randomPayload(8) }),
-  );
-  assert.equal(unauth.status, 401);
-  const [challenge] = parseWwwAuthenticate(unauth.headers.get("www-authenticate")!);
-  await unauth.body?.cancel();
-  const digest = new Uint8Array(
-    await crypto.subtle.digest("SHA-256", challenge!.challenge as Uint8Array<ArrayBuffer>),
-  );
-  const pending = Array.from({ length: n }, () => {
-    const nonce = crypto.getRandomValues(new Uint8Array(32));
-    const input = tokenInput({ tokenType: 2, nonce, challengeDigest: digest, tokenKeyId: keyId });
-    const { blindedMsg, inv } = blind(pk, input);
-    return { nonce, input, inv, blindedMsg };
-  });
-  const res = await fetchFn(postJson(BASE, "/v1/tokens", {
-    token_requests: pending.map((p) =>
-      b64u(
-        encodeTokenRequest({
-          tokenType: 2,
-          truncatedTokenKeyId: keyId[31]!,
-          blindedMsg: p.blindedMsg,
-        }),
-      )
-    ),
-  }, { authorization: `Bearer ${account}` }));
-  const body = await res.json();
-  assert.equal(res.status, 200, JSON.stringify(body));
-  return pending.map((p, i) =>
-    encodeToken({
-      tokenType: 2,
-      nonce: p.nonce,
-      challengeDigest: digest,
-      tokenKeyId: keyId,
-      authenticator: finalize(
-        pk,
-        p.input,
-        Uint8Array.fromBase64(body.token_responses[i], { alphabet: "base64url" }),
-        p.inv,
-      ),
-    })
-  );
-}
+const tokensFor = (f: (r: Request) => Promise<Response>, account: string, n: number) =>
+  tokensFrom(f, BASE, account, n);
 
 Deno.test("quota feature: captcha signup, tokens, posting spends one token", async () => {
   const n = await node();
