@@ -25,8 +25,8 @@ import {
   formatAuthorization,
   generateIssuerKey,
   IssuerKeyRing,
-  openQuotaDatabase,
   parseAccountNumber,
+  QUOTA_MIGRATIONS,
   QuotaStore,
   SpentSet,
   TOKEN_TYPE_BLIND_RSA,
@@ -47,7 +47,11 @@ const log = (k: string, v: string) => {
 // ---------------------------------------------------------------- in-process
 const dir = await Deno.makeTempDir({ prefix: "subspace-bench-tokens-" });
 const store = await openStore({ dataDir: dir });
-const quotaDb = await openQuotaDatabase(store, dir);
+const quotaDb = await store.openFeatureDatabase({
+  dataDir: dir,
+  name: "quota",
+  migrations: QUOTA_MIGRATIONS,
+});
 const qs = new QuotaStore(quotaDb.db);
 const key = await generateIssuerKey();
 const ring = await IssuerKeyRing.open({

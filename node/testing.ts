@@ -17,7 +17,7 @@ export interface TestNodeOptions {
   /** Use this data folder (and leave it in place on close); a fresh temporary one otherwise. */
   dataDir?: string;
   /** The node's features (none by default: pass `--quota open` or a quota feature). */
-  features?: Feature[];
+  features?: readonly Feature[];
 }
 
 /** Starts an in-process node in a fresh temporary folder; `close()` also removes the folder. */

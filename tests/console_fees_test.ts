@@ -7,14 +7,8 @@
  */
 import assert from "node:assert/strict";
 import { consoleTestNode, csrfOf } from "../node/console/testing.ts";
-import { parseXpub } from "../node/fees/mod.ts";
-import {
-  accountHash,
-  createQuotaPlugin,
-  generateIssuerKey,
-  parseAccountNumber,
-  quotaServices,
-} from "../node/quota/mod.ts";
+import { feesFeature, parseXpub } from "../node/fees/mod.ts";
+import { generateIssuerKey, quotaFeature } from "../node/quota/mod.ts";
 import { loadConfig } from "../node/config.ts";
 import { createLogger } from "../node/log.ts";
 import { startNode } from "../node/mod.ts";
@@ -45,8 +39,27 @@ const FLAGS = [
   "--admin-token",
   ADMIN,
   "--esplora-poll-interval",
-  "1h",
+  "1s",
 ];
+
+const features = () => [quotaFeature({ generateKey: () => Promise.resolve(KEY) }), feesFeature()];
+const adminHeaders = { authorization: `Bearer ${ADMIN}` };
+
+/** `GET /admin/api/pricing`: every pricing and payment setting in force. */
+async function adminPricing(fetchFn: (r: Request) => Promise<Response>) {
+  const r = await fetchFn(new Request("http://x/admin/api/pricing", { headers: adminHeaders }));
+  assert.equal(r.status, 200);
+  return await r.json();
+}
+
+/** Waits until `check` holds (the poller runs every second), for at most `ms`. */
+async function eventually(check: () => Promise<boolean>, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!await check()) {
+    if (Date.now() > end) throw new Error("Timed out waiting for the invoice poller");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
 
 /** The attributes of the `<input name=...>` tag in a page. */
 function inputTag(html: string, name: string): string {
@@ -57,15 +70,16 @@ function inputTag(html: string, name: string): string {
 
 Deno.test("console: change the xpub, backend and confirmations; new invoices follow at once", async () => {
   const fake = fakeEsplora();
-  const t = await consoleTestNode({
-    args: FLAGS,
-    plugins: [createQuotaPlugin({ generateKey: () => Promise.resolve(KEY) })],
-  });
+  const t = await consoleTestNode({ args: FLAGS, features: features() });
   const c = t.client();
+  const f = (r: Request) => t.node.fetch(r);
   try {
     assert.equal((await c.firstLogin(t.oneTimePassword, PASSWORD)).status, 303);
-    const svc = quotaServices(t.node.ctx)!;
-    const account = await svc.createAccount("admin");
+    const created = await f(
+      new Request("http://x/admin/api/accounts", { method: "POST", headers: adminHeaders }),
+    );
+    assert.equal(created.status, 201);
+    const { account } = await created.json();
     const auth = { authorization: `Bearer ${account}` };
     const invoice = async () => {
       const r = await t.node.fetch(postJson("http://x", "/v1/invoices", { bundles: 1 }, auth));
@@ -112,13 +126,14 @@ Deno.test("console: change the xpub, backend and confirmations; new invoices fol
     await refused({ esploraUrl: "not a url" }, "esploraUrl", /Cannot parse Esplora URL/);
     await refused({ confirmations: "101" }, "confirmations", /confirmations must be an integer/);
     await refused({ confirmations: "many" }, "confirmations", /expected a whole number/);
-    assert.equal(svc.payment().xpub, ZPUB, "refused forms change nothing");
-    assert.equal(svc.payment().esploraUrl, "");
+    const unchanged = await adminPricing(f);
+    assert.equal(unchanged.xpub, ZPUB, "refused forms change nothing");
+    assert.equal(unchanged.esplora_url, "");
 
     // A wrong CSRF token changes nothing either.
     const forged = await c.post("/console/pricing", { _csrf: "forged", xpub: XPUB });
     assert.equal(forged.status, 403);
-    assert.equal(svc.payment().xpub, ZPUB);
+    assert.equal((await adminPricing(f)).xpub, ZPUB);
 
     // Save a new key, the fake backend and 0 confirmations.
     page = await c.page("/console/pricing");
@@ -148,10 +163,18 @@ Deno.test("console: change the xpub, backend and confirmations; new invoices fol
 
     // The poller asks the new backend; a mempool payment (0 confirmations) pays the invoice.
     fake.state.txs.push({ txid: "ab".repeat(32), to: third.address, value: 1000 });
-    assert.deepEqual(await svc.invoices.pollOnce(), { checked: 3, paid: 1 });
+    await eventually(async () => {
+      const r = await f(new Request(`http://x/v1/invoices/${third.id}`));
+      return (await r.json()).status === "paid";
+    });
     assert.ok(fake.state.requests.includes(`/api/address/${third.address}/txs`));
-    const credited = await svc.store.getAccount(accountHash(parseAccountNumber(account)));
-    assert.equal(credited!.credit, third.tokens);
+    for (const earlier of [zpub.address(0), zpub.address(1)]) {
+      assert.ok(fake.state.requests.includes(`/api/address/${earlier}/txs`), "all 3 watched");
+    }
+    const credited = await (await f(
+      new Request(`http://x/admin/api/accounts/${account}`, { headers: adminHeaders }),
+    )).json();
+    assert.equal(credited.credit, third.tokens);
 
     // The Pricing page lists the invoices with their status, key and index.
     page = await c.page("/console/pricing");
@@ -175,7 +198,11 @@ Deno.test("console: change the xpub, backend and confirmations; new invoices fol
     const problem = await bad.json();
     assert.equal(problem.field, "esplora_url");
     assert.match(problem.detail, /must start with http:\/\/ or https:\/\//);
-    assert.equal(svc.pricing().bundlePriceSats, 1000, "nothing applies when one field is refused");
+    assert.equal(
+      (await adminPricing(f)).bundle_price_sats,
+      1000,
+      "nothing applies when one field is refused",
+    );
     const good = await put({ xpub: ZPUB, confirmations: 3 });
     assert.equal(good.status, 200);
     const json = await good.json();
@@ -204,24 +231,32 @@ Deno.test("payment settings saved at run time outlive a restart and win over the
       {
         listen: false,
         log: createLogger({ component: "node", level: "error", sink: () => {} }),
-        plugins: [createQuotaPlugin({ generateKey: () => Promise.resolve(KEY) })],
+        features: features(),
       },
     );
   try {
     let node = await start();
-    await quotaServices(node.ctx)!.setPricing({
-      xpub: XPUB,
-      esplora_url: "https://esplora.example/api",
-      confirmations: 2,
-    });
+    const put = await node.fetch(
+      new Request("http://x/admin/api/pricing", {
+        method: "PUT",
+        headers: { ...adminHeaders, "content-type": "application/json" },
+        body: JSON.stringify({
+          xpub: XPUB,
+          esplora_url: "https://esplora.example/api",
+          confirmations: 2,
+        }),
+      }),
+    );
+    assert.equal(put.status, 200);
+    await put.body?.cancel();
     await node.close();
     node = await start();
     try {
-      assert.deepEqual(quotaServices(node.ctx)!.payment(), {
-        xpub: XPUB,
-        esploraUrl: "https://esplora.example/api",
-        confirmations: 2,
-      });
+      const saved = await adminPricing((r) => node.fetch(r));
+      assert.deepEqual(
+        { xpub: saved.xpub, esplora_url: saved.esplora_url, confirmations: saved.confirmations },
+        { xpub: XPUB, esplora_url: "https://esplora.example/api", confirmations: 2 },
+      );
       const pricing = await (await node.fetch(new Request("http://x/v1/pricing"))).json();
       assert.equal(pricing.confirmations, 2);
     } finally {

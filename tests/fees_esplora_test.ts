@@ -1,18 +1,27 @@
 /**
  * The Esplora client and the invoice poller against a fake Esplora server speaking real HTTP on
- * 127.0.0.1, and the quota tables on SQLite (and PostgreSQL when SUBSPACE_TEST_PG_URL is set).
+ * 127.0.0.1, crediting real quota accounts; the quota and fees tables on SQLite (and
+ * PostgreSQL when SUBSPACE_TEST_PG_URL is set), including the copy of older invoices.
  */
 import assert from "node:assert/strict";
-import { EsploraClient, EsploraError, InvoiceService, parseXpub } from "../node/fees/mod.ts";
+import {
+  EsploraClient,
+  EsploraError,
+  feesMigrations,
+  FeesStore,
+  type Invoice,
+  InvoiceService,
+  parseXpub,
+} from "../node/fees/mod.ts";
 import { Kysely } from "kysely";
 import { Migrator } from "kysely/migration";
 import { join } from "node:path";
 import {
+  type AccountCredit,
   accountHash,
-  type Invoice,
   newAccountNumber,
-  openQuotaDatabase,
   parseAccountNumber,
+  QUOTA_MIGRATIONS,
   quotaMigration,
   QuotaStore,
 } from "../node/quota/mod.ts";
@@ -44,7 +53,7 @@ function invoiceRow(id: number, xpub: string, index: number, address: string): I
 }
 
 /** Address indices count per key: a second key starts at 0; the same address is refused. */
-async function checkIndicesPerKey(qs: QuotaStore) {
+async function checkIndicesPerKey(qs: FeesStore) {
   assert.equal(await qs.nextAddressIndex(ZPUB), 0);
   assert.equal(await qs.insertInvoice(invoiceRow(1, ZPUB, 0, "addr-z0")), true);
   assert.equal(await qs.insertInvoice(invoiceRow(2, ZPUB, 1, "addr-z1")), true);
@@ -111,14 +120,45 @@ Deno.test("Esplora client: tip, confirmations, mempool, paging and errors over H
   }
 });
 
-async function withStore(fn: (qs: QuotaStore, store: Store) => Promise<void>) {
+/** The quota feature's side of crediting, over its store (what ACCOUNT_CREDIT does). */
+function accountsOf(qs: QuotaStore): AccountCredit {
+  return {
+    exists: async (hash) => (await qs.getAccount(hash)) !== undefined,
+    credit: (hash, tokens, reference) => qs.creditOnce(hash, tokens, reference, 1),
+  };
+}
+
+/** Opens the quota and fees databases the way the features do. */
+async function openBoth(store: Store, dir: string, legacyQuotaFile?: string) {
+  const quotaDb = await store.openFeatureDatabase({
+    dataDir: dir,
+    name: "quota",
+    migrations: QUOTA_MIGRATIONS,
+    writerThread: true,
+  });
+  const feesDb = await store.openFeatureDatabase({
+    dataDir: dir,
+    name: "fees",
+    migrations: feesMigrations(legacyQuotaFile),
+  });
+  return {
+    qs: new QuotaStore(quotaDb.db, quotaDb.writer),
+    fs: new FeesStore(feesDb.db),
+    close: async () => {
+      await feesDb.close();
+      await quotaDb.close();
+    },
+  };
+}
+
+async function withStore(fn: (qs: QuotaStore, fs: FeesStore) => Promise<void>) {
   const dir = await Deno.makeTempDir({ prefix: "subspace-fees-" });
   const store = await openStore({ dataDir: dir });
-  const quotaDb = await openQuotaDatabase(store, dir);
+  const dbs = await openBoth(store, dir, join(dir, "quota.db"));
   try {
-    await fn(new QuotaStore(quotaDb.db, quotaDb.writer), store);
+    await fn(dbs.qs, dbs.fs);
   } finally {
-    await quotaDb.close();
+    await dbs.close();
     await store.close();
     await Deno.remove(dir, { recursive: true });
   }
@@ -126,26 +166,20 @@ async function withStore(fn: (qs: QuotaStore, store: Store) => Promise<void>) {
 
 Deno.test("invoices: fresh derived addresses, BIP21, paid once with enough confirmations", async () => {
   const fake = fakeEsplora();
-  await withStore(async (qs) => {
+  await withStore(async (qs, fs) => {
     const clock = { now: 1_800_000_000_000 };
     const account = parseAccountNumber(newAccountNumber());
     const hash = accountHash(account);
     await qs.createAccount(hash, clock.now, "signup");
     const paid: string[] = [];
     const svc = new InvoiceService({
-      store: qs,
+      store: fs,
+      accounts: accountsOf(qs),
       deriver: parseXpub(ZPUB),
       esplora: new EsploraClient(fake.url),
       confirmations: 2,
       invoiceTtlSeconds: 3600,
-      pricing: () => ({
-        tokensPerBundle: 100,
-        bundlePriceSats: 5000,
-        freeTokens: 10,
-        quotaPeriodSeconds: 86400,
-        maxTtlSeconds: 86400,
-        maxPayloadBytes: 65536,
-      }),
+      pricing: () => ({ tokensPerBundle: 100, bundlePriceSats: 5000 }),
       now: () => clock.now,
       onPaid: (inv) => paid.push(inv.id),
     });
@@ -191,23 +225,17 @@ Deno.test("invoices: fresh derived addresses, BIP21, paid once with enough confi
 
 Deno.test("invoices: a new xpub applies to the next invoice, at that key's index 0", async () => {
   const fake = fakeEsplora();
-  await withStore(async (qs) => {
+  await withStore(async (qs, fs) => {
     const hash = accountHash(parseAccountNumber(newAccountNumber()));
     await qs.createAccount(hash, 1, "signup");
     const svc = new InvoiceService({
-      store: qs,
+      store: fs,
+      accounts: accountsOf(qs),
       deriver: parseXpub(ZPUB),
       esplora: undefined,
       confirmations: 1,
       invoiceTtlSeconds: 3600,
-      pricing: () => ({
-        tokensPerBundle: 10,
-        bundlePriceSats: 1000,
-        freeTokens: 0,
-        quotaPeriodSeconds: 86400,
-        maxTtlSeconds: 86400,
-        maxPayloadBytes: 65536,
-      }),
+      pricing: () => ({ tokensPerBundle: 10, bundlePriceSats: 1000 }),
     });
     const a = await svc.create(hash, 1);
     assert.equal(a.address, parseXpub(ZPUB).address(0));
@@ -232,11 +260,11 @@ Deno.test("invoices: a new xpub applies to the next invoice, at that key's index
   await fake.close();
 });
 
-Deno.test("quota store: address indices per key on SQLite", async () => {
-  await withStore((qs) => checkIndicesPerKey(qs));
+Deno.test("fees store: address indices per key on SQLite", async () => {
+  await withStore((_qs, fs) => checkIndicesPerKey(fs));
 });
 
-Deno.test("migration 0002 keeps older invoices; the key in force adopts them once", async () => {
+Deno.test("older invoices in quota.db are copied to the fees database once; the key in force adopts them", async () => {
   const dir = await Deno.makeTempDir({ prefix: "subspace-fees-migrate-" });
   try {
     // A quota database as the first release made it, with one invoice.
@@ -266,44 +294,89 @@ Deno.test("migration 0002 keeps older invoices; the key in force adopts them onc
     }).execute();
     await old.destroy();
 
+    // This release: the quota database migrates on under its old names (0002, 0003), and the
+    // fees database copies the invoice, made before per-key indices, once.
     const store = await openStore({ dataDir: dir });
-    const quotaDb = await openQuotaDatabase(store, dir);
-    try {
-      const qs = new QuotaStore(quotaDb.db, quotaDb.writer);
-      const inv = (await qs.getInvoice("00".repeat(16)))!;
-      assert.equal(inv.xpub, "");
-      assert.equal(inv.status, "paid");
-      assert.equal(await qs.nextAddressIndex(ZPUB), 0);
-      assert.equal(await qs.adoptLegacyInvoices(ZPUB), 1);
-      assert.equal(await qs.nextAddressIndex(ZPUB), 1, "index 0 stays used");
-      assert.equal(await qs.adoptLegacyInvoices(XPUB), 0, "adopted once");
-      assert.equal(await qs.insertInvoice(invoiceRow(9, ZPUB, 0, "addr-new")), false);
-      assert.equal(await qs.insertInvoice(invoiceRow(9, XPUB, 0, "addr-new")), true);
-    } finally {
-      await quotaDb.close();
-      await store.close();
+    for (let run = 0; run < 2; run++) {
+      const dbs = await openBoth(store, dir, join(dir, "quota.db"));
+      try {
+        const fs = dbs.fs;
+        const inv = (await fs.getInvoice("00".repeat(16)))!;
+        assert.equal(inv.status, "paid");
+        if (run === 0) {
+          assert.equal(inv.xpub, "");
+          assert.equal(await fs.nextAddressIndex(ZPUB), 0);
+          assert.equal(await fs.adoptLegacyInvoices(ZPUB), 1);
+          assert.equal(await fs.nextAddressIndex(ZPUB), 1, "index 0 stays used");
+          assert.equal(await fs.adoptLegacyInvoices(XPUB), 0, "adopted once");
+          assert.equal(await fs.insertInvoice(invoiceRow(9, ZPUB, 0, "addr-new")), false);
+          assert.equal(await fs.insertInvoice(invoiceRow(9, XPUB, 0, "addr-new")), true);
+        } else {
+          assert.equal(inv.xpub, ZPUB, "the copy ran once: the adoption was kept");
+          assert.equal((await fs.listInvoices(10)).length, 2);
+        }
+        assert.deepEqual(await fs.uncreditedInvoices(), [], "a copied paid invoice was credited");
+      } finally {
+        await dbs.close();
+      }
     }
+    await store.close();
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
 });
 
-Deno.test("invoices are disabled without an xpub or a price", async () => {
-  await withStore(async (qs) => {
+Deno.test("a paid invoice whose credit failed is credited at the next poll, once", async () => {
+  const fake = fakeEsplora();
+  await withStore(async (qs, fs) => {
+    const hash = accountHash(parseAccountNumber(newAccountNumber()));
+    await qs.createAccount(hash, 1, "signup");
+    const real = accountsOf(qs);
+    let down = true;
+    const errors: string[] = [];
     const svc = new InvoiceService({
-      store: qs,
+      store: fs,
+      accounts: {
+        exists: real.exists,
+        credit: (h, n, ref) =>
+          down ? Promise.reject(new Error("quota db busy")) : real.credit(h, n, ref),
+      },
+      deriver: parseXpub(ZPUB),
+      esplora: new EsploraClient(fake.url),
+      confirmations: 0,
+      invoiceTtlSeconds: 3600,
+      pricing: () => ({ tokensPerBundle: 10, bundlePriceSats: 1000 }),
+      onError: (err) => errors.push((err as Error).message),
+    });
+    const inv = await svc.create(hash, 1);
+    fake.state.txs.push({ txid: txid(1), to: inv.address, value: 1000 });
+    assert.deepEqual(await svc.pollOnce(), { checked: 1, paid: 1 });
+    assert.equal((await svc.get(inv.id))!.status, "paid");
+    assert.equal((await qs.getAccount(hash))!.credit, 0, "the credit failed");
+    assert.deepEqual(errors, ["quota db busy"]);
+    assert.equal((await fs.uncreditedInvoices()).length, 1);
+    down = false;
+    assert.deepEqual(await svc.pollOnce(), { checked: 0, paid: 0 });
+    assert.equal((await qs.getAccount(hash))!.credit, 10);
+    assert.deepEqual(await fs.uncreditedInvoices(), []);
+    // Crediting the same invoice again (a crash before it was recorded) changes nothing.
+    assert.equal(await real.credit(hash, 10, `invoice:${inv.id}`), true);
+    await svc.pollOnce();
+    assert.equal((await qs.getAccount(hash))!.credit, 10);
+  });
+  await fake.close();
+});
+
+Deno.test("invoices are disabled without an xpub or a price", async () => {
+  await withStore(async (qs, fs) => {
+    const svc = new InvoiceService({
+      store: fs,
+      accounts: accountsOf(qs),
       deriver: undefined,
       esplora: undefined,
       confirmations: 1,
       invoiceTtlSeconds: 60,
-      pricing: () => ({
-        tokensPerBundle: 1,
-        bundlePriceSats: 0,
-        freeTokens: 1,
-        quotaPeriodSeconds: 60,
-        maxTtlSeconds: 60,
-        maxPayloadBytes: 1,
-      }),
+      pricing: () => ({ tokensPerBundle: 1, bundlePriceSats: 0 }),
     });
     assert.equal(svc.enabled, false);
     await assert.rejects(() => svc.create(new Uint8Array(32), 1), /does not sell/);
@@ -311,13 +384,43 @@ Deno.test("invoices are disabled without an xpub or a price", async () => {
 });
 
 Deno.test({
-  name: "quota tables on PostgreSQL: CAS reservation, spent uniqueness, paid-once",
+  name: "quota and fees tables on PostgreSQL: CAS reservation, spent uniqueness, credit once, copy",
   ignore: PG_URL === undefined,
   async fn() {
     const db = await freshDatabase(PG_URL!);
     const store = await openStore({ url: db.url, dataDir: "/nonexistent" });
     try {
-      const qs = new QuotaStore((await openQuotaDatabase(store, "/nonexistent")).db);
+      // An older release's invoice in quota_invoices, copied by the fees migration.
+      const quotaDb = await store.openFeatureDatabase({
+        dataDir: "/nonexistent",
+        name: "quota",
+        migrations: QUOTA_MIGRATIONS,
+      });
+      const qs = new QuotaStore(quotaDb.db);
+      // deno-lint-ignore no-explicit-any
+      await (quotaDb.db as Kysely<any>).insertInto("quota_invoices").values({
+        id: "ee".repeat(16),
+        account_hash: new Uint8Array(32),
+        address: "addr-legacy",
+        xpub: "legacy-key",
+        address_index: 7,
+        amount_sats: 1000,
+        tokens: 10,
+        created_at: 1,
+        expires_at: 2,
+        status: "paid",
+        received_sats: 1000,
+        paid_at: 2,
+      }).execute();
+      const feesDb = await store.openFeatureDatabase({
+        dataDir: "/nonexistent",
+        name: "fees",
+        migrations: feesMigrations(undefined),
+      });
+      const fs = new FeesStore(feesDb.db);
+      assert.equal((await fs.getInvoice("ee".repeat(16)))?.address, "addr-legacy");
+      assert.equal(await fs.nextAddressIndex("legacy-key"), 8);
+      assert.deepEqual(await fs.uncreditedInvoices(), []);
       const hash = accountHash(parseAccountNumber(newAccountNumber()));
       assert.equal(await qs.createAccount(hash, 1, "admin"), true);
       assert.equal(await qs.createAccount(hash, 1, "admin"), false);
@@ -333,7 +436,17 @@ Deno.test({
       assert.equal(first.size, 1);
       assert.equal(second.size, 0);
       assert.equal(await qs.deleteExpiredSpent(10), 1);
-      await checkIndicesPerKey(qs);
+      await checkIndicesPerKey(fs);
+      // A credit by reference applies once, however often it is retried.
+      const credit = accountsOf(qs).credit;
+      const before = (await qs.getAccount(hash))!.credit;
+      const retries = await Promise.all(
+        Array.from({ length: 5 }, () => credit(hash, 4, "invoice:pg")),
+      );
+      assert.deepEqual(retries, [true, true, true, true, true]);
+      assert.equal((await qs.getAccount(hash))!.credit, before + 4);
+      await feesDb.close();
+      await quotaDb.close();
     } finally {
       await store.close();
       await db.drop();

@@ -2,17 +2,20 @@
  * Invoices for token bundles: each gets a fresh address derived from the operator's xpub (the
  * next unused index of that key, so changing the xpub starts the new key at index 0) and a
  * BIP21 URI; a poller asks the Esplora backend what each watched address received and, once
- * the price arrived with enough confirmations, marks the invoice paid and credits the account
- * (one transaction, once).
+ * the price arrived with enough confirmations, marks the invoice paid, then credits the account
+ * through the quota feature's {@linkcode AccountCredit} under the reference `invoice:<id>`
+ * (credited once however often that step is retried; a paid invoice whose credit did not go
+ * through, say after a crash, is credited at the next poll).
  *
  * A payment that arrives after the invoice's quote expired still counts while the invoice is
  * watched (`graceSeconds` past expiry), since the address is the customer's alone.
  *
  * @module
  */
-import type { Invoice, QuotaStore } from "../quota/mod.ts";
+import type { AccountCredit } from "../quota/mod.ts";
 import type { EsploraClient } from "./esplora.ts";
 import { bip21Uri, type Pricing } from "./pricing.ts";
+import type { FeesStore, Invoice } from "./store.ts";
 import type { AddressDeriver } from "./xpub.ts";
 
 /** Why an invoice cannot be made. */
@@ -38,13 +41,15 @@ export interface InvoicePaymentConfig {
 
 /** Options for {@linkcode InvoiceService}. */
 export interface InvoiceServiceOptions extends InvoicePaymentConfig {
-  store: QuotaStore;
+  store: FeesStore;
+  /** The accounts paid invoices credit. */
+  accounts: AccountCredit;
   /** Seconds a quote is valid. */
   invoiceTtlSeconds: number;
   /** Seconds past expiry an invoice is still watched. */
   graceSeconds?: number;
-  /** The prices in force. */
-  pricing: () => Pricing;
+  /** The bundle price in force. */
+  pricing: () => Pick<Pricing, "tokensPerBundle" | "bundlePriceSats">;
   /** Label in the BIP21 URI. */
   label?: string;
   now?: () => number;
@@ -52,7 +57,7 @@ export interface InvoiceServiceOptions extends InvoicePaymentConfig {
   randomBytes?: (n: number) => Uint8Array;
   /** Called when an invoice is paid (metrics, logs). */
   onPaid?: (inv: Invoice) => void;
-  /** Called when the backend fails (logs). */
+  /** Called when the backend or crediting fails (logs). */
   onError?: (err: unknown) => void;
 }
 
@@ -182,37 +187,56 @@ export class InvoiceService {
 
   /**
    * Checks every watched invoice once; returns how many were checked and paid. Backend errors
-   * are reported through `onError` and leave invoices pending.
+   * are reported through `onError` and leave invoices pending. Paid invoices not yet credited
+   * are credited first.
    */
   async pollOnce(): Promise<{ checked: number; paid: number }> {
-    const { esplora, confirmations } = this.#o;
+    const { esplora, confirmations, store } = this.#o;
     const now = this.#now();
     const graceMs = (this.#o.graceSeconds ?? 86400) * 1000;
-    await this.#o.store.expireInvoices(now - graceMs);
+    for (const inv of await store.uncreditedInvoices()) await this.#credit(inv);
+    await store.expireInvoices(now - graceMs);
     if (esplora === undefined) return { checked: 0, paid: 0 };
-    const watched = await this.#o.store.watchedInvoices(now - graceMs);
+    const watched = await store.watchedInvoices(now - graceMs);
     let paid = 0;
     for (const inv of watched) {
       try {
         const r = await esplora.received(inv.address, confirmations);
         if (r.confirmedSats >= inv.amountSats) {
-          if (await this.#o.store.markPaid(inv.id, r.confirmedSats, now)) {
+          if (await store.markPaid(inv.id, r.confirmedSats, now)) {
             paid++;
-            this.#o.onPaid?.({
+            const done: Invoice = {
               ...inv,
               status: "paid",
               receivedSats: r.confirmedSats,
               paidAt: now,
-            });
+            };
+            this.#o.onPaid?.(done);
+            await this.#credit(done);
           }
         } else if (r.confirmedSats + r.pendingSats !== inv.receivedSats) {
-          await this.#o.store.setReceived(inv.id, r.confirmedSats + r.pendingSats);
+          await store.setReceived(inv.id, r.confirmedSats + r.pendingSats);
         }
       } catch (err) {
         this.#o.onError?.(err);
       }
     }
     return { checked: watched.length, paid };
+  }
+
+  /** Credits a paid invoice's account (once, by reference) and records it. */
+  async #credit(inv: Invoice): Promise<void> {
+    try {
+      if (await this.#o.accounts.credit(inv.accountHash, inv.tokens, `invoice:${inv.id}`)) {
+        await this.#o.store.markCredited(inv.id);
+      } else {
+        this.#o.onError?.(
+          new Error(`Cannot credit invoice ${inv.id}: its account does not exist`),
+        );
+      }
+    } catch (err) {
+      this.#o.onError?.(err);
+    }
   }
 
   /** Polls every `intervalMs` until {@linkcode stop}. */

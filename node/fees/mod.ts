@@ -1,6 +1,14 @@
 /**
- * The fee market: operator prices, invoices paid to addresses derived from the operator's
- * xpub, and payment detection through an Esplora-compatible backend.
+ * The fee market: {@linkcode feesFeature} (operator prices, invoices paid to addresses derived
+ * from the operator's xpub, payment detection through an Esplora-compatible backend), and the
+ * pieces it is built from. It credits accounts through the quota feature's services; the quota
+ * feature does not know this one.
+ *
+ * @example
+ * ```ts ignore
+ * import { feesFeature } from "./node/fees/mod.ts";
+ * const node = await startNode(config, { features: [quotaFeature(), feesFeature()] });
+ * ```
  *
  * @module
  */
@@ -15,6 +23,7 @@ export { EsploraClient, EsploraError, type EsploraOptions, type Received } from 
 export {
   bip21Uri,
   type Pricing,
+  PRICING_FIELDS,
   type PricingJson,
   pricingToJson,
   satsToBtc,
@@ -40,3 +49,7 @@ export {
   paymentSettingsToJson,
   updatePaymentSettings,
 } from "./settings.ts";
+export { FeesStore, type Invoice } from "./store.ts";
+export { feesMigration, feesMigrations, legacyInvoicesMigration } from "./migration.ts";
+export { FeeSettings, type FeeSettingsOptions, type PricingPageJson } from "./fee_settings.ts";
+export { feesFeature, type FeesFeatureOptions } from "./fees_feature.ts";

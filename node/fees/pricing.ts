@@ -4,28 +4,26 @@
  * @module
  */
 
-/** What the operator charges and gives away. */
+/**
+ * What the operator sets on the pricing page that the fees feature keeps: the bundle for sale,
+ * and the message limits (applied through the core's runtime limits). The free quota belongs
+ * to the quota feature.
+ */
 export interface Pricing {
   /** Tokens in one bundle. */
   tokensPerBundle: number;
   /** Price of one bundle in satoshis (0: not for sale). */
   bundlePriceSats: number;
-  /** Free tokens per account per period. */
-  freeTokens: number;
-  /** Length of a free-quota period in seconds. */
-  quotaPeriodSeconds: number;
   /** Longest message TTL accepted. */
   maxTtlSeconds: number;
   /** Largest message payload accepted. */
   maxPayloadBytes: number;
 }
 
-/** The JSON form (snake_case) used by `GET /v1/pricing` and the admin API. */
+/** The JSON form (snake_case) used by `GET /v1/pricing`, the admin API and the settings. */
 export interface PricingJson {
   tokens_per_bundle: number;
   bundle_price_sats: number;
-  free_tokens: number;
-  quota_period_seconds: number;
   max_ttl_seconds: number;
   max_payload_bytes: number;
 }
@@ -33,29 +31,35 @@ export interface PricingJson {
 const FIELDS: [keyof Pricing, keyof PricingJson, number, number][] = [
   ["tokensPerBundle", "tokens_per_bundle", 1, 1_000_000],
   ["bundlePriceSats", "bundle_price_sats", 0, 2_100_000_000_000_000],
-  ["freeTokens", "free_tokens", 0, 1_000_000],
-  ["quotaPeriodSeconds", "quota_period_seconds", 60, 366 * 86400],
   ["maxTtlSeconds", "max_ttl_seconds", 1, 10 * 366 * 86400],
   ["maxPayloadBytes", "max_payload_bytes", 1, 16 * 1024 * 1024],
 ];
 
+/** JSON field names of {@linkcode PricingJson}. */
+export const PRICING_FIELDS: readonly (keyof PricingJson)[] = FIELDS.map((f) => f[1]);
+
 /** Pricing as JSON. */
 export function pricingToJson(p: Pricing): PricingJson {
-  const out: Record<string, number> = {};
-  for (const [k, j] of FIELDS) out[j] = p[k];
-  return out as unknown as PricingJson;
+  return {
+    tokens_per_bundle: p.tokensPerBundle,
+    bundle_price_sats: p.bundlePriceSats,
+    max_ttl_seconds: p.maxTtlSeconds,
+    max_payload_bytes: p.maxPayloadBytes,
+  };
 }
 
 /**
- * Applies a partial JSON update to `base`, validating every field.
+ * Applies a partial JSON update to `base`, validating every field present; keys that are not
+ * pricing fields are ignored.
+ *
+ * @example
+ * ```ts
+ * updatePricing(current, { bundle_price_sats: 5000 }).bundlePriceSats; // 5000
+ * ```
  * @throws {RangeError} naming the first bad field.
  */
 export function updatePricing(base: Pricing, json: Record<string, unknown>): Pricing {
   const out = { ...base };
-  const known = new Set(FIELDS.map((f) => f[1] as string));
-  for (const key of Object.keys(json)) {
-    if (!known.has(key)) throw new RangeError(`Unknown pricing field '${key}'`);
-  }
   for (const [k, j, min, max] of FIELDS) {
     const v = json[j];
     if (v === undefined) continue;

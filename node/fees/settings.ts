@@ -3,7 +3,7 @@
  * invoices derive addresses from, the Esplora-compatible backend that detects payments, and the
  * confirmations a payment needs. The start-up flags (`--fee-xpub`, `--esplora-url`,
  * `--confirmations`) are their initial values; the console and `PUT /admin/api/pricing` change
- * them and the quota plugin keeps them in its settings table.
+ * them and the fees feature keeps them in its settings table.
  *
  * @module
  */

@@ -1,24 +1,25 @@
 /**
- * Tables of the token issuer and the fee market (issue 5), for SQLite and PostgreSQL:
+ * Tables of the token issuer, for SQLite and PostgreSQL:
  *
  * - `quota_accounts`: accounts by the SHA-256 of their number (a leaked database does not hand
  *   out usable account numbers), free quota used in the current period, bought credit.
  * - `quota_spent`: spent token nonces, `UNIQUE` (the primary key), kept until their issuer key
  *   expires. One insert decides a redemption, so a token is accepted exactly once.
- * - `quota_invoices`: invoices with the derived address (unique) and payment state.
- * - `quota_settings`: operator prices, payment settings and counters (`name` → JSON value).
+ * - `quota_settings`: the operator's free quota and the per-day token tally (`name` → JSON).
+ * - `quota_credits` (0003): every credit given by reference (e.g. `invoice:<id>`), so a payment
+ *   credits its account once even when the payer retries after a crash.
  *
- * Migration 0002 adds `quota_invoices.xpub` (the key an invoice address derives from) and makes
- * address indices unique per key instead of overall, so an operator who changes the xpub
- * starts the new key at index 0 (wallets scan a gap of about 20 unused addresses).
+ * Migrations 0001 and 0002 also made `quota_invoices` (invoices, with the key each address
+ * derives from since 0002). Invoices now belong to the fees feature, which copies
+ * the rows into its own database once; the table is left in place, never written again, so an
+ * upgrade cannot lose an invoice. The migration names stay as they were, so databases made by
+ * earlier releases migrate on.
  *
  * @module
  */
 import { type Kysely, sql } from "kysely";
 import type { Migration } from "kysely/migration";
-
-/** Which SQL engine a migration runs on. */
-type Dialect = "sqlite" | "postgres";
+import type { Dialect, DialectMigration } from "../store/mod.ts";
 
 /** The quota migration for `dialect`. */
 export function quotaMigration(dialect: Dialect): Migration {
@@ -66,7 +67,7 @@ export function quotaMigration(dialect: Dialect): Migration {
 
 /**
  * Invoice address indices per xpub: adds `quota_invoices.xpub` ("" for invoices made before;
- * the plugin assigns them to the key in force at the first start) and replaces the unique
+ * the key in force at the first start adopts them) and replaces the unique
  * index on `address_index` by one on `(xpub, address_index)`. SQLite cannot drop a column's
  * UNIQUE constraint, so there the table is rebuilt.
  */
@@ -107,3 +108,25 @@ export function invoiceXpubMigration(dialect: Dialect): Migration {
     },
   };
 }
+
+/** Credits given by reference (`quota_credits`), so a reference credits its account once. */
+export function creditRefsMigration(dialect: Dialect): Migration {
+  return {
+    async up(db: Kysely<unknown>) {
+      const blob = sql.raw(dialect === "postgres" ? "bytea" : "blob");
+      await db.schema.createTable("quota_credits")
+        .addColumn("reference", "text", (c) => c.primaryKey())
+        .addColumn("account_hash", blob, (c) => c.notNull())
+        .addColumn("tokens", "bigint", (c) => c.notNull())
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .execute();
+    },
+  };
+}
+
+/** The quota database's migrations, by name (for `core.openDatabase("quota", ...)`). */
+export const QUOTA_MIGRATIONS: Readonly<Record<string, DialectMigration>> = {
+  "0001_quota": quotaMigration,
+  "0002_invoice_xpub": invoiceXpubMigration,
+  "0003_credit_refs": creditRefsMigration,
+};

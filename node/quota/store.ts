@@ -1,74 +1,13 @@
 /**
- * Persistence of accounts, spent nonces, invoices and settings over the node's kysely handle
- * (SQLite or PostgreSQL). Every state change is one statement or a compare-and-swap, so two
- * nodes sharing one PostgreSQL database (or concurrent requests) cannot double-spend a token or
- * over-draw an account.
+ * Persistence of accounts, spent nonces, credits and settings over the quota feature's own
+ * database (SQLite `quota.db` or the node's PostgreSQL database). Every state change is one
+ * statement, a compare-and-swap or one transaction, so two nodes sharing one PostgreSQL
+ * database (or concurrent requests) cannot double-spend a token or over-draw an account.
  *
  * @module
  */
-import { Kysely, sql } from "kysely";
-import { type Migration, Migrator } from "kysely/migration";
-import { join } from "node:path";
-import { openSqlite, SqliteWriteWorker } from "../store/mod.ts";
-import { invoiceXpubMigration, quotaMigration } from "./migration.ts";
-
-/** A quota database handle and how to release it. */
-export interface QuotaDatabaseHandle {
-  // deno-lint-ignore no-explicit-any
-  db: Kysely<any>;
-  /** SQLite only: a writer thread for hot inserts (spent nonces), so fsync stays off the event loop. */
-  writer?: SqliteWriteWorker;
-  close(): Promise<void>;
-}
-
-/**
- * Opens (and migrates) the quota tables next to the node's store. On PostgreSQL they live in
- * the node's database (its pool; row locks keep writers apart). On SQLite they live in their own
- * file, `<data>/quota.db`: SQLite has one writer per file, and the message writer thread holds
- * that lock for its group commits, so sharing the file would make every redemption wait for
- * (and block the event loop behind) the message commits.
- */
-export async function openQuotaDatabase(
-  // deno-lint-ignore no-explicit-any
-  store: { dialect: "sqlite" | "postgres"; db: Kysely<any> },
-  dataDir: string,
-): Promise<QuotaDatabaseHandle> {
-  // deno-lint-ignore no-explicit-any
-  let db: Kysely<any>;
-  let close = () => Promise.resolve();
-  let writer: SqliteWriteWorker | undefined;
-  if (store.dialect === "postgres") {
-    db = store.db;
-  } else {
-    await Deno.mkdir(dataDir, { recursive: true });
-    db = new Kysely({ dialect: openSqlite(join(dataDir, "quota.db")).dialect });
-    close = async () => {
-      await writer?.close();
-      await db.destroy();
-    };
-  }
-  const migrator = new Migrator({
-    db,
-    provider: {
-      getMigrations: () =>
-        Promise.resolve(
-          {
-            "0001_quota": quotaMigration(store.dialect),
-            "0002_invoice_xpub": invoiceXpubMigration(store.dialect),
-          } as Record<string, Migration>,
-        ),
-    },
-    migrationTableName: "quota_migration",
-    migrationLockTableName: "quota_migration_lock",
-  });
-  const { error } = await migrator.migrateToLatest();
-  if (error) {
-    await close();
-    throw new Error(`Cannot migrate the quota tables: ${(error as Error).message}`);
-  }
-  if (store.dialect === "sqlite") writer = await SqliteWriteWorker.open(join(dataDir, "quota.db"));
-  return writer ? { db, writer, close } : { db, close };
-}
+import { type Kysely, sql } from "kysely";
+import type { SqliteWriteWorker } from "../store/mod.ts";
 
 /** `quota_accounts` row. */
 export interface AccountsTable {
@@ -88,21 +27,12 @@ export interface SpentTable {
   expires_at: number;
 }
 
-/** `quota_invoices` row. */
-export interface InvoicesTable {
-  id: string;
+/** `quota_credits` row. */
+export interface CreditsTable {
+  reference: string;
   account_hash: Uint8Array;
-  address: string;
-  /** The key the address derives from ("" for invoices older than migration 0002). */
-  xpub: string;
-  address_index: number;
-  amount_sats: number;
   tokens: number;
   created_at: number;
-  expires_at: number;
-  status: string;
-  received_sats: number;
-  paid_at: number | null;
 }
 
 /** `quota_settings` row. */
@@ -115,8 +45,8 @@ export interface SettingsTable {
 export interface QuotaDatabase {
   quota_accounts: AccountsTable;
   quota_spent: SpentTable;
-  quota_invoices: InvoicesTable;
   quota_settings: SettingsTable;
+  quota_credits: CreditsTable;
 }
 
 /** An account's state. Times are Unix ms. */
@@ -198,56 +128,23 @@ function toAccount(r: Row): Account {
   };
 }
 
-/** An invoice as stored. Times are Unix ms. */
-export interface Invoice {
-  id: string;
-  accountHash: Uint8Array;
-  address: string;
-  /** The extended public key the address derives from (indices count per key). */
-  xpub: string;
-  addressIndex: number;
-  amountSats: number;
-  tokens: number;
-  createdAt: number;
-  expiresAt: number;
-  /** `pending`, `paid` or `expired`. */
-  status: "pending" | "paid" | "expired";
-  receivedSats: number;
-  paidAt: number | null;
-}
-
-function toInvoice(r: Row): Invoice {
-  return {
-    id: String(r.id),
-    accountHash: new Uint8Array(r.account_hash as Uint8Array),
-    address: String(r.address),
-    xpub: String(r.xpub ?? ""),
-    addressIndex: num(r.address_index),
-    amountSats: num(r.amount_sats),
-    tokens: num(r.tokens),
-    createdAt: num(r.created_at),
-    expiresAt: num(r.expires_at),
-    status: r.status as Invoice["status"],
-    receivedSats: num(r.received_sats),
-    paidAt: r.paid_at === null || r.paid_at === undefined ? null : num(r.paid_at),
-  };
-}
-
 /**
- * The quota tables. Construct it over the node store's kysely handle.
+ * The quota tables, over the feature's database (and, on SQLite, its writer thread for the
+ * hot inserts of spent nonces).
  *
  * @example
- * ```ts
- * const qs = new QuotaStore(ctx.store.db);
+ * ```ts ignore
+ * const fdb = await core.openDatabase("quota", QUOTA_MIGRATIONS, { writerThread: true });
+ * const qs = new QuotaStore(fdb.db, fdb.writer);
  * await qs.createAccount(hash, Date.now(), "signup");
  * ```
  */
 export class QuotaStore {
-  readonly db: Kysely<QuotaDatabase>;
-  #writer: SqliteWriteWorker | undefined;
+  readonly #db: Kysely<QuotaDatabase>;
+  readonly #writer: SqliteWriteWorker | undefined;
   // deno-lint-ignore no-explicit-any
   constructor(db: Kysely<any>, writer?: SqliteWriteWorker) {
-    this.db = db as Kysely<QuotaDatabase>;
+    this.#db = db as Kysely<QuotaDatabase>;
     this.#writer = writer;
   }
 
@@ -255,7 +152,7 @@ export class QuotaStore {
 
   /** Creates an account; false when the hash already exists. */
   async createAccount(accountHash: Uint8Array, now: number, origin: string): Promise<boolean> {
-    const r = await this.db.insertInto("quota_accounts")
+    const r = await this.#db.insertInto("quota_accounts")
       .values({
         account_hash: accountHash,
         created_at: now,
@@ -273,7 +170,7 @@ export class QuotaStore {
 
   /** One account, or `undefined`. */
   async getAccount(accountHash: Uint8Array): Promise<Account | undefined> {
-    const r = await this.db.selectFrom("quota_accounts").selectAll()
+    const r = await this.#db.selectFrom("quota_accounts").selectAll()
       .where("account_hash", "=", accountHash).executeTakeFirst();
     return r === undefined ? undefined : toAccount(r as unknown as Row);
   }
@@ -304,7 +201,7 @@ export class QuotaStore {
         );
       }
       const usedBefore = a.periodStart === f.periodStart ? a.periodUsed : 0;
-      const r = await this.db.updateTable("quota_accounts")
+      const r = await this.#db.updateTable("quota_accounts")
         .set({
           period_start: f.periodStart,
           period_used: usedBefore + fromFree,
@@ -337,7 +234,7 @@ export class QuotaStore {
 
   /** Adds `tokens` of credit (and `issuedDelta` to the issued counter); false if unknown. */
   async credit(accountHash: Uint8Array, tokens: number, issuedDelta = 0): Promise<boolean> {
-    const r = await this.db.updateTable("quota_accounts")
+    const r = await this.#db.updateTable("quota_accounts")
       .set((eb) => ({
         credit: eb("credit", "+", tokens),
         issued_total: eb("issued_total", "+", issuedDelta),
@@ -349,16 +246,69 @@ export class QuotaStore {
 
   /** Disables or enables an account; false if unknown. */
   async setDisabled(accountHash: Uint8Array, disabled: boolean): Promise<boolean> {
-    const r = await this.db.updateTable("quota_accounts")
+    const r = await this.#db.updateTable("quota_accounts")
       .set({ disabled: disabled ? 1 : 0 })
       .where("account_hash", "=", accountHash)
       .executeTakeFirst();
     return Number(r.numUpdatedRows) === 1;
   }
 
+  /**
+   * Adds `tokens` of credit for `reference` once: a second call with the same reference
+   * changes nothing and answers true again. False when the account is unknown (nothing is
+   * recorded, so a retry after the account exists credits it).
+   */
+  async creditOnce(
+    accountHash: Uint8Array,
+    tokens: number,
+    reference: string,
+    now: number,
+  ): Promise<boolean> {
+    return await this.#db.transaction().execute(async (trx) => {
+      const r = await trx.insertInto("quota_credits")
+        .values({ reference, account_hash: accountHash, tokens, created_at: now })
+        .onConflict((oc) => oc.column("reference").doNothing())
+        .executeTakeFirst();
+      if (Number(r.numInsertedOrUpdatedRows ?? 0n) !== 1) return true;
+      const u = await trx.updateTable("quota_accounts")
+        .set((eb) => ({ credit: eb("credit", "+", tokens) }))
+        .where("account_hash", "=", accountHash)
+        .executeTakeFirst();
+      if (Number(u.numUpdatedRows) === 1) return true;
+      await trx.deleteFrom("quota_credits").where("reference", "=", reference).execute();
+      return false;
+    });
+  }
+
+  /**
+   * Accounts newest first, optionally only those whose hash starts with `hashPrefix` (whole
+   * bytes) or equals `hash`; with the total that match.
+   */
+  async listAccounts(q: {
+    hash?: Uint8Array;
+    hashPrefix?: Uint8Array;
+    limit: number;
+    offset: number;
+  }): Promise<{ accounts: Account[]; total: number }> {
+    let query = this.#db.selectFrom("quota_accounts");
+    if (q.hash !== undefined) query = query.where("account_hash", "=", q.hash);
+    if (q.hashPrefix !== undefined) {
+      const lo = new Uint8Array(32);
+      lo.set(q.hashPrefix.subarray(0, 32));
+      const hi = new Uint8Array(32).fill(0xff);
+      hi.set(q.hashPrefix.subarray(0, 32));
+      query = query.where("account_hash", ">=", lo).where("account_hash", "<=", hi);
+    }
+    const [rows, count] = await Promise.all([
+      query.selectAll().orderBy("created_at", "desc").limit(q.limit).offset(q.offset).execute(),
+      query.select(sql<string | number>`count(*)`.as("n")).executeTakeFirstOrThrow(),
+    ]);
+    return { accounts: rows.map((r) => toAccount(r as unknown as Row)), total: Number(count.n) };
+  }
+
   /** Number of accounts, and of disabled ones. */
   async accountStats(): Promise<{ accounts: number; disabled: number; credit: number }> {
-    const r = await this.db.selectFrom("quota_accounts")
+    const r = await this.#db.selectFrom("quota_accounts")
       .select([
         sql<string | number>`count(*)`.as("n"),
         sql<string | number | null>`sum(disabled)`.as("d"),
@@ -390,7 +340,7 @@ export class QuotaStore {
     }
     for (let i = 0; i < rows.length; i += 500) {
       const chunk = rows.slice(i, i + 500);
-      const out = await this.db.insertInto("quota_spent")
+      const out = await this.#db.insertInto("quota_spent")
         .values(chunk.map((r) => ({ nonce: r.nonce, expires_at: r.expiresAt })))
         .onConflict((oc) => oc.column("nonce").doNothing())
         .returning("nonce")
@@ -402,14 +352,16 @@ export class QuotaStore {
 
   /** Deletes nonces whose key has expired; returns how many. */
   async deleteExpiredSpent(now: number): Promise<number> {
-    const r = await this.db.deleteFrom("quota_spent").where("expires_at", "<=", now)
+    const r = await this.#db.deleteFrom("quota_spent").where("expires_at", "<=", now)
       .executeTakeFirst();
     return Number(r.numDeletedRows);
   }
 
   /** Number of spent nonces kept. */
   async spentCount(): Promise<number> {
-    const r = await this.db.selectFrom("quota_spent").select(sql<string | number>`count(*)`.as("n"))
+    const r = await this.#db.selectFrom("quota_spent").select(
+      sql<string | number>`count(*)`.as("n"),
+    )
       .executeTakeFirstOrThrow();
     return Number(r.n);
   }
@@ -418,7 +370,7 @@ export class QuotaStore {
 
   /** A setting's JSON value, or `undefined`. */
   async getSetting<T>(name: string): Promise<T | undefined> {
-    const r = await this.db.selectFrom("quota_settings").select("value").where("name", "=", name)
+    const r = await this.#db.selectFrom("quota_settings").select("value").where("name", "=", name)
       .executeTakeFirst();
     return r === undefined ? undefined : JSON.parse(r.value) as T;
   }
@@ -426,105 +378,8 @@ export class QuotaStore {
   /** Sets a setting to a JSON value. */
   async setSetting(name: string, value: unknown): Promise<void> {
     const text = JSON.stringify(value);
-    await this.db.insertInto("quota_settings").values({ name, value: text })
+    await this.#db.insertInto("quota_settings").values({ name, value: text })
       .onConflict((oc) => oc.column("name").doUpdateSet({ value: text }))
       .execute();
-  }
-
-  // ----- invoices
-
-  /** The next unused address index of `xpub` (one past the highest used with that key). */
-  async nextAddressIndex(xpub: string): Promise<number> {
-    const r = await this.db.selectFrom("quota_invoices")
-      .select(sql<string | number | null>`max(address_index)`.as("m"))
-      .where("xpub", "=", xpub).executeTakeFirstOrThrow();
-    return r.m === null || r.m === undefined ? 0 : Number(r.m) + 1;
-  }
-
-  /**
-   * Assigns invoices made before address indices were kept per key (xpub "") to `xpub`, the
-   * key that was in force then, unless that key already has invoices of its own. Returns how
-   * many were assigned.
-   */
-  async adoptLegacyInvoices(xpub: string): Promise<number> {
-    if (xpub === "") return 0;
-    const own = await this.db.selectFrom("quota_invoices").select("id")
-      .where("xpub", "=", xpub).limit(1).executeTakeFirst();
-    if (own !== undefined) return 0;
-    const r = await this.db.updateTable("quota_invoices").set({ xpub })
-      .where("xpub", "=", "").executeTakeFirst();
-    return Number(r.numUpdatedRows);
-  }
-
-  /** Inserts an invoice; false when its address or its key's index is taken (retry with the next). */
-  async insertInvoice(inv: Invoice): Promise<boolean> {
-    try {
-      await this.db.insertInto("quota_invoices").values({
-        id: inv.id,
-        account_hash: inv.accountHash,
-        address: inv.address,
-        xpub: inv.xpub,
-        address_index: inv.addressIndex,
-        amount_sats: inv.amountSats,
-        tokens: inv.tokens,
-        created_at: inv.createdAt,
-        expires_at: inv.expiresAt,
-        status: inv.status,
-        received_sats: inv.receivedSats,
-        paid_at: inv.paidAt,
-      }).execute();
-      return true;
-    } catch (err) {
-      if (/unique|duplicate/i.test((err as Error).message)) return false;
-      throw err;
-    }
-  }
-
-  /** One invoice by id. */
-  async getInvoice(id: string): Promise<Invoice | undefined> {
-    const r = await this.db.selectFrom("quota_invoices").selectAll().where("id", "=", id)
-      .executeTakeFirst();
-    return r === undefined ? undefined : toInvoice(r as unknown as Row);
-  }
-
-  /** Invoices still being watched: pending and created after `watchSince`. */
-  async watchedInvoices(watchSince: number, limit = 1000): Promise<Invoice[]> {
-    const rows = await this.db.selectFrom("quota_invoices").selectAll()
-      .where("status", "=", "pending").where("expires_at", ">", watchSince)
-      .orderBy("created_at").limit(limit).execute();
-    return rows.map((r) => toInvoice(r as unknown as Row));
-  }
-
-  /** Records the amount seen so far for a pending invoice. */
-  async setReceived(id: string, receivedSats: number): Promise<void> {
-    await this.db.updateTable("quota_invoices").set({ received_sats: receivedSats })
-      .where("id", "=", id).where("status", "=", "pending").execute();
-  }
-
-  /**
-   * Marks a pending invoice paid and credits its account, in one transaction; false when it
-   * was no longer pending (another poller got there first), so credit is given once.
-   */
-  async markPaid(id: string, receivedSats: number, now: number): Promise<boolean> {
-    return await this.db.transaction().execute(async (trx) => {
-      const r = await trx.updateTable("quota_invoices")
-        .set({ status: "paid", received_sats: receivedSats, paid_at: now })
-        .where("id", "=", id).where("status", "=", "pending")
-        .returning(["account_hash", "tokens"])
-        .executeTakeFirst();
-      if (r === undefined) return false;
-      await trx.updateTable("quota_accounts")
-        .set((eb) => ({ credit: eb("credit", "+", Number(r.tokens)) }))
-        .where("account_hash", "=", r.account_hash)
-        .execute();
-      return true;
-    });
-  }
-
-  /** Marks pending invoices past `before` expired; returns how many. */
-  async expireInvoices(before: number): Promise<number> {
-    const r = await this.db.updateTable("quota_invoices").set({ status: "expired" })
-      .where("status", "=", "pending").where("expires_at", "<=", before).executeTakeFirst();
-    return Number(r.numUpdatedRows);
   }
 }

@@ -3,7 +3,8 @@ import { openStore, type Store } from "../store/mod.ts";
 import { blind, finalize } from "./blind_rsa.ts";
 import { generateIssuerKey, ISSUER_KEY_FILE, IssuerKeyRing } from "./issuer_keys.ts";
 import { SpentSet } from "./spent.ts";
-import { AccountError, openQuotaDatabase, QuotaStore } from "./store.ts";
+import { QUOTA_MIGRATIONS } from "./migration.ts";
+import { AccountError, QuotaStore } from "./store.ts";
 import {
   decodeTokenKey,
   encodeToken,
@@ -45,7 +46,12 @@ async function fixture(
 ): Promise<Fixture> {
   const dir = await Deno.makeTempDir({ prefix: "subspace-quota-" });
   const store = await openStore({ dataDir: dir });
-  const quotaDb = await openQuotaDatabase(store, dir);
+  const quotaDb = await store.openFeatureDatabase({
+    dataDir: dir,
+    name: "quota",
+    migrations: QUOTA_MIGRATIONS,
+    writerThread: true,
+  });
   const qs = new QuotaStore(quotaDb.db, quotaDb.writer);
   const clock = { now: Date.UTC(2026, 0, 1) };
   const ring = await IssuerKeyRing.open({

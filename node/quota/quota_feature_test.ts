@@ -1,20 +1,20 @@
 import assert from "node:assert/strict";
+import { loadConfig } from "../config.ts";
+import { createLogger } from "../log.ts";
+import { startNode } from "../mod.ts";
+import { QUOTA_POLICY } from "../services.ts";
 import { postJson, randomPayload, randomTag, testNode } from "../testing.ts";
-import { blind, finalize } from "./blind_rsa.ts";
+import { tokensFrom } from "./_testing.ts";
 import { generateIssuerKey } from "./issuer_keys.ts";
-import { createQuotaPlugin } from "./plugin.ts";
+import { quotaFeature } from "./quota_feature.ts";
+import { ACCOUNT_CREDIT, FREE_QUOTA } from "./services.ts";
+import { accountHash, parseAccountNumber } from "./tokens.ts";
 import {
-  decodeTokenKey,
-  encodeToken,
-  encodeTokenRequest,
   formatAuthorization,
-  parseIssuerDirectory,
   parseWwwAuthenticate,
   TOKEN_REQUEST_MEDIA_TYPE,
   TOKEN_RESPONSE_MEDIA_TYPE,
   TOKEN_TYPE_BLIND_RSA,
-  tokenInput,
-  tokenKeyId,
 } from "./token_wire.ts";
 import { publicVerif, TokenChallenge as RefChallenge } from "@cloudflare/privacypass-ts";
 
@@ -25,71 +25,14 @@ const BASE = "http://node.test";
 function node(extra: string[] = []) {
   return testNode({
     args: ["--quota", "tokens", "--admin-token", ADMIN, "--free-tokens", "3", ...extra],
-    plugins: [createQuotaPlugin({ generateKey: () => Promise.resolve(KEY), captchaText: "k3xq7" })],
+    features: [quotaFeature({ generateKey: () => Promise.resolve(KEY), captchaText: "k3xq7" })],
   });
 }
 
-const b64u = (b: Uint8Array) => b.toBase64({ alphabet: "base64url" });
+const tokensFor = (f: (r: Request) => Promise<Response>, account: string, n: number) =>
+  tokensFrom(f, BASE, account, n);
 
-/** A minimal wallet: reads the directory and the 401 challenge, makes tokens. */
-async function tokensFor(
-  fetchFn: (r: Request) => Promise<Response>,
-  account: string,
-  n: number,
-): Promise<Uint8Array[]> {
-  const dir = parseIssuerDirectory(
-    await (await fetchFn(new Request(BASE + "/.well-known/private-token-issuer-directory"))).json(),
-  );
-  const keyBytes = Uint8Array.fromBase64(dir["token-keys"].at(-1)!["token-key"], {
-    alphabet: "base64url",
-  });
-  const pk = decodeTokenKey(keyBytes);
-  const keyId = tokenKeyId(keyBytes);
-  const unauth = await fetchFn(
-    postJson(BASE, "/v1/messages", { tag: randomTag(), payload: randomPayload(8) }),
-  );
-  assert.equal(unauth.status, 401);
-  const [challenge] = parseWwwAuthenticate(unauth.headers.get("www-authenticate")!);
-  await unauth.body?.cancel();
-  const digest = new Uint8Array(
-    await crypto.subtle.digest("SHA-256", challenge!.challenge as Uint8Array<ArrayBuffer>),
-  );
-  const pending = Array.from({ length: n }, () => {
-    const nonce = crypto.getRandomValues(new Uint8Array(32));
-    const input = tokenInput({ tokenType: 2, nonce, challengeDigest: digest, tokenKeyId: keyId });
-    const { blindedMsg, inv } = blind(pk, input);
-    return { nonce, input, inv, blindedMsg };
-  });
-  const res = await fetchFn(postJson(BASE, "/v1/tokens", {
-    token_requests: pending.map((p) =>
-      b64u(
-        encodeTokenRequest({
-          tokenType: 2,
-          truncatedTokenKeyId: keyId[31]!,
-          blindedMsg: p.blindedMsg,
-        }),
-      )
-    ),
-  }, { authorization: `Bearer ${account}` }));
-  const body = await res.json();
-  assert.equal(res.status, 200, JSON.stringify(body));
-  return pending.map((p, i) =>
-    encodeToken({
-      tokenType: 2,
-      nonce: p.nonce,
-      challengeDigest: digest,
-      tokenKeyId: keyId,
-      authenticator: finalize(
-        pk,
-        p.input,
-        Uint8Array.fromBase64(body.token_responses[i], { alphabet: "base64url" }),
-        p.inv,
-      ),
-    })
-  );
-}
-
-Deno.test("quota plugin: captcha signup, tokens, posting spends one token", async () => {
+Deno.test("quota feature: captcha signup, tokens, posting spends one token", async () => {
   const n = await node();
   try {
     const f = (r: Request) => n.fetch(r);
@@ -150,7 +93,7 @@ Deno.test("quota plugin: captcha signup, tokens, posting spends one token", asyn
   }
 });
 
-Deno.test("quota plugin: RFC 9578 single request with the @cloudflare/privacypass-ts client", async () => {
+Deno.test("quota feature: RFC 9578 single request with the @cloudflare/privacypass-ts client", async () => {
   const n = await node();
   try {
     const f = (r: Request) => n.fetch(r);
@@ -197,7 +140,7 @@ Deno.test("quota plugin: RFC 9578 single request with the @cloudflare/privacypas
   }
 });
 
-Deno.test("quota plugin: admin API credits and disables; pricing; 402 when exhausted", async () => {
+Deno.test("quota feature: admin API credits and disables; 402 when exhausted", async () => {
   const n = await node();
   try {
     const f = (r: Request) => n.fetch(r);
@@ -229,27 +172,6 @@ Deno.test("quota plugin: admin API credits and disables; pricing; 402 when exhau
     assert.equal((await dis.json()).disabled, true);
     await assert.rejects(() => tokensFor(f, account, 1), /403/);
 
-    const pricing = await (await f(new Request(BASE + "/v1/pricing"))).json();
-    assert.equal(pricing.free_tokens, 3);
-    assert.equal(pricing.fees_enabled, false);
-    const put = await f(
-      new Request(BASE + "/admin/api/pricing", {
-        method: "PUT",
-        headers: { ...admin, "content-type": "application/json" },
-        body: JSON.stringify({ free_tokens: 7, max_ttl_seconds: 3600 }),
-      }),
-    );
-    assert.equal((await put.json()).free_tokens, 7);
-    assert.equal(n.ctx.config.maxTtl, 3600);
-    const bad = await f(
-      new Request(BASE + "/admin/api/pricing", {
-        method: "PUT",
-        headers: { ...admin, "content-type": "application/json" },
-        body: JSON.stringify({ free_tokens: -1 }),
-      }),
-    );
-    assert.equal(bad.status, 400);
-    await bad.body?.cancel();
     const dir = await f(new Request(BASE + "/.well-known/private-token-issuer-directory"));
     assert.equal(dir.headers.get("content-type"), "application/private-token-issuer-directory");
     assert.equal((await dir.json())["issuer-request-uri"], "/v1/tokens");
@@ -258,7 +180,7 @@ Deno.test("quota plugin: admin API credits and disables; pricing; 402 when exhau
   }
 });
 
-Deno.test("quota plugin: signup page and signup rate limit", async () => {
+Deno.test("quota feature: signup page and signup rate limit", async () => {
   const n = await node(["--signups-per-hour", "2"]);
   try {
     const f = (r: Request) => n.fetch(r);
@@ -288,6 +210,92 @@ Deno.test("quota plugin: signup page and signup rate limit", async () => {
     assert.equal(limited.status, 429);
     assert.ok(Number(limited.headers.get("retry-after")) > 0);
     await limited.body?.cancel();
+  } finally {
+    await n.close();
+  }
+});
+
+Deno.test("quota feature: the default config charges a token per POST (401 without one)", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "subspace-quota-default-" });
+  const config = loadConfig({ args: ["--data", dataDir, "--port", "0"], env: {} });
+  assert.equal(config.quota, "tokens", "tokens is the default");
+  const n = await startNode(config, {
+    listen: false,
+    log: createLogger({ component: "node", level: "error", sink: () => {} }),
+    features: [quotaFeature({ generateKey: () => Promise.resolve(KEY) })],
+  });
+  try {
+    const res = await n.fetch(
+      postJson(BASE, "/v1/messages", { tag: randomTag(), payload: randomPayload(8) }),
+    );
+    assert.equal(res.status, 401);
+    assert.ok(res.headers.get("www-authenticate")?.startsWith("PrivateToken challenge="));
+    assert.equal((await res.json()).field, "authorization");
+    assert.ok(n.core.service(QUOTA_POLICY) !== undefined);
+  } finally {
+    await n.close();
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("quota feature: with --quota open it charges nothing but still signs up and issues", async () => {
+  const n = await testNode({
+    args: ["--quota", "open", "--free-tokens", "2"],
+    features: [quotaFeature({ generateKey: () => Promise.resolve(KEY), captchaText: "k3xq7" })],
+  });
+  try {
+    const f = (r: Request) => n.fetch(r);
+    assert.equal(n.core.service(QUOTA_POLICY), undefined);
+    const posted = await f(
+      postJson(BASE, "/v1/messages", { tag: randomTag(), payload: randomPayload(8) }),
+    );
+    assert.equal(posted.status, 201);
+    await posted.body?.cancel();
+    const cap = await (await f(new Request(BASE + "/v1/captcha"))).json();
+    const ok = await f(postJson(BASE, "/v1/accounts", { captcha_id: cap.id, answer: "k3xq7" }));
+    assert.equal(ok.status, 201);
+    assert.equal((await ok.json()).free_tokens, 2);
+  } finally {
+    await n.close();
+  }
+});
+
+Deno.test("quota feature: ACCOUNT_CREDIT credits once per reference; FREE_QUOTA validates, saves", async () => {
+  const n = await node();
+  try {
+    const f = (r: Request) => n.fetch(r);
+    const admin = { authorization: `Bearer ${ADMIN}` };
+    const { account } =
+      await (await f(new Request(BASE + "/admin/api/accounts", { method: "POST", headers: admin })))
+        .json();
+    const hash = accountHash(parseAccountNumber(account));
+    const credit = n.core.service(ACCOUNT_CREDIT)!;
+    assert.equal(await credit.exists(hash), true);
+    assert.equal(await credit.exists(new Uint8Array(32)), false);
+    assert.equal(await credit.credit(hash, 5, "invoice:a"), true);
+    assert.equal(await credit.credit(hash, 5, "invoice:a"), true, "a repeat answers true");
+    assert.equal(await credit.credit(hash, 2, "invoice:b"), true);
+    assert.equal(await credit.credit(new Uint8Array(32), 2, "invoice:c"), false);
+    const state = await (await f(
+      new Request(BASE + `/admin/api/accounts/${account}`, { headers: admin }),
+    )).json();
+    assert.equal(state.credit, 7, "5 once, plus 2");
+
+    const free = n.core.service(FREE_QUOTA)!;
+    assert.deepEqual(free.current(), { freeTokens: 3, periodSeconds: 86400 });
+    assert.throws(() => free.check({ free_tokens: -1 }), /free_tokens must be an integer/);
+    assert.throws(() => free.check({ quota_period_seconds: 5 }), /quota_period_seconds/);
+    assert.deepEqual(free.check({ free_tokens: 9 }).freeTokens, 9);
+    assert.equal(free.current().freeTokens, 3, "check applies nothing");
+    await free.update({ free_tokens: 9 });
+    const info = await (await f(new Request(BASE + "/v1/info"))).json();
+    assert.equal(info.tokens.free_tokens, 9);
+    assert.equal(
+      (await (await f(
+        new Request(BASE + "/v1/account", { headers: { authorization: `Bearer ${account}` } }),
+      )).json()).free_remaining,
+      9,
+    );
   } finally {
     await n.close();
   }
