@@ -61,6 +61,9 @@ export async function startNode(opts: StartNodeOptions = {}): Promise<NodeProces
       // Tests post without tokens unless they ask for `--quota tokens` (a later flag wins).
       "--quota",
       "open",
+      // Every test node and its peers live on loopback.
+      "--dht-private-peers",
+      "true",
       ...(opts.args ?? []),
     ],
     env: { NO_COLOR: "1", ...opts.env },
