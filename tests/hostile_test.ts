@@ -257,3 +257,36 @@ Deno.test("a tarpit origin never holds back an honest message to the same prefix
     await tarpit.close();
   }
 });
+
+Deno.test("provider records count only for servers that serve the body", async () => {
+  const tarpit = await startTarpit(5_000);
+  const victim = await federated(TEST_NET);
+  const keeper = await federated(TEST_NET);
+  try {
+    const tag = randomTag("a9");
+    const id = await post(keeper, tag, randomPayload(80));
+    const expiresAt = Math.floor(Date.now() / 1000) + 600;
+    const record = { message_id: id, tag, expires_at: expiresAt };
+    const fakes = Array.from({ length: 20 }, () => new HostilePeer(tarpit.url));
+    const answers = await Promise.all(
+      fakes.map((f) => f.rpc(target(victim), "add_provider", record)),
+    );
+    for (const a of answers) assert.deepEqual(a.body, { stored: false });
+    const real = new HostilePeer(keeper.url, await loadOrCreateIdentity(keeper.dataDir));
+    assert.deepEqual((await real.rpc(target(victim), "add_provider", record)).body, {
+      stored: true,
+    });
+    // A wrong tag for the same id is not a body the keeper serves.
+    const wrong = await real.rpc(target(victim), "add_provider", {
+      ...record,
+      message_id: fakeId(99),
+    });
+    assert.deepEqual(wrong.body, { stored: false });
+    const providers = victim.core.service(FEDERATION)!.node()!.providers.get(id, Date.now());
+    assert.deepEqual(providers.map((p) => p.provider.url), [keeper.url]);
+  } finally {
+    await keeper.close();
+    await victim.close();
+    await tarpit.close();
+  }
+});

@@ -188,6 +188,8 @@ const dec = new TextDecoder();
 const ORIGIN_TRUST_MS = 60 * 60_000;
 /** How long an origin that did not answer has its notices refused. */
 const ORIGIN_RECHECK_MS = 10 * 60_000;
+/** Provider announcements being checked (a body fetch each) at once; more are refused. */
+const MAX_HOLDER_CHECKS = 32;
 /** Pings tried before an origin counts as unreachable. */
 const ORIGIN_PING_ATTEMPTS = 3;
 /** Origins remembered either way. */
@@ -239,6 +241,7 @@ export class DhtNode implements DhtServices {
   /** Notices waiting for their origin's verification. */
   #held = new Map<NodeId, { notice: Notice; from: Contact; tree: number | null }[]>();
   #heldCount = 0;
+  #holderChecks = 0;
   #penalties: PenaltyBox;
   #pendingChecks = new Set<NodeId>();
   #verifiedRoots: VerifiedRoots;
@@ -438,6 +441,22 @@ export class DhtNode implements DhtServices {
   #refuse(status: number, reason: string): WireResponse {
     this.stats.rpcRefused++;
     return { status, headers: {}, body: enc.encode(JSON.stringify({ error: reason })) };
+  }
+
+  /** See {@link DhtServices.holds}: one bounded fetch from the peer, checked against the id. */
+  async holds(peer: Contact, messageId: string, tag: string): Promise<boolean> {
+    if (this.#holderChecks >= MAX_HOLDER_CHECKS) return false;
+    this.#holderChecks++;
+    try {
+      const r = await this.call(peer, "fetch", { message_id: messageId }, this.rpcTimeoutMs / 2);
+      if (r.status !== 200) return false;
+      const body = parseFetchResponse(r.body, messageId);
+      return body !== null && body.tag === tag;
+    } catch {
+      return false;
+    } finally {
+      this.#holderChecks--;
+    }
   }
 
   /** See {@link DhtServices.closest}. */

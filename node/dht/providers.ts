@@ -1,12 +1,18 @@
 /**
  * Provider records: which servers hold the body of a message. A record is keyed by the message
  * id (its first 160 bits place it in the DHT), names the tag, and expires with the message. The
- * provider is always the verified sender of the `add_provider` request: a node can only
- * announce itself.
+ * provider is always the verified sender of the `add_provider` request (a node can only
+ * announce itself), and the record counts only once the receiver fetched the body from it and
+ * checked it against the id. A full list is never made room in by evicting a live record, and at
+ * most two providers per address range are kept per message, so late or throwaway announcers
+ * cannot push out the servers that really hold a body.
  *
  * @module
  */
-import type { Contact } from "./contact.ts";
+import { type Contact, rangeKeyOf } from "./contact.ts";
+
+/** Providers of one message kept per address range (/24, /64, host name). */
+export const MAX_PROVIDERS_PER_RANGE = 2;
 
 /** One provider of one message. */
 export interface ProviderRecord {
@@ -57,10 +63,22 @@ export class ProviderStore {
       this.#records.set(record.messageId, list);
     }
     const at = list.findIndex((r) => r.provider.id === record.provider.id);
-    if (at >= 0) list.splice(at, 1);
-    else if (list.length >= this.maxPerKey) list.shift();
+    if (at >= 0) {
+      list.splice(at, 1);
+    } else {
+      const live = list.filter((r) => r.expiresAt * 1000 > nowMs);
+      if (live.length !== list.length) this.#records.set(record.messageId, list = live);
+      const range = rangeKeyOf(record.provider.url);
+      const sameRange = list.filter((r) => rangeKeyOf(r.provider.url) === range).length;
+      if (list.length >= this.maxPerKey || sameRange >= MAX_PROVIDERS_PER_RANGE) return false;
+    }
     list.push(record);
     return true;
+  }
+
+  /** True when `providerId` has a live record for `messageId` (a refresh needs no new check). */
+  has(messageId: string, providerId: string, nowMs: number): boolean {
+    return this.get(messageId, nowMs).some((r) => r.provider.id === providerId);
   }
 
   /** Live records of `messageId`, most recently announced last. */

@@ -36,6 +36,8 @@ export interface DhtServices {
   now(): number;
   /** Up to `n` contacts closest to `target`, never `exclude`. */
   closest(target: string, n: number, exclude: NodeId): Contact[];
+  /** True when `peer` serves the body of `messageId` under `tag` (fetched and checked now). */
+  holds(peer: Contact, messageId: string, tag: string): Promise<boolean>;
   /** Verifies, stores and (for broadcast) forwards one notice received from `from`. */
   ingestNotice(
     notice: Notice,

@@ -1,6 +1,8 @@
 /**
  * `add_provider`: `{message_id: hex64, tag: hex40, expires_at: seconds}` → `{stored: bool}`. The
- * provider recorded is the verified sender; its lifetime is capped at the node's maximum TTL.
+ * provider recorded is the verified sender, and only once it served the body (fetched from it
+ * and checked against the id; a refresh of a live record is not checked again); its lifetime is
+ * capped at the node's maximum TTL.
  *
  * @module
  */
@@ -25,8 +27,16 @@ export function parseAddProviderRequest(body: unknown): AddProviderRequest {
 }
 
 /** Answers add_provider. */
-export function handleAddProvider(s: DhtServices, body: unknown, from: Contact): RpcResult {
+export async function handleAddProvider(
+  s: DhtServices,
+  body: unknown,
+  from: Contact,
+): Promise<RpcResult> {
   const req = parseAddProviderRequest(body);
+  const known = s.providers.has(req.messageId, from.id, s.now());
+  if (!known && !await s.holds(from, req.messageId, req.tag)) {
+    return { status: 200, body: { stored: false } };
+  }
   const nowMs = s.now();
   const cap = Math.floor(nowMs / 1000) + s.maxTtlSeconds;
   const stored = s.providers.add({
