@@ -290,3 +290,41 @@ Deno.test("provider records count only for servers that serve the body", async (
     await tarpit.close();
   }
 });
+
+Deno.test("a late joiner catches up an origin's whole history, past the live budget", async () => {
+  const origin = await federated(TEST_NET);
+  try {
+    const total = 15_000; // three times an origin's live burst (5,000)
+    const tags: string[] = [];
+    for (let i = 0; i < total; i += 100) {
+      await Promise.all(Array.from({ length: 100 }, async () => {
+        const tag = randomTag("b3");
+        tags.push(tag);
+        const res = await origin.fetch(
+          new Request(`${origin.url}/v1/messages`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ tag, payload: randomPayload(16) }),
+          }),
+        );
+        assert.equal(res.status, 201);
+      }));
+    }
+    await new Promise((r) => setTimeout(r, 500)); // the origin's own notices are written
+    const joiner = await federated([...TEST_NET, "--bootstrap", origin.url]);
+    try {
+      const got = await until(
+        "the joiner holds every notice",
+        async () => (await joiner.core.store.count()) >= total ? true : undefined,
+        90_000,
+      );
+      assert.ok(got);
+      assert.equal(await joiner.core.store.count(), total);
+      assert.ok(stats(joiner).catchUpPages >= total / 500);
+    } finally {
+      await joiner.close();
+    }
+  } finally {
+    await origin.close();
+  }
+});

@@ -89,6 +89,21 @@ const DHT_COUNTERS: [string, string, (n: DhtNode, fed: Federation) => number][] 
     (n) => n.stats.noticesAccepted,
   ],
   [
+    "subspace_dht_notices_held_total",
+    "Notices held until their origin's contact was verified",
+    (n) => n.stats.noticesHeld,
+  ],
+  [
+    "subspace_dht_catch_up_pages_total",
+    "Catch-up pages received from neighbours",
+    (n) => n.stats.catchUpPages,
+  ],
+  [
+    "subspace_dht_catch_up_notices_total",
+    "New notices learned by catch-up",
+    (n) => n.stats.catchUpNotices,
+  ],
+  [
     "subspace_dht_notices_duplicate_total",
     "Notices received again",
     (n) => n.stats.noticesDuplicate,

@@ -8,7 +8,7 @@
  */
 import { bytesToHex } from "@noble/hashes/utils.js";
 import { type BroadcastEntry, Broadcaster, type BroadcastStats } from "./broadcast.ts";
-import { type Clock, systemClock, type TimerId } from "./clock.ts";
+import { type Clock, sleep, systemClock, type TimerId } from "./clock.ts";
 import { type Contact, contactToJson, rangeKeyOf } from "./contact.ts";
 import {
   isRpcName,
@@ -163,6 +163,9 @@ export interface DhtNodeStats {
   signatures: number;
   verifications: number;
   noticesAccepted: number;
+  /** Catch-up pages received, and new notices they brought. */
+  catchUpPages: number;
+  catchUpNotices: number;
   /** Notices held until their origin's contact was verified (accepted or rejected later). */
   noticesHeld: number;
   noticesDuplicate: number;
@@ -190,6 +193,8 @@ const ORIGIN_TRUST_MS = 60 * 60_000;
 const ORIGIN_RECHECK_MS = 10 * 60_000;
 /** Provider announcements being checked (a body fetch each) at once; more are refused. */
 const MAX_HOLDER_CHECKS = 32;
+/** Tries of one catch-up page before that neighbour is left for the next start. */
+const CATCH_UP_ATTEMPTS = 4;
 /** Pings tried before an origin counts as unreachable. */
 const ORIGIN_PING_ATTEMPTS = 3;
 /** Origins remembered either way. */
@@ -241,6 +246,7 @@ export class DhtNode implements DhtServices {
   /** Notices waiting for their origin's verification. */
   #held = new Map<NodeId, { notice: Notice; from: Contact; tree: number | null }[]>();
   #heldCount = 0;
+  #verifying = new Map<NodeId, Promise<boolean>>();
   #holderChecks = 0;
   #penalties: PenaltyBox;
   #pendingChecks = new Set<NodeId>();
@@ -287,6 +293,8 @@ export class DhtNode implements DhtServices {
       signatures: 0,
       verifications: 0,
       noticesAccepted: 0,
+      catchUpPages: 0,
+      catchUpNotices: 0,
       noticesHeld: 0,
       noticesDuplicate: 0,
       noticesRejected: 0,
@@ -517,7 +525,14 @@ export class DhtNode implements DhtServices {
     // Admission: an origin is trusted with storage only once it answered our own ping at the
     // URL its notices name; until then its notices wait (bounded), and are neither stored nor
     // forwarded.
-    if (!this.#originVerified(notice.origin, nowMs)) return this.#hold(notice, from, tree);
+    if (!this.#originVerified(notice.origin, nowMs)) {
+      if (tree !== null) return this.#hold(notice, from, tree);
+      // Catch-up is paged by us: waiting for the origin's check here costs only our own pace.
+      if (!await this.#verifyOrigin(notice.origin)) {
+        this.stats.noticesRejected++;
+        return "rejected";
+      }
+    }
     return await this.#accept(notice, from, tree);
   }
 
@@ -541,7 +556,7 @@ export class DhtNode implements DhtServices {
     if (list === undefined) {
       list = [];
       this.#held.set(origin.id, list);
-      this.#verifyOrigin(origin);
+      this.#verifyOrigin(origin).catch(() => {});
     }
     list.push({ notice, from, tree });
     this.#heldCount++;
@@ -549,7 +564,10 @@ export class DhtNode implements DhtServices {
     return "held";
   }
 
-  #verifyOrigin(origin: Contact): void {
+  /** Checks an origin's contact once (shared by concurrent callers); releases held notices. */
+  #verifyOrigin(origin: Contact): Promise<boolean> {
+    const running = this.#verifying.get(origin.id);
+    if (running !== undefined) return running;
     const release = async (ok: boolean) => {
       const list = this.#held.get(origin.id) ?? [];
       this.#held.delete(origin.id);
@@ -561,7 +579,7 @@ export class DhtNode implements DhtServices {
           this.#failedOrigins.delete(this.#failedOrigins.keys().next().value!);
         }
         this.stats.noticesRejected += list.length;
-        return;
+        return false;
       }
       this.#verifiedOrigins.set(origin.id, { url: origin.url, untilMs: nowMs + ORIGIN_TRUST_MS });
       if (this.#verifiedOrigins.size > MAX_ORIGINS) {
@@ -570,6 +588,7 @@ export class DhtNode implements DhtServices {
       for (const h of list) {
         if (h.notice.origin.url === origin.url) await this.#accept(h.notice, h.from, h.tree);
       }
+      return true;
     };
     // The ping must be answered, signed by the origin's own key, at the URL it claims; a lost
     // packet is not a verdict, so it is tried a few times.
@@ -584,15 +603,23 @@ export class DhtNode implements DhtServices {
       }
       return false;
     };
-    attempt().then(release).catch(() => {});
+    const p = attempt().then(release).finally(() => this.#verifying.delete(origin.id));
+    this.#verifying.set(origin.id, p);
+    return p;
   }
 
-  /** Stores an admitted notice (within the origin's and its range's budgets) and forwards it. */
+  /**
+   * Stores an admitted notice (live ones within the origin's and its range's budgets) and
+   * forwards it.
+   */
   async #accept(notice: Notice, from: Contact, tree: number | null): Promise<IngestResult> {
     const nowMs = this.clock.now();
+    // Live traffic is budgeted per origin and range; catch-up (tree null) is paced by our own
+    // paging, so a late joiner gets the whole history of a busy origin.
     if (
-      !this.#originLimits.take(notice.origin.id, 1, nowMs) ||
-      !this.#rangeLimits.take(rangeKeyOf(notice.origin.url), 1, nowMs)
+      tree !== null &&
+      (!this.#originLimits.take(notice.origin.id, 1, nowMs) ||
+        !this.#rangeLimits.take(rangeKeyOf(notice.origin.url), 1, nowMs))
     ) {
       this.stats.noticesRejected++;
       return "rejected";
@@ -888,15 +915,20 @@ export class DhtNode implements DhtServices {
       let seen = 0;
       while (seen < maxNotices) {
         let r;
-        try {
-          r = await this.call(peer, "catch_up", {
-            since_ms: sinceMs,
-            after,
-            limit: MAX_CATCH_UP_PAGE,
-          }, this.rpcTimeoutMs * 2);
-        } catch {
-          return;
+        for (let attempt = 0; r === undefined; attempt++) {
+          try {
+            r = await this.call(peer, "catch_up", {
+              since_ms: sinceMs,
+              after,
+              limit: MAX_CATCH_UP_PAGE,
+            }, this.rpcTimeoutMs * 2);
+          } catch {
+            // A page that fails is asked for again (the cursor is ours), a few times.
+            if (attempt + 1 >= CATCH_UP_ATTEMPTS) return;
+            await sleep(this.clock, 1000 * 2 ** attempt);
+          }
         }
+        this.stats.catchUpPages++;
         const o = r.body as { notices?: unknown; next?: unknown };
         if (!Array.isArray(o.notices)) return;
         for (const raw of o.notices) {
@@ -907,7 +939,10 @@ export class DhtNode implements DhtServices {
           } catch {
             continue;
           }
-          if ((await this.ingestNotice(n, r.from, null)) === "accepted") added++;
+          if ((await this.ingestNotice(n, r.from, null)) === "accepted") {
+            added++;
+            this.stats.catchUpNotices++;
+          }
         }
         if (typeof o.next !== "string" || o.notices.length === 0) return;
         after = o.next;
