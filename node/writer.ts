@@ -224,6 +224,16 @@ export class Writer {
     }
   }
 
+  /**
+   * Deletes a notice row (payload `null`) of `id` under `tag`, so that a notice proven right by
+   * its body can take its place with {@linkcode submit}. Notices hold no charged bytes.
+   */
+  async dropNotice(id: Uint8Array, tag: Uint8Array): Promise<boolean> {
+    const dropped = await this.#opts.store.dropNotice(id, tag);
+    if (dropped) this.#storedCount--;
+    return dropped;
+  }
+
   /** Deletes expired messages and returns how many. */
   async sweep(now: number): Promise<number> {
     const { count, bytes } = await this.#opts.store.deleteExpired(now);

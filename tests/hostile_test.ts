@@ -328,3 +328,49 @@ Deno.test("a late joiner catches up an origin's whole history, past the live bud
     await origin.close();
   }
 });
+
+Deno.test("a notice claiming a real id under another tag never hides the honest copy", async () => {
+  const victim = await federated(TEST_NET);
+  const honest = await federated([...TEST_NET, "--bootstrap", victim.url]);
+  const mallory = await federated(TEST_NET); // a reachable server that signs a lie
+  try {
+    await until("the honest node joins", () =>
+      Promise.resolve(
+        victim.core.service(FEDERATION)!.node()!.table.size > 0 ? true : undefined,
+      ));
+    const tag = randomTag("5a");
+    const payload = randomPayload(120);
+    const bytes = Uint8Array.from(atob(payload), (c) => c.charCodeAt(0));
+    const tagBytes = Uint8Array.from(tag.match(/../g)!.map((h) => parseInt(h, 16)));
+    const idBytes = new Uint8Array(
+      await crypto.subtle.digest("SHA-256", new Uint8Array([...tagBytes, ...bytes])),
+    );
+    const id = Array.from(idBytes, (b) => b.toString(16).padStart(2, "0")).join("");
+    // Mallory announces the real id first, under a tag in another prefix.
+    const liar = new HostilePeer(mallory.url, await loadOrCreateIdentity(mallory.dataDir));
+    const r = await liar.sendNotices(
+      target(victim),
+      liar.notices([{ id, tag: randomTag("e0"), size: bytes.length }]),
+    );
+    assert.equal(r.status, 200);
+    await until(
+      "the victim stores the lie",
+      async () => (await victim.core.store.existing([idBytes])).length === 1 ? true : undefined,
+    );
+    // Then the real message is posted at the honest server and announced.
+    assert.equal(await post(honest, tag, payload), id);
+    const listed = await until("the honest copy is listed under its prefix", async () => {
+      const m = await list(victim, "5a", 8);
+      return m.some((x) => x.id === id) ? m : undefined;
+    });
+    assert.equal(listed.find((x) => x.id === id)!.payload, payload);
+    const one = await fetch(`${victim.url}/v1/messages/${id}`);
+    assert.equal(one.status, 200);
+    assert.equal((await one.json()).tag, tag);
+    assert.deepEqual((await list(victim, "e0", 8)).filter((x) => x.id === id), []);
+  } finally {
+    await mallory.close();
+    await honest.close();
+    await victim.close();
+  }
+});

@@ -273,6 +273,41 @@ async function install(ctx: NodeCore): Promise<FeatureParts> {
     return out;
   });
 
+  // Two notices claim one id under different tags: at most one can be true, and only a body
+  // proves which (id = sha256(tag || payload)). The row stays as it is unless the newcomer's
+  // origin serves a body that proves its tag; then the newcomer's row replaces it (with a new
+  // sequence number, so wallets whose cursors passed the old row still see it).
+  const contested = new Set<string>();
+  const contest = async (n: Notice, held: StoredMessage) => {
+    if (contested.has(n.id) || contested.size >= MAX_FETCHES) return;
+    contested.add(n.id);
+    try {
+      const node_ = node;
+      if (node_ === undefined || !usable(n.origin)) return;
+      const body = await node_.fetchBody({ id: n.id, tag: n.tag, size: n.size, origin: n.origin });
+      outcome(n.origin, body !== null);
+      if (body === null) return;
+      log.info("a notice's tag was proven wrong by the body; replacing it", {
+        id: n.id,
+        wrong_origin: held.origin,
+      });
+      if (!await ctx.writer.dropNotice(held.id, held.tag)) return;
+      if (recent.size >= MAX_RECENT) recent.delete(recent.keys().next().value!);
+      recent.set(n.id, { body, atMs: clock.now() });
+      await ctx.writer.submit({
+        id: held.id,
+        tag: hexToBytes(n.tag),
+        payload: null,
+        size: n.size,
+        receivedAt: clock.now(),
+        expiresAt: n.expiresAt * 1000,
+        origin: n.origin.id,
+      });
+    } finally {
+      contested.delete(n.id);
+    }
+  };
+
   // Remote notices become payload-less rows: GET answers with them and long polls wake.
   const onNotice = (n: Notice) => {
     log.debug("notice", { id: n.id, origin: n.origin.id });
@@ -292,6 +327,11 @@ async function install(ctx: NodeCore): Promise<FeatureParts> {
     ctx.writer.submit(row).then(
       (o) => {
         log.debug("notice stored", { id: n.id });
+        if (!o.inserted && o.message.payload === null && hex(o.message.tag) !== n.tag) {
+          contest(n, o.message).catch((err) =>
+            log.warn("settling two notices for one id failed", { err: String(err) })
+          );
+        }
         if (config.replicate === "all" && o.inserted) {
           fetchFor(n.id, n.tag, n.size, n.origin).then((b) => b && keep(o.message, b, false))
             .catch(() => {});

@@ -160,6 +160,10 @@ export async function storeConformance(t: Deno.TestContext, make: StoreFactory):
       const kept = await s.keptCopies(0, 10);
       assert.deepEqual(kept.map((m) => m.size), [30]);
       assert.deepEqual(await s.keptCopies(3e12, 10), [], "expired copies are not listed");
+      assert.equal(await s.dropNotice(body.id, body.tag), false, "a row with its body stays");
+      assert.equal(await s.dropNotice(other.id, body.tag), false, "another tag: not this row");
+      assert.equal(await s.dropNotice(other.id, other.tag), true);
+      assert.equal((await s.existing([other.id])).length, 0);
     },
   );
 

@@ -132,6 +132,11 @@ export interface Store {
    * returns, per fill, whether it was. Call it through the writer, which counts the bytes.
    */
   fillPayloads(fills: readonly PayloadFill[]): Promise<boolean[]>;
+  /**
+   * Deletes the row of `id` if it is a notice (payload `null`) under `tag`; true if it did. For
+   * replacing a notice whose tag a fetched body proved wrong. Call it through the writer.
+   */
+  dropNotice(id: Uint8Array, tag: Uint8Array): Promise<boolean>;
   /** Unexpired copies of other servers' messages held here with their body, newest first. */
   keptCopies(now: number, limit: number): Promise<StoredMessage[]>;
   /** Payload bytes of other servers' messages held here. */
@@ -190,6 +195,12 @@ class KyselyStore implements Store {
       }
       return out;
     });
+  }
+
+  async dropNotice(id: Uint8Array, tag: Uint8Array): Promise<boolean> {
+    const r = await this.db.deleteFrom("messages").where("id", "=", id).where("tag", "=", tag)
+      .where("payload", "is", null).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
   }
 
   async keptCopies(now: number, limit: number): Promise<StoredMessage[]> {
@@ -400,6 +411,13 @@ class SqliteStore extends KyselyStore {
       fills.map((f) => [f.payload, f.id, f.payload.length]),
     );
     return results.map((rows) => rows.length > 0);
+  }
+  override async dropNotice(id: Uint8Array, tag: Uint8Array): Promise<boolean> {
+    const [rows] = await this.#writer.batch(
+      "DELETE FROM messages WHERE id = ? AND tag = ? AND payload IS NULL RETURNING seq",
+      [[id, tag]],
+    );
+    return (rows?.length ?? 0) > 0;
   }
   override async close(): Promise<void> {
     await this.#writer.close();
