@@ -298,6 +298,12 @@ export const SCHEMA = {
     description:
       "Limit routing-table contacts per address range (/24, /64); turn off for many nodes on one host.",
   }),
+  maxNoticeBytes: bytes({
+    default: 1024 ** 3,
+    min: 0,
+    description:
+      "Cap on the bytes of other servers' notices held (the DHT's notice table); past it new notices are refused.",
+  }),
   dhtPrivatePeers: bool({
     default: false,
     description:

@@ -29,6 +29,9 @@ interface Pending {
   reject: (e: unknown) => void;
 }
 
+/** The share of the writer queue that rows learned from peers may occupy. */
+export const REMOTE_QUEUE_SHARE = 0.5;
+
 /** Options for {@linkcode Writer}. */
 export interface WriterOptions {
   store: Store;
@@ -105,13 +108,16 @@ export class Writer {
 
   /**
    * Queues a message and resolves once it is durably committed (or was already stored).
-   * Throws 503 when the queue is full, 507 when the store is full.
+   * Throws 503 when the queue is full (for `remote` rows: its remote share), 507 when the store
+   * is full.
    */
-  async submit(message: NewMessage): Promise<InsertOutcome> {
+  async submit(message: NewMessage, opts: { remote?: boolean } = {}): Promise<InsertOutcome> {
     if (this.#closed) {
       throw new HttpError(503, "The node is shutting down", { headers: { "retry-after": "5" } });
     }
-    if (this.#queue.length >= this.#opts.maxQueue) {
+    // Rows learned from peers may fill only part of the queue: local POSTs always find room.
+    const room = opts.remote ? this.#opts.maxQueue * REMOTE_QUEUE_SHARE : this.#opts.maxQueue;
+    if (this.#queue.length >= room) {
       throw new HttpError(503, "The write queue is full; retry shortly", {
         headers: { "retry-after": "1" },
       });

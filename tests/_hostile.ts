@@ -7,10 +7,12 @@
  */
 import {
   generateIdentity,
+  HEADER,
   type NodeIdentity,
   noticeToJson,
   signNotices,
   signRequest,
+  signResponse,
 } from "../node/dht/mod.ts";
 
 /** What a hostile notice claims. */
@@ -146,6 +148,58 @@ export async function startTarpit(delayMs: number): Promise<Canary> {
     url: `http://127.0.0.1:${port}`,
     port,
     requests,
+    close: () => server.shutdown(),
+  };
+}
+
+/**
+ * One server on 127.0.0.1 that answers `ping` signed as whichever of many identities the request
+ * is addressed to: throwaway identities that all pass a contact check, on one address.
+ */
+export async function startSybilServer(): Promise<{
+  url: string;
+  peers: HostilePeer[];
+  add(n: number): HostilePeer[];
+  close(): Promise<void>;
+}> {
+  const byId = new Map<string, NodeIdentity>();
+  const listening = Promise.withResolvers<Deno.NetAddr>();
+  let url = "";
+  const server = Deno.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    onListen: (a) => listening.resolve(a),
+  }, async (req) => {
+    await req.body?.cancel();
+    const identity = byId.get(req.headers.get(HEADER.to) ?? "");
+    const nonce = req.headers.get(HEADER.nonce) ?? "";
+    if (identity === undefined) return new Response("{}", { status: 404 });
+    const res = signResponse({
+      identity,
+      selfUrl: url,
+      rpc: "ping",
+      requestNonce: nonce,
+      status: 200,
+      body: new TextEncoder().encode("{}"),
+      nowMs: Date.now(),
+    });
+    return new Response(res.body as Uint8Array<ArrayBuffer>, {
+      status: res.status,
+      headers: { ...res.headers, "content-type": "application/json" },
+    });
+  });
+  const { port } = await listening.promise;
+  url = `http://127.0.0.1:${port}`;
+  const peers: HostilePeer[] = [];
+  return {
+    url,
+    peers,
+    add(n: number) {
+      const made = Array.from({ length: n }, () => new HostilePeer(url));
+      for (const p of made) byId.set(p.identity.id, p.identity);
+      peers.push(...made);
+      return made;
+    },
     close: () => server.shutdown(),
   };
 }

@@ -9,7 +9,7 @@ import { FEDERATION, federationFeature, loadOrCreateIdentity } from "../node/dht
 import { NODE_IDENTITY, type RunningNode } from "../node/mod.ts";
 import { ROW_OVERHEAD_BYTES } from "../node/store/mod.ts";
 import { randomPayload, randomTag, testNode } from "../node/testing.ts";
-import { HostilePeer, startCanary, startTarpit } from "./_hostile.ts";
+import { HostilePeer, startCanary, startSybilServer, startTarpit } from "./_hostile.ts";
 
 const LOOPBACK = ["--host", "127.0.0.1", "--dht-range-limits", "false"];
 const TEST_NET = [...LOOPBACK, "--dht-private-peers", "true"];
@@ -372,5 +372,61 @@ Deno.test("a notice claiming a real id under another tag never hides the honest 
     await mallory.close();
     await honest.close();
     await victim.close();
+  }
+});
+
+Deno.test("throwaway identities on one address share one budget; local POSTs keep working", async () => {
+  // The wallet shares 127.0.0.1 with the flood here; on the internet it would not, so the
+  // per-address HTTP limits are lifted and only the DHT's own budgets are under test.
+  const victim = await federated([
+    ...TEST_NET,
+    "--rate-limit",
+    "100000",
+    "--rate-burst",
+    "100000",
+    "--max-client-connections",
+    "4096",
+  ]);
+  const sybils = await startSybilServer();
+  try {
+    const peers = sybils.add(100);
+    const t0 = Date.now();
+    const flood = Promise.all(peers.map(async (p, i) => {
+      const claims = Array.from({ length: 500 }, (_, j) => ({
+        id: fakeId(1_000_000 + i * 1000 + j),
+        tag: randomTag(),
+        size: 100,
+      }));
+      return (await p.sendNotices(target(victim), p.notices(claims))).status;
+    }));
+    // A wallet keeps posting at the victim during the flood.
+    const statuses: number[] = [];
+    const posting = (async () => {
+      for (let i = 0; i < 100; i++) {
+        const res = await fetch(`${victim.url}/v1/messages`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ tag: randomTag("77"), payload: randomPayload(64) }),
+        });
+        statuses.push(res.status);
+        await res.body?.cancel();
+      }
+    })();
+    await Promise.all([flood, posting]);
+    await new Promise((r) => setTimeout(r, 2000)); // held notices are released or refused
+    const seconds = (Date.now() - t0) / 1000;
+    assert.deepEqual(statuses.filter((s) => s !== 201), [], "every local POST was stored");
+    const st = stats(victim);
+    // One range's budget (burst 10,000 + 2,000/s), and well under the 50,000 sent: each of the
+    // 100 identities alone stays within its own per-origin budget.
+    const budget = Math.min(10_000 + 2_000 * seconds, 25_000);
+    assert.ok(
+      st.noticesAccepted <= budget,
+      `${st.noticesAccepted} notices from one range accepted in ${seconds} s (budget ${budget})`,
+    );
+    assert.ok(st.noticesRejected > 0, "the flood ran into its budget");
+  } finally {
+    await victim.close();
+    await sybils.close();
   }
 });

@@ -55,6 +55,7 @@ export function networkSource(fed: Federation): NetworkSource {
           "RPCs served": st.rpcServed,
           "RPCs refused": st.rpcRefused,
           "replicated body bytes": fed.replicatedBytes(),
+          "notice bytes held": fed.notices.bytes,
         },
       };
     },
@@ -136,6 +137,11 @@ export function federationMetrics(metrics: Registry, fed: Federation): void {
     "subspace_dht_contacts",
     "Contacts in the routing table",
     () => fed.node()?.table.size ?? 0,
+  );
+  metrics.gauge(
+    "subspace_dht_notice_bytes",
+    "Bytes of other servers' notices held (against --max-notice-bytes)",
+    () => fed.notices.bytes,
   );
   metrics.gauge(
     "subspace_dht_replicated_bytes",

@@ -101,10 +101,11 @@ async function install(ctx: NodeCore): Promise<FeatureParts> {
   const dhtDb = await ctx.openDatabase("dht", { "0001_dht_notices": dhtNoticesMigration }, {
     writerThread: true,
   });
-  const notices = new SqlNoticeStore(
-    dhtDb.db,
-    dhtDb.writer === undefined ? { clock } : { clock, writer: dhtDb.writer },
-  );
+  const notices = new SqlNoticeStore(dhtDb.db, {
+    clock,
+    maxBytes: config.maxNoticeBytes,
+    ...(dhtDb.writer === undefined ? {} : { writer: dhtDb.writer }),
+  });
   await notices.init();
   const statePath = `${config.data.replace(/\/+$/, "")}/${STATE_FILE}`;
   let saved: SavedState = {};
@@ -324,7 +325,7 @@ async function install(ctx: NodeCore): Promise<FeatureParts> {
       expiresAt: n.expiresAt * 1000,
       origin: n.origin.id,
     };
-    ctx.writer.submit(row).then(
+    ctx.writer.submit(row, { remote: true }).then(
       (o) => {
         log.debug("notice stored", { id: n.id });
         if (!o.inserted && o.message.payload === null && hex(o.message.tag) !== n.tag) {

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import type { SqliteWriteWorker } from "../store/mod.ts";
 import type { Clock, TimerId } from "./clock.ts";
 import { type Notice, noticeKey, noticeToJson, parseNotice } from "./notice.ts";
@@ -25,6 +25,13 @@ export interface DhtDatabase {
   dht_notices: DhtNoticesTable;
 }
 
+/** Bytes a row costs beyond its text columns (numbers, index entries), for the cap. */
+const ROW_BYTES = 64;
+
+function rowBytes(r: DhtNoticesTable): number {
+  return r.notice.length + r.key.length + r.id.length + ROW_BYTES;
+}
+
 const INSERT_SQL = "INSERT INTO dht_notices (key, id, origin, received_at, expires_at, notice) " +
   "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING";
 
@@ -37,6 +44,8 @@ export interface SqlNoticeStoreOptions {
   maxPerOrigin?: number;
   /** Longest a notice waits before its batch is written. Default 50 ms. */
   flushMs?: number;
+  /** Cap on the bytes of unexpired notices held (rows as stored). Default 1 GiB. */
+  maxBytes?: number;
 }
 
 /**
@@ -52,6 +61,8 @@ export interface SqlNoticeStoreOptions {
 export class SqlNoticeStore implements NoticeStore {
   readonly maxPerOrigin: number;
   readonly flushMs: number;
+  readonly maxBytes: number;
+  #bytes = 0;
   #db: Kysely<DhtDatabase>;
   #writer: SqliteWriteWorker | undefined;
   #clock: Clock;
@@ -67,6 +78,12 @@ export class SqlNoticeStore implements NoticeStore {
     this.#clock = opts.clock;
     this.maxPerOrigin = opts.maxPerOrigin ?? 100_000;
     this.flushMs = opts.flushMs ?? 50;
+    this.maxBytes = opts.maxBytes ?? 1024 ** 3;
+  }
+
+  /** Bytes of unexpired notices held (as counted at the last sweep, plus those added since). */
+  get bytes(): number {
+    return this.#bytes;
   }
 
   /** Loads per-origin counts. */
@@ -76,12 +93,19 @@ export class SqlNoticeStore implements NoticeStore {
 
   async #countOrigins(): Promise<void> {
     const rows = await this.#db.selectFrom("dht_notices")
-      .select((eb) => ["origin", eb.fn.countAll<string | number>().as("n")])
+      .select((eb) => [
+        "origin",
+        eb.fn.countAll<string | number>().as("n"),
+        sql<string | number>`sum(length(notice) + length(key) + length(id) + ${sql.lit(ROW_BYTES)})`
+          .as("b"),
+      ])
       .where("expires_at", ">", this.#clock.now())
       .groupBy("origin").execute();
     this.#perOrigin = new Map(rows.map((r) => [r.origin, Number(r.n)]));
+    this.#bytes = rows.reduce((sum, r) => sum + Number(r.b ?? 0), 0);
     for (const p of this.#pending.values()) {
       this.#perOrigin.set(p.origin, (this.#perOrigin.get(p.origin) ?? 0) + 1);
+      this.#bytes += rowBytes(p);
     }
   }
 
@@ -100,15 +124,18 @@ export class SqlNoticeStore implements NoticeStore {
     const origin = notice.origin.id;
     const count = this.#perOrigin.get(origin) ?? 0;
     if (count >= this.maxPerOrigin) return "over-cap";
-    this.#perOrigin.set(origin, count + 1);
-    this.#pending.set(key, {
+    const row = {
       key,
       id: notice.id,
       origin,
       received_at: receivedAtMs,
       expires_at: notice.expiresAt * 1000,
       notice: JSON.stringify(noticeToJson(notice)),
-    });
+    };
+    if (this.#bytes + rowBytes(row) > this.maxBytes) return "over-cap";
+    this.#bytes += rowBytes(row);
+    this.#perOrigin.set(origin, count + 1);
+    this.#pending.set(key, row);
     if (this.#timer === null) {
       this.#timer = this.#clock.setTimeout(() => {
         this.#timer = null;
