@@ -3,7 +3,6 @@
  *
  * @module
  */
-import { base64 } from "@scure/base";
 import {
   type AuthorizationProvider,
   decodeStealthAddress,
@@ -17,6 +16,7 @@ import {
   type Payload,
   type StealthAddress,
   SubspaceClient,
+  toBase64,
   toHex,
   type WalletKeys,
 } from "../client/mod.ts";
@@ -219,7 +219,7 @@ export function messageJson(m: InboxMessage): Record<string, unknown> {
       valid: m.sender.valid,
       matches_reply_to: m.sender.matchesReplyTo,
     },
-    body: base64.encode(m.payload.body),
+    body: toBase64(m.payload.body),
     ...bodyDetails(m.payload),
   };
 }

@@ -19,4 +19,4 @@ export * from "./envelope.ts";
 export * from "./payload.ts";
 export * from "./proxy.ts";
 export * from "./subspace_client.ts";
-export { fromHex, toHex, utf8 } from "./_bytes.ts";
+export * from "./bytes.ts";

@@ -11,7 +11,8 @@
 import protobuf from "protobufjs";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { Address, NETWORK, OutScript, TEST_NETWORK, Transaction } from "@scure/btc-signer";
-import { concat, defaultRandomBytes, type RandomBytes, secp, utf8, utf8Strict } from "./_bytes.ts";
+import { concat, defaultRandomBytes, type RandomBytes, utf8, utf8Strict } from "./bytes.ts";
+import { secp } from "./_secp.ts";
 import { decodeStealthAddress, spendKeyCount } from "./stealth_address.ts";
 import { MAX_MESSAGE_BYTES } from "./envelope.ts";
 

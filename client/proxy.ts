@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { concat, utf8 } from "./_bytes.ts";
+import { concat, utf8 } from "./bytes.ts";
 
 /** A `fetch`-compatible function. */
 export type FetchLike = (input: Request) => Promise<Response>;

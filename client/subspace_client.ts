@@ -7,16 +7,17 @@
  *
  * @module
  */
-import { base64 } from "@scure/base";
 import { sha256 } from "@noble/hashes/sha2.js";
 import {
   concat,
   defaultRandomBytes,
   equalBytes,
+  fromBase64,
   fromHex,
   type RandomBytes,
+  toBase64,
   toHex,
-} from "./_bytes.ts";
+} from "./bytes.ts";
 import { type EcdhBackend, fastestEcdh, nobleEcdh } from "./ecdh.ts";
 import { EnvelopeError, EnvelopeOpener, seal, TAG_BYTES } from "./envelope.ts";
 import {
@@ -373,7 +374,7 @@ export class SubspaceClient {
   ): Promise<{ id: string; expiresAt: number }> {
     const base = normalizeServer(server);
     if (tag.length !== TAG_BYTES) throw new RangeError(`Cannot post: tag must be 20 bytes`);
-    const json: Record<string, unknown> = { tag: toHex(tag), payload: base64.encode(envelope) };
+    const json: Record<string, unknown> = { tag: toHex(tag), payload: toBase64(envelope) };
     if (opts.ttlSeconds !== undefined) json.ttl_seconds = opts.ttlSeconds;
     const body = JSON.stringify(json);
     const res = await this.#request(async () => {
@@ -507,7 +508,7 @@ export class SubspaceClient {
     }
     const plaintext = opener.openBase64(tag, m.payload);
     if (plaintext === null) return null;
-    const envelope = base64.decode(m.payload);
+    const envelope = fromBase64(m.payload);
     const id = toHex(sha256(concat(tag, envelope)));
     if (!equalBytes(fromHex(id), fromHex(m.id, "id"))) {
       throw new EnvelopeError("malformed", `message id ${m.id} does not match its content`);

@@ -5,13 +5,14 @@
 import assert from "node:assert/strict";
 import {
   addressForKeys,
+  fromHex,
   keysFromSecrets,
   ProxyError,
   proxyFetch,
   SubspaceClient,
+  utf8,
 } from "../client/mod.ts";
-import { FakeServer } from "../client/_fake_server.ts";
-import { fromHex, utf8 } from "../client/_bytes.ts";
+import { FakeServer } from "../client/testing.ts";
 
 const DANTED = "/usr/sbin/danted";
 

@@ -1,12 +1,12 @@
 /**
- * Test double of the wallet HTTP API of DESIGN.md (`POST /v1/messages`, `GET /v1/messages`),
- * for the client's unit tests. Private to `client/`; integration tests use real nodes.
+ * Test helpers for the wallet library: an in-memory double of the wallet HTTP API
+ * (`POST /v1/messages`, `GET /v1/messages`) for unit tests of the client and its transports.
+ * Used only by tests; integration tests use real nodes.
  *
  * @module
  */
-import { base64 } from "@scure/base";
 import { sha256 } from "@noble/hashes/sha2.js";
-import { concat, fromHex, toHex } from "./_bytes.ts";
+import { concat, fromBase64, fromHex, toHex } from "./bytes.ts";
 import { matchesPrefix } from "./stealth_address.ts";
 
 /** A stored message. */
@@ -29,7 +29,7 @@ export class FakeServer {
 
   /** Adds a message directly. */
   insert(tagHex: string, payloadB64: string): string {
-    const id = toHex(sha256(concat(fromHex(tagHex), base64.decode(payloadB64))));
+    const id = toHex(sha256(concat(fromHex(tagHex), fromBase64(payloadB64))));
     if (!this.messages.some((m) => m.id === id)) {
       this.messages.push({ id, tag: tagHex, payload: payloadB64, received_at: 1, expires_at: 2 });
       for (const w of this.#waiters.splice(0)) w();
