@@ -33,21 +33,11 @@ import {
   prefixByteLength,
   type StealthAddress,
 } from "./stealth_address.ts";
+import { SubspaceHttpError } from "./http_error.ts";
 import { type FetchLike, proxyFetch } from "./proxy.ts";
+import { answerTokenChallenge, tokenAuthorization, type TokenStore } from "./tokens.ts";
 
-/** An HTTP error answer from a server (RFC 9457 problem details when it sent them). */
-export class SubspaceHttpError extends Error {
-  /** HTTP status. */
-  readonly status: number;
-  /** The problem+json body, if any. */
-  readonly problem: Record<string, unknown> | undefined;
-  constructor(status: number, message: string, problem?: Record<string, unknown>) {
-    super(message);
-    this.name = "SubspaceHttpError";
-    this.status = status;
-    this.problem = problem;
-  }
-}
+export { SubspaceHttpError };
 
 /**
  * Supplies an `Authorization` header value for a `POST /v1/messages` (for example
@@ -99,6 +89,12 @@ export interface SubspaceClientOptions {
   proxy?: string;
   /** `Authorization` header provider for posts (Privacy Pass). */
   authorization?: AuthorizationProvider;
+  /**
+   * Privacy Pass tokens to spend on posts: one per post (unless `authorization` is given),
+   * and, when a server answers 401 with a PrivateToken challenge, one retry with a stored
+   * token made for that challenge.
+   */
+  tokens?: TokenStore;
   /** ECDH backend (default: noble; {@link SubspaceClient.create} picks the fastest). */
   ecdh?: EcdhBackend;
   /** Retry policy. */
@@ -277,6 +273,7 @@ function isTransient(e: unknown): boolean {
 export class SubspaceClient {
   readonly #fetch: FetchLike;
   readonly #authorization: AuthorizationProvider | undefined;
+  readonly #tokens: TokenStore | undefined;
   readonly #ecdh: EcdhBackend;
   readonly #retry: RetryPolicy;
   readonly #random: RandomBytes;
@@ -287,7 +284,9 @@ export class SubspaceClient {
     this.#fetch = opts.proxy !== undefined
       ? proxyFetch(opts.proxy)
       : opts.fetch ?? ((req) => fetch(req));
-    this.#authorization = opts.authorization;
+    this.#tokens = opts.tokens;
+    this.#authorization = opts.authorization ??
+      (opts.tokens !== undefined ? tokenAuthorization(opts.tokens) : undefined);
     this.#ecdh = opts.ecdh ?? nobleEcdh;
     this.#retry = { attempts: 4, baseDelayMs: 250, maxDelayMs: 10_000, ...opts.retry };
     this.#random = opts.random ?? defaultRandomBytes;
@@ -345,6 +344,7 @@ export class SubspaceClient {
             res.status,
             `${base.method} ${new URL(base.url).pathname} failed: ${res.status} ${detail}`,
             problem,
+            res.headers,
           );
         }
         return body;
@@ -377,12 +377,27 @@ export class SubspaceClient {
     const json: Record<string, unknown> = { tag: toHex(tag), payload: toBase64(envelope) };
     if (opts.ttlSeconds !== undefined) json.ttl_seconds = opts.ttlSeconds;
     const body = JSON.stringify(json);
-    const res = await this.#request(async () => {
+    const request = (auth: string | undefined) => {
       const headers: Record<string, string> = { "content-type": "application/json" };
-      const auth = await this.#authorization?.({ server: base, tag, payload: envelope });
       if (auth !== undefined) headers.authorization = auth;
       return new Request(`${base}/v1/messages`, { method: "POST", headers, body });
-    }, opts.signal ? { signal: opts.signal } : {}) as { id?: unknown; expires_at?: unknown };
+    };
+    const reqOpts = opts.signal ? { signal: opts.signal } : {};
+    let res: { id?: unknown; expires_at?: unknown };
+    try {
+      res = await this.#request(
+        async () => request(await this.#authorization?.({ server: base, tag, payload: envelope })),
+        reqOpts,
+      ) as typeof res;
+    } catch (e) {
+      const challenge = e instanceof SubspaceHttpError && e.status === 401
+        ? e.headers.get("www-authenticate")
+        : null;
+      if (this.#tokens === undefined || challenge === null) throw e;
+      const auth = await answerTokenChallenge(this.#tokens, base, challenge);
+      if (auth === undefined) throw e;
+      res = await this.#request(() => request(auth), reqOpts) as typeof res;
+    }
     const expected = toHex(sha256(concat(tag, envelope)));
     if (res?.id !== expected) {
       throw new Error(`server answered with id ${String(res?.id)}, expected ${expected}`);

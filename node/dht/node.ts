@@ -6,7 +6,6 @@
  *
  * @module
  */
-import { bytesToHex } from "@noble/hashes/utils.js";
 import { type BroadcastEntry, Broadcaster, type BroadcastStats } from "./broadcast.ts";
 import { type Clock, systemClock, type TimerId } from "./clock.ts";
 import { type Contact, contactToJson, rangeKeyOf } from "./contact.ts";
@@ -56,6 +55,7 @@ import { handleGetProviders, parseGetProvidersResponse } from "./rpc/get_provide
 import { batchEntries, handleNotices } from "./rpc/notices.ts";
 import { handleFetch, parseFetchResponse } from "./rpc/fetch.ts";
 import { handleCatchUp, MAX_CATCH_UP_PAGE } from "./rpc/catch_up.ts";
+import { toHex } from "../../client/mod.ts";
 
 /** Abuse limits; every queue and cache has a named bound. */
 export interface DhtLimits {
@@ -495,7 +495,7 @@ export class DhtNode implements DhtServices {
     body: unknown,
     timeoutMs = this.rpcTimeoutMs,
   ): Promise<{ from: Contact; status: number; body: unknown }> {
-    const nonce = bytesToHex(randomBytes(this.random, 16));
+    const nonce = toHex(randomBytes(this.random, 16));
     const wire = signRequest({
       identity: this.#signer,
       selfUrl: this.url,

@@ -13,7 +13,6 @@
  *
  * @module
  */
-import { hexToBytes } from "@noble/hashes/utils.js";
 import type { NodeContext } from "../mod.ts";
 import { SqliteWriteWorker, type StoredMessage } from "../store/mod.ts";
 import { join } from "node:path";
@@ -27,6 +26,7 @@ import { DEFAULT_RANGE_LIMITS } from "./routing_table.ts";
 import { type PeerRtt, RttTransport } from "./rtt.ts";
 import type { StoredBody } from "./rpc/_shared.ts";
 import { openDhtDatabase, SqlNoticeStore } from "./sql_notice_store.ts";
+import { fromHex, toHex } from "../../client/mod.ts";
 
 /** File (in the data folder) holding the routing table and the last-active time. */
 export const STATE_FILE = "dht.json";
@@ -47,8 +47,6 @@ interface SavedState {
   table?: unknown;
   last_active_ms?: number;
 }
-
-const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 
 /** The running federation of one node (exposed for tests and the console). */
 export interface Federation {
@@ -125,8 +123,10 @@ export async function federationPlugin(ctx: NodeContext): Promise<void> {
   // Bodies this node can hand out (its own messages and kept copies).
   const bodies = {
     get: async (id: string): Promise<StoredBody | null> => {
-      const m = await ctx.store.get(hexToBytes(id), clock.now());
-      return m === undefined || m.payload === null ? null : { tag: hex(m.tag), payload: m.payload };
+      const m = await ctx.store.get(fromHex(id), clock.now());
+      return m === undefined || m.payload === null
+        ? null
+        : { tag: toHex(m.tag), payload: m.payload };
     },
   };
 
@@ -146,7 +146,7 @@ export async function federationPlugin(ctx: NodeContext): Promise<void> {
     counters.kept++;
     const n = node;
     if (n === undefined) return;
-    n.addProvider(hex(m.id), body.tag, Math.floor(m.expiresAt / 1000))
+    n.addProvider(toHex(m.id), body.tag, Math.floor(m.expiresAt / 1000))
       .then(() => counters.announced++, () => {});
   };
 
@@ -196,7 +196,7 @@ export async function federationPlugin(ctx: NodeContext): Promise<void> {
     for (let i = 0; i < missing.length; i += MAX_PARALLEL_FETCHES) {
       const chunk = missing.slice(i, i + MAX_PARALLEL_FETCHES);
       const bodies = await Promise.all(
-        chunk.map((m) => fetchFor(hex(m.id), hex(m.tag)).catch(() => null)),
+        chunk.map((m) => fetchFor(toHex(m.id), toHex(m.tag)).catch(() => null)),
       );
       chunk.forEach((m, j) => got.set(m, bodies[j]!));
     }
@@ -221,12 +221,12 @@ export async function federationPlugin(ctx: NodeContext): Promise<void> {
   const onNotice = (n: Notice) => {
     log.debug("notice", { id: n.id, origin: n.origin.id });
     // A wallet is waiting for this tag: fetch the body while the row is being committed.
-    if (config.replicate !== "all" && ctx.hub.wants(hexToBytes(n.tag))) {
+    if (config.replicate !== "all" && ctx.hub.wants(fromHex(n.tag))) {
       fetchFor(n.id, n.tag, n.origin).catch(() => {});
     }
     const row = {
-      id: hexToBytes(n.id),
-      tag: hexToBytes(n.tag),
+      id: fromHex(n.id),
+      tag: fromHex(n.tag),
       payload: null,
       size: n.size,
       receivedAt: clock.now(),
@@ -253,8 +253,8 @@ export async function federationPlugin(ctx: NodeContext): Promise<void> {
     for (const m of inserted) {
       if (m.origin !== null) continue;
       fields.push({
-        id: hex(m.id),
-        tag: hex(m.tag),
+        id: toHex(m.id),
+        tag: toHex(m.tag),
         size: m.size,
         expiresAt: Math.floor(m.expiresAt / 1000),
         createdAtMs: m.receivedAt,
@@ -292,7 +292,7 @@ export async function federationPlugin(ctx: NodeContext): Promise<void> {
       .where("expires_at", ">", clock.now()).orderBy("seq", "desc").limit(MAX_REPUBLISH)
       .execute();
     for (const r of rows) {
-      await n.addProvider(hex(r.id), hex(r.tag), Math.floor(Number(r.expires_at) / 1000))
+      await n.addProvider(toHex(r.id), toHex(r.tag), Math.floor(Number(r.expires_at) / 1000))
         .catch(() => 0);
     }
   };

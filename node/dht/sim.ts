@@ -13,6 +13,7 @@ import { DhtNode, type DhtNodeOptions } from "./node.ts";
 import type { Notice } from "./notice.ts";
 import { MemoryNoticeStore } from "./notice_store.ts";
 import { type Random, randomBytes, seededRandom, shuffled } from "./random.ts";
+import { toHex } from "../../client/mod.ts";
 
 /** Options of a {@link Swarm}. */
 export interface SwarmOptions {
@@ -210,8 +211,7 @@ export class Swarm {
     for (let i = 0; i < count; i++) {
       const origin = live[Math.floor(this.random() * live.length)]!;
       const payload = randomBytes(this.random, 32);
-      const id = Array.from(randomBytes(this.random, 32), (b) => b.toString(16).padStart(2, "0"))
-        .join("");
+      const id = toHex(randomBytes(this.random, 32));
       const notice = await origin.publish({
         id,
         tag: randomId(this.random),

@@ -9,7 +9,7 @@ import chToPath from "svg-captcha/lib/ch-to-path.js";
 import * as opentypeNs from "opentype.js";
 import { createHash } from "node:crypto";
 import { CAPTCHA_FONT_BASE64 } from "./_captcha_font.ts";
-import { defaultRandomBytes, type RandomBytes, toHex } from "./_bytes.ts";
+import { defaultRandomBytes, type RandomBytes, toHex } from "../../client/mod.ts";
 
 /** Characters a captcha uses: no 0/O, 1/l/I or other look-alikes. */
 export const CAPTCHA_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz";

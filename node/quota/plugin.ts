@@ -35,7 +35,7 @@ import {
   updatePricing,
   type XpubOptions,
 } from "../fees/mod.ts";
-import { fromBase64Url, toBase64Url } from "./_bytes.ts";
+import { fromBase64Url, toBase64Url } from "../../client/mod.ts";
 import { CaptchaStore } from "./captcha.ts";
 import { IssuerKeyRing } from "./issuer_keys.ts";
 import { AddressRateLimiter } from "./rate_limit.ts";

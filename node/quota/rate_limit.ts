@@ -6,7 +6,7 @@
  * @module
  */
 import { createHmac } from "node:crypto";
-import { defaultRandomBytes, type RandomBytes } from "./_bytes.ts";
+import { defaultRandomBytes, type RandomBytes } from "../../client/mod.ts";
 
 /** Options for {@linkcode AddressRateLimiter}. */
 export interface AddressRateLimiterOptions {

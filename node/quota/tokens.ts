@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { concat, defaultRandomBytes, type RandomBytes } from "./_bytes.ts";
+import { concat, defaultRandomBytes, type RandomBytes } from "../../client/mod.ts";
 import { blindSign, verify } from "./blind_rsa.ts";
 import type { IssuerKeyRing } from "./issuer_keys.ts";
 import type { SpentSet } from "./spent.ts";
