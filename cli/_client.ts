@@ -4,7 +4,6 @@
  * @module
  */
 import {
-  type AuthorizationProvider,
   decodeStealthAddress,
   type InboxMessage,
   networkOf,
@@ -18,6 +17,7 @@ import {
   SubspaceClient,
   toBase64,
   toHex,
+  type TokenStore,
   type WalletKeys,
 } from "../client/mod.ts";
 import { CliError, type ParsedFlags, requireFlag } from "./_args.ts";
@@ -45,16 +45,16 @@ export const NETWORK_HELP = `
   --server URL         Subspace server base URL (http:// or https://)
   --proxy URL          tunnel through socks5://host:port (Tor) or http://host:port (CONNECT)`;
 
-/** The client for a command, with its proxy if any (and a token provider for posts). */
+/** The client for a command, with its proxy if any (and the tokens it spends on posts). */
 export async function clientFrom(
   flags: ParsedFlags,
-  authorization?: AuthorizationProvider,
+  tokens?: TokenStore,
 ): Promise<SubspaceClient> {
   const proxy = flags.strings.get("proxy");
   try {
     return await SubspaceClient.create({
       ...(proxy !== undefined ? { proxy } : {}),
-      ...(authorization !== undefined ? { authorization } : {}),
+      ...(tokens !== undefined ? { tokens } : {}),
     });
   } catch (e) {
     throw new CliError((e as Error).message, 2);

@@ -116,7 +116,7 @@ export async function run(args: string[]): Promise<number> {
     body,
   };
   if (sender.replyTo !== undefined) payload.replyTo = sender.replyTo;
-  // Each post spends one Privacy Pass token kept in the wallet (issue 5, cli/tokens.ts).
+  // Each post spends one Privacy Pass token kept in the wallet (see cli/tokens.ts).
   const result = await postPayload(flags, server, to, payload, {
     ttlSeconds,
     signWith: sender.signWith,

@@ -17,7 +17,13 @@
  * @module
  */
 import { blind, finalize } from "./blind_rsa.ts";
-import { defaultRandomBytes, fromBase64Url, type RandomBytes, toBase64Url } from "./bytes.ts";
+import {
+  defaultRandomBytes,
+  fromBase64Url,
+  fromHex,
+  type RandomBytes,
+  toBase64Url,
+} from "./bytes.ts";
 import { SubspaceHttpError } from "./http_error.ts";
 import { type FetchLike, proxyFetch } from "./proxy.ts";
 import {
@@ -37,6 +43,33 @@ import {
   tokenInput,
   tokenKeyId,
 } from "./token_wire.ts";
+
+/** Bytes of an account number (128 bits). */
+export const ACCOUNT_BYTES = 16;
+
+/**
+ * Parses an account number (32 hex characters; dashes and spaces ignored).
+ *
+ * @example
+ * ```ts
+ * parseAccountNumber("0123-4567-89ab-cdef-0123-4567-89ab-cdef"); // 16 bytes
+ * ```
+ * @throws {TypeError} when `text` is not a string.
+ * @throws {RangeError} naming the problem.
+ */
+export function parseAccountNumber(text: string): Uint8Array {
+  if (typeof text !== "string") throw new TypeError("Cannot parse account: expected a string");
+  const clean = text.replace(/[\s-]/g, "");
+  if (!/^[0-9a-fA-F]*$/.test(clean)) {
+    throw new RangeError("Cannot parse account: expected hex characters 0-9a-f");
+  }
+  if (clean.length !== ACCOUNT_BYTES * 2) {
+    throw new RangeError(
+      `Cannot parse account: expected ${ACCOUNT_BYTES * 2} hex characters, got ${clean.length}`,
+    );
+  }
+  return fromHex(clean, "account");
+}
 
 /** How token calls reach the server: the same options as `SubspaceClient`. */
 export interface TokenHttpOptions {
@@ -252,6 +285,42 @@ export async function signup(
   const answer = (await solve(captcha)).trim();
   if (answer === "") throw new RangeError("Cannot sign up: no captcha answer given");
   return await createAccount(server, captcha.id, answer, opts);
+}
+
+/** What `GET /v1/pricing` says about tokens (members the node does not send are absent). */
+export interface TokenPricing {
+  /** Free tokens per account and period. */
+  freeTokens?: number;
+  /** Length of the quota period in seconds. */
+  quotaPeriodSeconds?: number;
+  /** Whether the node sells tokens for bitcoin. */
+  feesEnabled?: boolean;
+  /** Tokens per bundle sold. */
+  tokensPerBundle?: number;
+  /** Price of one bundle in satoshis. */
+  bundlePriceSats?: number;
+}
+
+/**
+ * Reads the node's token pricing (`GET /v1/pricing`): the free quota and, when it sells
+ * tokens, the bundle price.
+ */
+export async function fetchPricing(
+  server: string,
+  opts: TokenHttpOptions = {},
+): Promise<TokenPricing> {
+  const p = await exchange(opts, `${baseOf(server)}/v1/pricing`);
+  const out: TokenPricing = {};
+  const num = (v: unknown) => typeof v === "number" && Number.isFinite(v) ? v : undefined;
+  const set = <K extends keyof TokenPricing>(k: K, v: TokenPricing[K] | undefined) => {
+    if (v !== undefined) out[k] = v;
+  };
+  set("freeTokens", num(p.free_tokens));
+  set("quotaPeriodSeconds", num(p.quota_period_seconds));
+  set("feesEnabled", typeof p.fees_enabled === "boolean" ? p.fees_enabled : undefined);
+  set("tokensPerBundle", num(p.tokens_per_bundle));
+  set("bundlePriceSats", num(p.bundle_price_sats));
+  return out;
 }
 
 /** What an issuer publishes for token type 0x0002, ready for blinding. */
