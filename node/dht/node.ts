@@ -37,7 +37,8 @@ import {
 import { MemoryNoticeStore, type NoticeStore } from "./notice_store.ts";
 import { type ProviderRecord, ProviderStore } from "./providers.ts";
 import { cryptoRandom, type Random, randomBytes } from "./random.ts";
-import { PenaltyBox, RateLimiter } from "./rate_limit.ts";
+import { PenaltyBox } from "./rate_limit.ts";
+import { RateLimiter } from "../rate_limit.ts";
 import { type RangeLimits, RoutingTable, type RoutingTableSnapshot } from "./routing_table.ts";
 import type { RequestMeta, Transport } from "./transport.ts";
 import {
@@ -165,6 +166,9 @@ export class RpcError extends Error {
   }
 }
 
+/** Keys each of the node's rate limiters tracks at most (least recently used forgotten first). */
+const MAX_LIMITED_KEYS = 10_000;
+
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
@@ -279,21 +283,30 @@ export class DhtNode implements DhtServices {
     const L = this.limits;
     this.#verifiedRoots = new VerifiedRoots(L.maxVerifiedRoots);
     this.#nonces = new NonceCache({ maxEntries: L.maxNonces, windowMs: 2 * L.maxSkewMs });
+    // Budgets per address range (an IPv6 /64) and per verified node id.
     this.#addrLimits = new RateLimiter({
       ratePerSecond: L.rpcPerSecondPerAddr,
       burst: L.rpcBurstPerAddr,
+      maxKeys: MAX_LIMITED_KEYS,
+      keys: "address",
     });
     this.#peerLimits = new RateLimiter({
       ratePerSecond: L.rpcPerSecondPerPeer,
       burst: L.rpcBurstPerPeer,
+      maxKeys: MAX_LIMITED_KEYS,
+      keys: "exact",
     });
     this.#noticeLimits = new RateLimiter({
       ratePerSecond: L.noticesPerSecondPerPeer,
       burst: L.noticesBurstPerPeer,
+      maxKeys: MAX_LIMITED_KEYS,
+      keys: "exact",
     });
     this.#originLimits = new RateLimiter({
       ratePerSecond: L.noticesPerSecondPerOrigin,
       burst: L.noticesBurstPerOrigin,
+      maxKeys: MAX_LIMITED_KEYS,
+      keys: "exact",
     });
     this.#penalties = new PenaltyBox({
       maxStrikes: L.maxStrikes,
