@@ -17,22 +17,12 @@ import {
   tokenInput,
   tokenKeyId,
 } from "./token_wire.ts";
+import { RFC9578 } from "../testdata/rfc9578_vectors.ts";
 
 // The client's side of RFC 9578 type 0x0002 issuance (token key, TokenRequest, finalization,
 // Token) against the published vectors; the issuer's side is tested in
 // node/quota/rfc9578_test.ts.
-interface Vector {
-  token_challenge: string;
-  nonce: string;
-  blind: string;
-  salt: string;
-  token_request: string;
-  token_response: string;
-  token: string;
-}
-const FILE = JSON.parse(
-  await Deno.readTextFile(new URL("../testdata/rfc9578_type2_vectors.json", import.meta.url)),
-) as { skS: string; pkS: string; vectors: Vector[] };
+const FILE = RFC9578;
 const spki = fromHex(FILE.pkS, "pkS");
 const pk = decodeTokenKey(spki);
 

@@ -34,6 +34,7 @@ import {
   type StealthAddress,
 } from "./stealth_address.ts";
 import { SubspaceHttpError } from "./http_error.ts";
+import { normalizeServer } from "./_server_url.ts";
 import { type FetchLike, proxyFetch } from "./proxy.ts";
 import { answerTokenChallenge, tokenAuthorization, type TokenStore } from "./tokens.ts";
 
@@ -217,19 +218,6 @@ export interface SendResult {
 
 /** Message ids remembered for de-duplication across servers during one watch. */
 const MAX_SEEN_IDS = 100_000;
-
-function normalizeServer(url: string): string {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    throw new RangeError(`Cannot parse server URL '${url}'`);
-  }
-  if (u.protocol !== "http:" && u.protocol !== "https:") {
-    throw new RangeError(`Cannot use server URL '${url}': expected http:// or https://`);
-  }
-  return u.origin + u.pathname.replace(/\/+$/, "");
-}
 
 function abortError(signal?: AbortSignal): unknown {
   return signal?.reason ?? new DOMException("The operation was aborted", "AbortError");

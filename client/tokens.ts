@@ -25,6 +25,7 @@ import {
   toBase64Url,
 } from "./bytes.ts";
 import { SubspaceHttpError } from "./http_error.ts";
+import { normalizeServer, parseServerUrl } from "./_server_url.ts";
 import { type FetchLike, proxyFetch } from "./proxy.ts";
 import {
   challengeDigest,
@@ -140,21 +141,7 @@ export function acceptsToken(accept: (token: Token) => boolean, token: Uint8Arra
  * @throws {RangeError} when `server` is not an http(s) URL.
  */
 export function originOf(server: string): string {
-  let u: URL;
-  try {
-    u = new URL(server);
-  } catch {
-    throw new RangeError(`Cannot parse server URL '${server}'`);
-  }
-  if (u.protocol !== "http:" && u.protocol !== "https:") {
-    throw new RangeError(`Cannot use server URL '${server}': expected http:// or https://`);
-  }
-  return u.origin;
-}
-
-function baseOf(server: string): string {
-  originOf(server);
-  return server.replace(/\/+$/, "");
+  return parseServerUrl(server).origin;
 }
 
 /** An absolute URL as is, or a path under the server's base URL. */
@@ -235,7 +222,7 @@ export interface Account {
  * ```
  */
 export async function fetchCaptcha(server: string, opts: TokenHttpOptions = {}): Promise<Captcha> {
-  const body = await exchange(opts, `${baseOf(server)}/v1/captcha`);
+  const body = await exchange(opts, `${normalizeServer(server)}/v1/captcha`);
   if (typeof body.id !== "string" || typeof body.svg !== "string") {
     throw new TypeError("GET /v1/captcha: response lacks id and svg");
   }
@@ -253,7 +240,7 @@ export async function createAccount(
   answer: string,
   opts: TokenHttpOptions = {},
 ): Promise<Account> {
-  const body = await exchange(opts, `${baseOf(server)}/v1/accounts`, {
+  const body = await exchange(opts, `${normalizeServer(server)}/v1/accounts`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ captcha_id: captchaId, answer }),
@@ -309,7 +296,7 @@ export async function fetchPricing(
   server: string,
   opts: TokenHttpOptions = {},
 ): Promise<TokenPricing> {
-  const p = await exchange(opts, `${baseOf(server)}/v1/pricing`);
+  const p = await exchange(opts, `${normalizeServer(server)}/v1/pricing`);
   const out: TokenPricing = {};
   const num = (v: unknown) => typeof v === "number" && Number.isFinite(v) ? v : undefined;
   const set = <K extends keyof TokenPricing>(k: K, v: TokenPricing[K] | undefined) => {
@@ -343,7 +330,7 @@ export async function fetchIssuerKey(
   server: string,
   opts: TokenHttpOptions = {},
 ): Promise<IssuerKey> {
-  const base = baseOf(server);
+  const base = normalizeServer(server);
   const info = await exchange(opts, `${base}/v1/info`);
   const t = info.tokens as { challenge?: unknown; issuer_directory?: unknown } | undefined;
   if (info.quota !== "tokens" || typeof t?.challenge !== "string") {

@@ -16,19 +16,9 @@ import {
   tokenKeyId,
 } from "./token_wire.ts";
 import { publicVerif, TokenChallenge as RefChallenge } from "@cloudflare/privacypass-ts";
+import { RFC9578 } from "../../testdata/rfc9578_vectors.ts";
 
-interface Vector {
-  token_challenge: string;
-  nonce: string;
-  blind: string;
-  salt: string;
-  token_request: string;
-  token_response: string;
-  token: string;
-}
-const FILE = JSON.parse(
-  await Deno.readTextFile(new URL("../../testdata/rfc9578_type2_vectors.json", import.meta.url)),
-) as { skS: string; pkS: string; vectors: Vector[] };
+const FILE = RFC9578;
 
 const sk = rsaPrivateKey(createPrivateKey(new TextDecoder().decode(fromHex(FILE.skS))));
 
