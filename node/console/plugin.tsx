@@ -49,6 +49,7 @@ import { overviewData } from "./overview.ts";
 import { registerProcessMetrics } from "./metrics.ts";
 import { wireSources } from "./adapters.ts";
 import { DailyTally } from "./daily.ts";
+import { toHex } from "../../client/mod.ts";
 
 /** Options for {@linkcode createConsolePlugin}. */
 export interface ConsoleOptions {
@@ -68,7 +69,7 @@ const MAX_FORM_BYTES = 64 * 1024;
 
 async function sha256Hex(text: string): Promise<string> {
   const d = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return new Uint8Array(d).toHex();
+  return toHex(new Uint8Array(d));
 }
 
 const SECURITY_HEADERS: Record<string, string> = {

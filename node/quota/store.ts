@@ -11,6 +11,7 @@ import { type Migration, Migrator } from "kysely/migration";
 import { join } from "node:path";
 import { openSqlite, SqliteWriteWorker } from "../store/mod.ts";
 import { invoiceXpubMigration, quotaMigration } from "./migration.ts";
+import { toHex } from "../../client/mod.ts";
 
 /** A quota database handle and how to release it. */
 export interface QuotaDatabaseHandle {
@@ -384,7 +385,7 @@ export class QuotaStore {
         rows.map((r) => [r.nonce, r.expiresAt]),
       );
       for (const run of out) {
-        for (const r of run) fresh.add(new Uint8Array(r.nonce as Uint8Array).toHex());
+        for (const r of run) fresh.add(toHex(new Uint8Array(r.nonce as Uint8Array)));
       }
       return fresh;
     }
@@ -395,7 +396,7 @@ export class QuotaStore {
         .onConflict((oc) => oc.column("nonce").doNothing())
         .returning("nonce")
         .execute();
-      for (const r of out) fresh.add(new Uint8Array(r.nonce).toHex());
+      for (const r of out) fresh.add(toHex(new Uint8Array(r.nonce)));
     }
     return fresh;
   }
