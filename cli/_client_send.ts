@@ -1,8 +1,8 @@
 /**
  * Posting a payload from the CLI (send, request, pay): builds the client (proxy) with the
  * `--wallet` file as its token store, so the wallet library spends one Privacy Pass token per
- * post (and answers a 401 challenge with a fitting one); puts a token back when the server
- * never saw it, and explains how to get tokens on 401.
+ * post (answers a 401 challenge with a fitting one, and puts a token back when the server
+ * never answered); explains how to get tokens on 401.
  *
  * @module
  */
@@ -38,10 +38,6 @@ export async function postPayload(
         const proxy = flags.strings.get("proxy");
         const help = await outOfTokensHelp(server, walletPath, proxy ? { proxy } : {});
         throw new CliError(`${e.message}\n${help}`);
-      }
-      // The server never saw the token (network failure): keep it for next time.
-      if (!(e instanceof SubspaceHttpError) && tokens?.lastTaken !== undefined) {
-        await tokens.giveBack(server, tokens.lastTaken);
       }
       throw e;
     }

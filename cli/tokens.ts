@@ -74,14 +74,11 @@ export async function updateWalletTokens(
 
 /**
  * The wallet file as a {@linkcode TokenStore}: a token is removed from the file before it is
- * offered, so it is never offered twice. Remembers the last token it handed out, so a caller
- * can put it back when the server never saw it.
+ * offered, so it is never offered twice.
  */
 export class WalletTokenStore implements TokenStore {
   /** The wallet file. */
   readonly path: string;
-  /** The token most recently taken, if any. */
-  lastTaken: Uint8Array | undefined;
   constructor(path: string) {
     this.path = path;
   }
@@ -108,8 +105,7 @@ export class WalletTokenStore implements TokenStore {
       const i = pick(list);
       if (list !== undefined && i >= 0) token = list.splice(i, 1)[0];
     });
-    this.lastTaken = token === undefined ? undefined : fromBase64Url(token, "token");
-    return this.lastTaken;
+    return token === undefined ? undefined : fromBase64Url(token, "token");
   }
   /** Appends tokens for `origin`. */
   async add(origin: string, tokens: Uint8Array[]): Promise<void> {

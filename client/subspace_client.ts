@@ -36,7 +36,8 @@ import {
 import { SubspaceHttpError } from "./http_error.ts";
 import { normalizeServer } from "./_server_url.ts";
 import { type FetchLike, proxyFetch } from "./proxy.ts";
-import { answerTokenChallenge, tokenAuthorization, type TokenStore } from "./tokens.ts";
+import { takeTokenFor, type TokenStore } from "./tokens.ts";
+import { formatAuthorization } from "./token_wire.ts";
 
 export { SubspaceHttpError };
 
@@ -91,9 +92,10 @@ export interface SubspaceClientOptions {
   /** `Authorization` header provider for posts (Privacy Pass). */
   authorization?: AuthorizationProvider;
   /**
-   * Privacy Pass tokens to spend on posts: one per post (unless `authorization` is given),
-   * and, when a server answers 401 with a PrivateToken challenge, one retry with a stored
-   * token made for that challenge.
+   * Privacy Pass tokens to spend on posts: one per post (unless `authorization` is given; it
+   * serves every retry of that post and goes back to the store when the server never
+   * answered), and, when a server answers 401 with a PrivateToken challenge, one retry with a
+   * stored token made for that challenge.
    */
   tokens?: TokenStore;
   /** ECDH backend (default: noble; {@link SubspaceClient.create} picks the fastest). */
@@ -273,8 +275,7 @@ export class SubspaceClient {
       ? proxyFetch(opts.proxy)
       : opts.fetch ?? ((req) => fetch(req));
     this.#tokens = opts.tokens;
-    this.#authorization = opts.authorization ??
-      (opts.tokens !== undefined ? tokenAuthorization(opts.tokens) : undefined);
+    this.#authorization = opts.authorization;
     this.#ecdh = opts.ecdh ?? nobleEcdh;
     this.#retry = { attempts: 4, baseDelayMs: 250, maxDelayMs: 10_000, ...opts.retry };
     this.#random = opts.random ?? defaultRandomBytes;
@@ -371,20 +372,41 @@ export class SubspaceClient {
       return new Request(`${base}/v1/messages`, { method: "POST", headers, body });
     };
     const reqOpts = opts.signal ? { signal: opts.signal } : {};
-    let res: { id?: unknown; expires_at?: unknown };
+    type Answer = { id?: unknown; expires_at?: unknown };
+    const store = this.#tokens;
+    // Posts with a token from the store; one the server never answered for goes back.
+    const withToken = async (token: Uint8Array | undefined, make: () => Promise<Request>) => {
+      try {
+        return await this.#request(make, reqOpts) as Answer;
+      } catch (e) {
+        if (!(e instanceof SubspaceHttpError) && token !== undefined) {
+          await store?.giveBack(base, token);
+        }
+        throw e;
+      }
+    };
+    // Without an authorization provider, one stored token serves every retry of this post.
+    const token = this.#authorization === undefined && store !== undefined
+      ? await store.take(base)
+      : undefined;
+    let res: Answer;
     try {
-      res = await this.#request(
-        async () => request(await this.#authorization?.({ server: base, tag, payload: envelope })),
-        reqOpts,
-      ) as typeof res;
+      res = await withToken(token, async () =>
+        request(
+          this.#authorization !== undefined
+            ? await this.#authorization({ server: base, tag, payload: envelope })
+            : token === undefined
+            ? undefined
+            : formatAuthorization(token),
+        ));
     } catch (e) {
       const challenge = e instanceof SubspaceHttpError && e.status === 401
         ? e.headers.get("www-authenticate")
         : null;
-      if (this.#tokens === undefined || challenge === null) throw e;
-      const auth = await answerTokenChallenge(this.#tokens, base, challenge);
-      if (auth === undefined) throw e;
-      res = await this.#request(() => request(auth), reqOpts) as typeof res;
+      if (store === undefined || challenge === null) throw e;
+      const fitting = await takeTokenFor(store, base, challenge);
+      if (fitting === undefined) throw e;
+      res = await withToken(fitting, () => Promise.resolve(request(formatAuthorization(fitting))));
     }
     const expected = toHex(sha256(concat(tag, envelope)));
     if (res?.id !== expected) {

@@ -473,20 +473,20 @@ export function tokenAuthorization(
 }
 
 /**
- * Answers a `401` whose `WWW-Authenticate` carries PrivateToken challenges (RFC 9577 §2.1):
- * takes a stored token made for one of them (same challenge digest and token key id) and
- * returns the `Authorization` value to retry with, or `undefined` when none fits.
+ * Takes a stored token made for one of the PrivateToken challenges (RFC 9577 §2.1) in a
+ * `401`'s `WWW-Authenticate` value (same challenge digest and token key id), or returns
+ * `undefined` when none fits or the header carries none.
  *
  * @example
  * ```ts
- * const auth = await answerTokenChallenge(store, server, res.headers.get("www-authenticate")!);
+ * const token = await takeTokenFor(store, server, res.headers.get("www-authenticate")!);
  * ```
  */
-export async function answerTokenChallenge(
+export async function takeTokenFor(
   store: TokenStore,
   server: string,
   wwwAuthenticate: string,
-): Promise<string | undefined> {
+): Promise<Uint8Array | undefined> {
   let challenges;
   try {
     challenges = parseWwwAuthenticate(wwwAuthenticate);
@@ -498,10 +498,28 @@ export async function answerTokenChallenge(
     keyId: toBase64Url(tokenKeyId(c.tokenKey)),
   }));
   if (wanted.length === 0) return undefined;
-  const token = await store.take(originOf(server), (t) => {
+  return await store.take(originOf(server), (t) => {
     const digest = toBase64Url(t.challengeDigest);
     const keyId = toBase64Url(t.tokenKeyId);
     return wanted.some((w) => w.digest === digest && w.keyId === keyId);
   });
+}
+
+/**
+ * Answers a `401` whose `WWW-Authenticate` carries PrivateToken challenges: the
+ * `Authorization` value to retry with ({@linkcode takeTokenFor}), or `undefined` when no
+ * stored token fits.
+ *
+ * @example
+ * ```ts
+ * const auth = await answerTokenChallenge(store, server, res.headers.get("www-authenticate")!);
+ * ```
+ */
+export async function answerTokenChallenge(
+  store: TokenStore,
+  server: string,
+  wwwAuthenticate: string,
+): Promise<string | undefined> {
+  const token = await takeTokenFor(store, server, wwwAuthenticate);
   return token === undefined ? undefined : formatAuthorization(token);
 }

@@ -137,3 +137,28 @@ Deno.test("token calls honour the proxy option: a dead proxy fails them, never a
   await assert.rejects(fetchPricing(SERVER, { proxy }), /cannot reach http:\/\/issuer.test:8080/);
   await assert.rejects(fetchCaptcha(SERVER, { proxy }), /cannot reach/);
 });
+
+Deno.test("spending: one token serves a post's retries; one the server never answered goes back", async () => {
+  const issuer = await fakeIssuer();
+  const server = new FakeServer(issuer);
+  const store = new MemoryTokenStore();
+  await fetchTokens(SERVER, { account: issuer.account, count: 2, store, fetch: server.fetch });
+  const client = new SubspaceClient({ fetch: server.fetch, tokens: store, retry: fastRetry });
+  server.failures.push(503);
+  await client.send(SERVER, bobAddr, hi);
+  const posts = server.requests.filter((r) => r.method === "POST" && r.url === "/v1/messages");
+  assert.equal(posts.length, 2);
+  assert.equal(posts[0]!.authorization, posts[1]!.authorization, "the retry reuses the token");
+  assert.equal(store.tokens.get("http://issuer.test:8080")?.length, 1);
+
+  const unreachable = new SubspaceClient({
+    fetch: () => Promise.reject(new TypeError("connection refused")),
+    tokens: store,
+    retry: fastRetry,
+  });
+  await assert.rejects(unreachable.send(SERVER, bobAddr, hi), /connection refused/);
+  assert.equal(store.tokens.get("http://issuer.test:8080")?.length, 1, "put back");
+  await client.send(SERVER, bobAddr, hi);
+  assert.equal(issuer.redeemed, 2);
+  assert.equal(store.tokens.get("http://issuer.test:8080")?.length, 0);
+});
