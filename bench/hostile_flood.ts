@@ -114,14 +114,18 @@ try {
     `| ${name} | ${quantile(r.ms, 0.5).toFixed(1)} | ${quantile(r.ms, 0.99).toFixed(1)} | ${r.ok}/${
       ROUNDS * 2
     } |`;
-  console.log(`Notice flood: ${sent} notices from ${IDENTITIES} identities on one address in ` +
-    `${floodSeconds.toFixed(1)} s (${new Date().toISOString().slice(0, 10)})\n`);
+  console.log(
+    `Notice flood: ${sent} notices from ${IDENTITIES} identities on one address in ` +
+      `${floodSeconds.toFixed(1)} s (${new Date().toISOString().slice(0, 10)})\n`,
+  );
   console.log("| run | honest delivery p50 ms | p99 ms | local POSTs 201 |");
   console.log("| --- | ---: | ---: | ---: |");
   console.log(row("no flood (baseline)", quiet));
   console.log(row("during the flood", loud));
-  console.log(`\nPer 100,000 hostile notices: memory +${per100k(rss1 - rss0)} MiB, ` +
-    `data folder +${per100k(disk1 - disk0)} MiB.`);
+  console.log(
+    `\nPer 100,000 hostile notices: memory +${per100k(rss1 - rss0)} MiB, ` +
+      `data folder +${per100k(disk1 - disk0)} MiB.`,
+  );
 } finally {
   await sybils.close();
   await h.stop();

@@ -10,8 +10,8 @@
  *
  * @module
  */
-import { base64 } from "@scure/base";
-import { secp, utf8 } from "../client/_bytes.ts";
+import * as secp from "@noble/secp256k1";
+import { toBase64, utf8 } from "../client/mod.ts";
 import { type EcdhBackend, loadNodeEcdh, nobleEcdh } from "../client/ecdh.ts";
 import { EnvelopeOpener, seal } from "../client/envelope.ts";
 
@@ -35,7 +35,7 @@ for (let i = 0; i < N; i++) {
   const s = seal({ scanPubkey: otherPub, prefix: new Uint8Array(0), prefixBits: 0 }, message, {
     ecdh: node,
   });
-  envelopes.push({ ...s, b64: base64.encode(s.envelope) });
+  envelopes.push({ ...s, b64: toBase64(s.envelope) });
 }
 const me = secp.utils.randomSecretKey();
 const keys = { scanSecret: me, scanPubkey: secp.getPublicKey(me, true) };

@@ -1,9 +1,12 @@
 /**
  * Small, strict flag parser shared by every command: `--name value`, `--name=value`,
- * boolean `--flag`. Unknown flags are an error, so typos never pass silently.
+ * boolean `--flag`, repeated flags, `-h`, and `--` before positional arguments. Unknown flags
+ * are an error, so typos never pass silently. The tokenizing is the node's
+ * (`node/argv.ts`, also behind `subspace serve`'s configuration flags).
  *
  * @module
  */
+import { type FlagArity, tokenizeArgv } from "../node/argv.ts";
 
 /** An error the CLI prints as one line before exiting non-zero. */
 export class CliError extends Error {
@@ -51,41 +54,28 @@ export function parseFlags(args: readonly string[], spec: FlagSpec): ParsedFlags
   const isString = new Set(spec.string ?? []);
   const isBool = new Set([...(spec.boolean ?? []), "help"]);
   const isCollect = new Set(spec.collect ?? []);
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (arg === "--") {
-      positional.push(...args.slice(i + 1));
-      break;
-    }
-    if (!arg.startsWith("--")) {
-      if (arg === "-h") {
-        booleans.add("help");
-        continue;
-      }
-      positional.push(arg);
-      continue;
-    }
-    const eq = arg.indexOf("=");
-    const name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
-    let value: string | undefined = eq === -1 ? undefined : arg.slice(eq + 1);
-    if (isBool.has(name)) {
-      if (value !== undefined) throw new CliError(`flag --${name} takes no value`, 2);
-      booleans.add(name);
-      continue;
-    }
-    if (!isString.has(name) && !isCollect.has(name)) {
-      throw new CliError(`unknown flag --${name}`, 2);
-    }
-    if (value === undefined) {
-      value = args[++i];
-      if (value === undefined) throw new CliError(`flag --${name} needs a value`, 2);
-    }
-    if (isCollect.has(name)) {
-      const list = collected.get(name) ?? [];
-      list.push(value);
-      collected.set(name, list);
+  const arity = (name: string): FlagArity | undefined =>
+    isBool.has(name) ? "none" : isString.has(name) || isCollect.has(name) ? "required" : undefined;
+  for (const t of tokenizeArgv(args, { arity, aliases: { "-h": "help" }, endOfFlags: true })) {
+    if (t.type === "positional") {
+      positional.push(t.value);
+    } else if (t.type === "error") {
+      throw new CliError(
+        t.error === "unknown"
+          ? `unknown flag --${t.name}`
+          : t.error === "takes-no-value"
+          ? `flag --${t.name} takes no value`
+          : `flag --${t.name} needs a value`,
+        2,
+      );
+    } else if (t.value === undefined) {
+      booleans.add(t.name);
+    } else if (isCollect.has(t.name)) {
+      const list = collected.get(t.name) ?? [];
+      list.push(t.value);
+      collected.set(t.name, list);
     } else {
-      strings.set(name, value);
+      strings.set(t.name, t.value);
     }
   }
   return { strings, booleans, collected, positional };

@@ -3,9 +3,7 @@
  *
  * @module
  */
-import { base64 } from "@scure/base";
 import {
-  type AuthorizationProvider,
   decodeStealthAddress,
   type InboxMessage,
   networkOf,
@@ -17,7 +15,9 @@ import {
   type Payload,
   type StealthAddress,
   SubspaceClient,
+  toBase64,
   toHex,
+  type TokenStore,
   type WalletKeys,
 } from "../client/mod.ts";
 import { CliError, type ParsedFlags, requireFlag } from "./_args.ts";
@@ -45,16 +45,16 @@ export const NETWORK_HELP = `
   --server URL         Subspace server base URL (http:// or https://)
   --proxy URL          tunnel through socks5://host:port (Tor) or http://host:port (CONNECT)`;
 
-/** The client for a command, with its proxy if any (and a token provider for posts). */
+/** The client for a command, with its proxy if any (and the tokens it spends on posts). */
 export async function clientFrom(
   flags: ParsedFlags,
-  authorization?: AuthorizationProvider,
+  tokens?: TokenStore,
 ): Promise<SubspaceClient> {
   const proxy = flags.strings.get("proxy");
   try {
     return await SubspaceClient.create({
       ...(proxy !== undefined ? { proxy } : {}),
-      ...(authorization !== undefined ? { authorization } : {}),
+      ...(tokens !== undefined ? { tokens } : {}),
     });
   } catch (e) {
     throw new CliError((e as Error).message, 2);
@@ -219,7 +219,7 @@ export function messageJson(m: InboxMessage): Record<string, unknown> {
       valid: m.sender.valid,
       matches_reply_to: m.sender.matchesReplyTo,
     },
-    body: base64.encode(m.payload.body),
+    body: toBase64(m.payload.body),
     ...bodyDetails(m.payload),
   };
 }

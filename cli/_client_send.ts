@@ -1,7 +1,8 @@
 /**
- * Posting a payload from the CLI (send, request, pay): builds the client (proxy), spends one
- * Privacy Pass token from the `--wallet` per post when it holds some (cli/tokens.ts, issue 5),
- * puts a token back when the server never saw it, and explains how to get tokens on 401.
+ * Posting a payload from the CLI (send, request, pay): builds the client (proxy) with the
+ * `--wallet` file as its token store, so the wallet library spends one Privacy Pass token per
+ * post (answers a 401 challenge with a fitting one, and puts a token back when the server
+ * never answered); explains how to get tokens on 401.
  *
  * @module
  */
@@ -13,7 +14,7 @@ import {
 } from "../client/mod.ts";
 import { CliError, type ParsedFlags } from "./_args.ts";
 import { clientFrom, cliErrors } from "./_client.ts";
-import { outOfTokensHelp, returnToken, takeToken } from "./tokens.ts";
+import { outOfTokensHelp, WalletTokenStore } from "./tokens.ts";
 
 /** Seals `payload` to `to` and posts it to `server`, paying with the wallet's tokens. */
 export async function postPayload(
@@ -24,13 +25,8 @@ export async function postPayload(
   opts: { ttlSeconds?: number | undefined; signWith?: Uint8Array | undefined },
 ): Promise<SendResult> {
   const walletPath = flags.strings.get("wallet");
-  let taken: string | undefined;
-  const client = await clientFrom(
-    flags,
-    walletPath === undefined
-      ? undefined
-      : async (c) => (taken = await takeToken(walletPath, c.server)),
-  );
+  const tokens = walletPath === undefined ? undefined : new WalletTokenStore(walletPath);
+  const client = await clientFrom(flags, tokens);
   return await cliErrors(async () => {
     try {
       return await client.send(server, to, payload, {
@@ -39,11 +35,9 @@ export async function postPayload(
       });
     } catch (e) {
       if (e instanceof SubspaceHttpError && e.status === 401) {
-        throw new CliError(`${e.message}\n${await outOfTokensHelp(server, walletPath)}`);
-      }
-      // The server never saw the token (network failure): keep it for next time.
-      if (!(e instanceof SubspaceHttpError) && taken !== undefined && walletPath !== undefined) {
-        await returnToken(walletPath, server, taken);
+        const proxy = flags.strings.get("proxy");
+        const help = await outOfTokensHelp(server, walletPath, proxy ? { proxy } : {});
+        throw new CliError(`${e.message}\n${help}`);
       }
       throw e;
     }

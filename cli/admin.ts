@@ -12,6 +12,7 @@
  * @module
  */
 import { CliError, parseFlags } from "./_args.ts";
+import { toBase64Url } from "../client/mod.ts";
 import { ConfigError, loadConfig } from "../node/mod.ts";
 import { openStore } from "../node/store/mod.ts";
 import {
@@ -89,10 +90,7 @@ export async function run(args: string[]): Promise<number> {
     throw new CliError(`unexpected argument '${flags.positional[0]}'`, 2);
   }
   if (task === "token") {
-    const token = crypto.getRandomValues(new Uint8Array(32)).toBase64({
-      alphabet: "base64url",
-      omitPadding: true,
-    });
+    const token = toBase64Url(crypto.getRandomValues(new Uint8Array(32)), false);
     console.log(token);
     return 0;
   }

@@ -3,8 +3,14 @@
  *
  * @module
  */
-import { base64 } from "@scure/base";
-import { fromHex, type Payload, type PayloadType, utf8, validateBody } from "../client/mod.ts";
+import {
+  fromBase64,
+  fromHex,
+  type Payload,
+  type PayloadType,
+  utf8,
+  validateBody,
+} from "../client/mod.ts";
 import { CliError, parseFlags } from "./_args.ts";
 import {
   intFlag,
@@ -47,7 +53,7 @@ export function decodePsbtFile(data: Uint8Array): Uint8Array {
   const text = new TextDecoder().decode(data).trim();
   if (/^[0-9a-fA-F]+$/.test(text) && text.length % 2 === 0) return fromHex(text);
   try {
-    return base64.decode(text);
+    return fromBase64(text);
   } catch {
     throw new CliError("--psbt: file is not a PSBT (binary, base64 or hex)", 2);
   }
@@ -110,7 +116,7 @@ export async function run(args: string[]): Promise<number> {
     body,
   };
   if (sender.replyTo !== undefined) payload.replyTo = sender.replyTo;
-  // Each post spends one Privacy Pass token kept in the wallet (issue 5, cli/tokens.ts).
+  // Each post spends one Privacy Pass token kept in the wallet (see cli/tokens.ts).
   const result = await postPayload(flags, server, to, payload, {
     ttlSeconds,
     signWith: sender.signWith,

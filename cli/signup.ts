@@ -5,8 +5,9 @@
  *
  * @module
  */
+import { createAccount, fetchCaptcha, type TokenHttpOptions } from "../client/mod.ts";
 import { CliError, parseFlags, requireFlag } from "./_args.ts";
-import { checkServer, maybeHelp, noPositional } from "./_client.ts";
+import { checkServer, cliErrors, maybeHelp, NETWORK_HELP, noPositional } from "./_client.ts";
 import { serverKey, updateWalletTokens } from "./tokens.ts";
 
 const HELP = `
@@ -15,8 +16,7 @@ Usage: subspace signup --server URL [--wallet FILE] [--captcha-file FILE] [--jso
 Fetches a captcha, saves it as an SVG file, reads your answer from standard input and prints
 the new account number. With --wallet the account is saved in the wallet for 'subspace tokens'.
 In a browser the same form is at <server>/signup.
-
-  --server URL          Subspace server base URL
+${NETWORK_HELP}
   --wallet FILE         save the account in this wallet file
   --captcha-file FILE   where to save the captcha image (default ./subspace-captcha.svg)
   --json                print {account, free_tokens, quota_period_seconds}
@@ -39,48 +39,29 @@ async function readLine(): Promise<string> {
   }
 }
 
-async function call(url: string, init?: RequestInit): Promise<Record<string, unknown>> {
-  let res: Response;
-  try {
-    res = await fetch(url, init);
-  } catch (e) {
-    throw new CliError(`cannot reach ${new URL(url).origin}: ${(e as Error).message}`);
-  }
-  const body = await res.json().catch(() => ({})) as Record<string, unknown>;
-  if (!res.ok) {
-    throw new CliError(
-      `${res.status} ${typeof body.detail === "string" ? body.detail : res.statusText}`,
-    );
-  }
-  return body;
-}
-
 /** Runs `subspace signup`. */
 export async function run(args: string[]): Promise<number> {
   const flags = parseFlags(args, {
-    string: ["server", "wallet", "captcha-file"],
+    string: ["server", "proxy", "wallet", "captcha-file"],
     boolean: ["json"],
   });
   if (maybeHelp(flags, HELP)) return 0;
   noPositional(flags);
   const server = checkServer(requireFlag(flags, "server"));
-  const base = server.replace(/\/+$/, "");
+  const proxy = flags.strings.get("proxy");
+  const http: TokenHttpOptions = proxy !== undefined ? { proxy } : {};
   const file = flags.strings.get("captcha-file") ?? "subspace-captcha.svg";
-  const captcha = await call(`${base}/v1/captcha`);
-  await Deno.writeTextFile(file, String(captcha.svg));
+  const captcha = await cliErrors(() => fetchCaptcha(server, http));
+  await Deno.writeTextFile(file, captcha.svg);
   console.error(
     `Captcha saved to ${file}; open it (or ${serverKey(server)}/signup in a browser)\n` +
       `and type the characters you see, then Enter:`,
   );
   const answer = (await readLine()).trim();
   if (answer === "") throw new CliError("no answer given", 2);
-  const body = await call(`${base}/v1/accounts`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ captcha_id: captcha.id, answer }),
-  });
+  const created = await cliErrors(() => createAccount(server, captcha.id, answer, http));
   await Deno.remove(file).catch(() => {});
-  const account = String(body.account);
+  const account = created.account;
   const wallet = flags.strings.get("wallet");
   if (wallet !== undefined) {
     await updateWalletTokens(wallet, (all) => {
@@ -89,11 +70,15 @@ export async function run(args: string[]): Promise<number> {
     });
   }
   if (flags.booleans.has("json")) {
-    console.log(JSON.stringify(body));
+    console.log(JSON.stringify({
+      account,
+      free_tokens: created.freeTokens,
+      quota_period_seconds: created.quotaPeriodSeconds,
+    }));
   } else {
     console.log(account);
     console.error(
-      `Account created: ${body.free_tokens} free tokens per ${body.quota_period_seconds} s.` +
+      `Account created: ${created.freeTokens} free tokens per ${created.quotaPeriodSeconds} s.` +
         (wallet !== undefined
           ? ` Saved in ${wallet}; fetch tokens with: subspace tokens --server ${server} --wallet ${wallet}`
           : ` Keep the number secret; fetch tokens with: subspace tokens --server ${server} --account ${account} --wallet FILE`),

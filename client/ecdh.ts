@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { secp } from "./_bytes.ts";
+import { secp } from "./_secp.ts";
 
 /** Computes 32-byte shared x-coordinates for one secret key. */
 export type SharedSecretFn = (pubkey: Uint8Array) => Uint8Array | null;

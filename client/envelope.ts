@@ -21,16 +21,15 @@ import { expand } from "@noble/hashes/hkdf.js";
 import { hmac } from "@noble/hashes/hmac.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { xchacha20poly1305 } from "@noble/ciphers/chacha.js";
-import { base64 } from "@scure/base";
 import {
   concat,
   defaultRandomBytes,
   equalBytes,
-  isValidCompressedPubkey,
+  fromBase64,
   type RandomBytes,
-  secp,
   utf8,
-} from "./_bytes.ts";
+} from "./bytes.ts";
+import { isValidCompressedPubkey, secp } from "./_secp.ts";
 import { type EcdhBackend, nobleEcdh, type SharedSecretFn } from "./ecdh.ts";
 import { MAX_PREFIX_BITS, prefixByteLength } from "./stealth_address.ts";
 
@@ -317,7 +316,7 @@ export class EnvelopeOpener {
   openBase64(tag: Uint8Array, payloadBase64: string): Uint8Array | null {
     let header: Uint8Array;
     try {
-      header = base64.decode(payloadBase64.slice(0, HEADER_BASE64_CHARS));
+      header = fromBase64(payloadBase64.slice(0, HEADER_BASE64_CHARS));
     } catch {
       this.rejected++;
       return null;
@@ -328,7 +327,7 @@ export class EnvelopeOpener {
     }
     let envelope: Uint8Array;
     try {
-      envelope = base64.decode(payloadBase64);
+      envelope = fromBase64(payloadBase64);
     } catch {
       throw new EnvelopeError("malformed", "payload is not valid base64");
     }

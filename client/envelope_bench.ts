@@ -4,7 +4,8 @@
  */
 import { loadNodeEcdh, nobleEcdh } from "./ecdh.ts";
 import { EnvelopeOpener, seal } from "./envelope.ts";
-import { secp, utf8 } from "./_bytes.ts";
+import { utf8 } from "./bytes.ts";
+import { secp } from "./_secp.ts";
 
 const node = (await loadNodeEcdh())!;
 const other = secp.utils.randomSecretKey();

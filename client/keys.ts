@@ -17,7 +17,8 @@ import {
 } from "@scure/bip39";
 import { wordlist } from "@scure/bip39/wordlists/english.js";
 import { sha256 } from "@noble/hashes/sha2.js";
-import { concat, defaultRandomBytes, type RandomBytes, secp, utf8 } from "./_bytes.ts";
+import { concat, defaultRandomBytes, type RandomBytes, utf8 } from "./bytes.ts";
+import { secp } from "./_secp.ts";
 import {
   MAINNET_VERSION,
   type Network,

@@ -11,7 +11,7 @@ import {
   scanKeyPath,
   spendKeyPath,
 } from "./keys.ts";
-import { fromHex, toHex } from "./_bytes.ts";
+import { fromHex, toHex } from "./bytes.ts";
 import { decodeStealthAddress, encodeStealthAddress } from "./stealth_address.ts";
 
 // BIP39 reference vector (Trezor python-mnemonic vectors.json, first English entry).

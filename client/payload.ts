@@ -11,7 +11,8 @@
 import protobuf from "protobufjs";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { Address, NETWORK, OutScript, TEST_NETWORK, Transaction } from "@scure/btc-signer";
-import { concat, defaultRandomBytes, type RandomBytes, secp, utf8, utf8Strict } from "./_bytes.ts";
+import { concat, defaultRandomBytes, type RandomBytes, toHex, utf8, utf8Strict } from "./bytes.ts";
+import { secp } from "./_secp.ts";
 import { decodeStealthAddress, spendKeyCount } from "./stealth_address.ts";
 import { MAX_MESSAGE_BYTES } from "./envelope.ts";
 
@@ -612,7 +613,5 @@ export function textOf(p: Payload): string {
 
 /** Encodes a BIP70 Output list entry for JSON output. */
 export function outputToJson(o: Bip70Output): { amount: number; script: string } {
-  let s = "";
-  for (const b of o.script) s += b.toString(16).padStart(2, "0");
-  return { amount: o.amount, script: s };
+  return { amount: o.amount, script: toHex(o.script) };
 }

@@ -16,7 +16,8 @@ import {
   textOf,
   verifySender,
 } from "./payload.ts";
-import { fromHex, secp, toHex, utf8 } from "./_bytes.ts";
+import { fromHex, toHex, utf8 } from "./bytes.ts";
+import { secp } from "./_secp.ts";
 import { addressForKeys, keysFromSecrets } from "./keys.ts";
 import { encodeStealthAddress } from "./stealth_address.ts";
 

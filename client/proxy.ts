@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { concat, utf8 } from "./_bytes.ts";
+import { concat, toBase64, utf8 } from "./bytes.ts";
 
 /** A `fetch`-compatible function. */
 export type FetchLike = (input: Request) => Promise<Response>;
@@ -229,8 +229,8 @@ export async function httpConnect(proxy: URL, host: string, port: number): Promi
     const authority = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
     let req = `CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n`;
     if (proxy.username !== "") {
-      const cred = btoa(
-        `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`,
+      const cred = toBase64(
+        utf8.encode(`${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`),
       );
       req += `Proxy-Authorization: Basic ${cred}\r\n`;
     }

@@ -15,7 +15,8 @@
  */
 import { base58 } from "@scure/base";
 import { sha256 } from "@noble/hashes/sha2.js";
-import { concat, equalBytes, isValidCompressedPubkey, toHex } from "./_bytes.ts";
+import { concat, equalBytes, toHex } from "./bytes.ts";
+import { isValidCompressedPubkey } from "./_secp.ts";
 
 /** Version byte of a mainnet stealth address. */
 export const MAINNET_VERSION = 0x2a;

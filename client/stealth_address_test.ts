@@ -11,7 +11,8 @@ import {
   TESTNET_VERSION,
   truncatePrefix,
 } from "./stealth_address.ts";
-import { concat, fromHex, secp, toHex } from "./_bytes.ts";
+import { concat, fromHex, toHex } from "./bytes.ts";
+import { secp } from "./_secp.ts";
 
 interface Vector {
   name: string;

@@ -7,16 +7,17 @@
  *
  * @module
  */
-import { base64 } from "@scure/base";
 import { sha256 } from "@noble/hashes/sha2.js";
 import {
   concat,
   defaultRandomBytes,
   equalBytes,
+  fromBase64,
   fromHex,
   type RandomBytes,
+  toBase64,
   toHex,
-} from "./_bytes.ts";
+} from "./bytes.ts";
 import { type EcdhBackend, fastestEcdh, nobleEcdh } from "./ecdh.ts";
 import { EnvelopeError, EnvelopeOpener, seal, TAG_BYTES } from "./envelope.ts";
 import {
@@ -32,21 +33,13 @@ import {
   prefixByteLength,
   type StealthAddress,
 } from "./stealth_address.ts";
+import { SubspaceHttpError } from "./http_error.ts";
+import { normalizeServer } from "./_server_url.ts";
 import { type FetchLike, proxyFetch } from "./proxy.ts";
+import { takeTokenFor, type TokenStore } from "./tokens.ts";
+import { formatAuthorization } from "./token_wire.ts";
 
-/** An HTTP error answer from a server (RFC 9457 problem details when it sent them). */
-export class SubspaceHttpError extends Error {
-  /** HTTP status. */
-  readonly status: number;
-  /** The problem+json body, if any. */
-  readonly problem: Record<string, unknown> | undefined;
-  constructor(status: number, message: string, problem?: Record<string, unknown>) {
-    super(message);
-    this.name = "SubspaceHttpError";
-    this.status = status;
-    this.problem = problem;
-  }
-}
+export { SubspaceHttpError };
 
 /**
  * Supplies an `Authorization` header value for a `POST /v1/messages` (for example
@@ -98,6 +91,13 @@ export interface SubspaceClientOptions {
   proxy?: string;
   /** `Authorization` header provider for posts (Privacy Pass). */
   authorization?: AuthorizationProvider;
+  /**
+   * Privacy Pass tokens to spend on posts: one per post (unless `authorization` is given; it
+   * serves every retry of that post and goes back to the store when the server never
+   * answered), and, when a server answers 401 with a PrivateToken challenge, one retry with a
+   * stored token made for that challenge.
+   */
+  tokens?: TokenStore;
   /** ECDH backend (default: noble; {@link SubspaceClient.create} picks the fastest). */
   ecdh?: EcdhBackend;
   /** Retry policy. */
@@ -221,19 +221,6 @@ export interface SendResult {
 /** Message ids remembered for de-duplication across servers during one watch. */
 const MAX_SEEN_IDS = 100_000;
 
-function normalizeServer(url: string): string {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    throw new RangeError(`Cannot parse server URL '${url}'`);
-  }
-  if (u.protocol !== "http:" && u.protocol !== "https:") {
-    throw new RangeError(`Cannot use server URL '${url}': expected http:// or https://`);
-  }
-  return u.origin + u.pathname.replace(/\/+$/, "");
-}
-
 function abortError(signal?: AbortSignal): unknown {
   return signal?.reason ?? new DOMException("The operation was aborted", "AbortError");
 }
@@ -276,6 +263,7 @@ function isTransient(e: unknown): boolean {
 export class SubspaceClient {
   readonly #fetch: FetchLike;
   readonly #authorization: AuthorizationProvider | undefined;
+  readonly #tokens: TokenStore | undefined;
   readonly #ecdh: EcdhBackend;
   readonly #retry: RetryPolicy;
   readonly #random: RandomBytes;
@@ -286,6 +274,7 @@ export class SubspaceClient {
     this.#fetch = opts.proxy !== undefined
       ? proxyFetch(opts.proxy)
       : opts.fetch ?? ((req) => fetch(req));
+    this.#tokens = opts.tokens;
     this.#authorization = opts.authorization;
     this.#ecdh = opts.ecdh ?? nobleEcdh;
     this.#retry = { attempts: 4, baseDelayMs: 250, maxDelayMs: 10_000, ...opts.retry };
@@ -344,6 +333,7 @@ export class SubspaceClient {
             res.status,
             `${base.method} ${new URL(base.url).pathname} failed: ${res.status} ${detail}`,
             problem,
+            res.headers,
           );
         }
         return body;
@@ -373,15 +363,51 @@ export class SubspaceClient {
   ): Promise<{ id: string; expiresAt: number }> {
     const base = normalizeServer(server);
     if (tag.length !== TAG_BYTES) throw new RangeError(`Cannot post: tag must be 20 bytes`);
-    const json: Record<string, unknown> = { tag: toHex(tag), payload: base64.encode(envelope) };
+    const json: Record<string, unknown> = { tag: toHex(tag), payload: toBase64(envelope) };
     if (opts.ttlSeconds !== undefined) json.ttl_seconds = opts.ttlSeconds;
     const body = JSON.stringify(json);
-    const res = await this.#request(async () => {
+    const request = (auth: string | undefined) => {
       const headers: Record<string, string> = { "content-type": "application/json" };
-      const auth = await this.#authorization?.({ server: base, tag, payload: envelope });
       if (auth !== undefined) headers.authorization = auth;
       return new Request(`${base}/v1/messages`, { method: "POST", headers, body });
-    }, opts.signal ? { signal: opts.signal } : {}) as { id?: unknown; expires_at?: unknown };
+    };
+    const reqOpts = opts.signal ? { signal: opts.signal } : {};
+    type Answer = { id?: unknown; expires_at?: unknown };
+    const store = this.#tokens;
+    // Posts with a token from the store; one the server never answered for goes back.
+    const withToken = async (token: Uint8Array | undefined, make: () => Promise<Request>) => {
+      try {
+        return await this.#request(make, reqOpts) as Answer;
+      } catch (e) {
+        if (!(e instanceof SubspaceHttpError) && token !== undefined) {
+          await store?.giveBack(base, token);
+        }
+        throw e;
+      }
+    };
+    // Without an authorization provider, one stored token serves every retry of this post.
+    const token = this.#authorization === undefined && store !== undefined
+      ? await store.take(base)
+      : undefined;
+    let res: Answer;
+    try {
+      res = await withToken(token, async () =>
+        request(
+          this.#authorization !== undefined
+            ? await this.#authorization({ server: base, tag, payload: envelope })
+            : token === undefined
+            ? undefined
+            : formatAuthorization(token),
+        ));
+    } catch (e) {
+      const challenge = e instanceof SubspaceHttpError && e.status === 401
+        ? e.headers.get("www-authenticate")
+        : null;
+      if (store === undefined || challenge === null) throw e;
+      const fitting = await takeTokenFor(store, base, challenge);
+      if (fitting === undefined) throw e;
+      res = await withToken(fitting, () => Promise.resolve(request(formatAuthorization(fitting))));
+    }
     const expected = toHex(sha256(concat(tag, envelope)));
     if (res?.id !== expected) {
       throw new Error(`server answered with id ${String(res?.id)}, expected ${expected}`);
@@ -507,7 +533,7 @@ export class SubspaceClient {
     }
     const plaintext = opener.openBase64(tag, m.payload);
     if (plaintext === null) return null;
-    const envelope = base64.decode(m.payload);
+    const envelope = fromBase64(m.payload);
     const id = toHex(sha256(concat(tag, envelope)));
     if (!equalBytes(fromHex(id), fromHex(m.id, "id"))) {
       throw new EnvelopeError("malformed", `message id ${m.id} does not match its content`);

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
-import { base64 } from "@scure/base";
-import { FakeServer } from "./_fake_server.ts";
+import { FakeServer } from "./testing.ts";
 import {
   addressForKeys,
   encodeStealthAddress,
@@ -12,7 +11,7 @@ import {
   SubspaceHttpError,
   type WatchIdentity,
 } from "./mod.ts";
-import { fromHex, toHex, utf8 } from "./_bytes.ts";
+import { fromBase64, fromHex, toBase64, toHex, utf8 } from "./bytes.ts";
 
 const alice = keysFromSecrets(fromHex("a1".repeat(32)), fromHex("a2".repeat(32)), "mainnet");
 const bob = keysFromSecrets(fromHex("b1".repeat(32)), fromHex("b2".repeat(32)), "mainnet");
@@ -172,9 +171,9 @@ Deno.test("tampered or mislabeled envelopes are reported, never yielded", async 
   const client = new SubspaceClient({ fetch: server.fetch });
   await client.send("http://a.test", aliceAddr, text("original"));
   const m = server.messages[0]!;
-  const env = base64.decode(m.payload);
+  const env = fromBase64(m.payload);
   env[100]! ^= 1;
-  server.insert(m.tag, base64.encode(env));
+  server.insert(m.tag, toBase64(env));
   // Correct envelope served under a wrong id.
   server.messages.push({ ...m, id: "00".repeat(32) });
   const errors: string[] = [];

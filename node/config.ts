@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { type FlagArity, tokenizeArgv } from "./argv.ts";
 
 type Kind = "string" | "int" | "bytes" | "duration" | "bool" | "list" | "enum";
 
@@ -449,36 +450,20 @@ export function loadConfig(sources: ConfigSources = {}): Config {
 
   // Flags.
   const flagValues: Record<string, { value: unknown; from: string }> = {};
-  const args = sources.args ?? [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (!arg.startsWith("--")) {
-      errors.push(`unexpected argument '${arg}'`);
-      continue;
-    }
-    const eq = arg.indexOf("=");
-    const name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
+  const arity = (name: string): FlagArity | undefined => {
     const key = byFlag.get(name);
-    if (key === undefined) {
-      errors.push(`--${name}: unknown flag`);
-      if (eq === -1 && args[i + 1] !== undefined && !args[i + 1]!.startsWith("--")) i++;
-      continue;
+    return key === undefined ? undefined : fields[key]!.kind === "bool" ? "optional" : "required";
+  };
+  for (const t of tokenizeArgv(sources.args ?? [], { arity })) {
+    if (t.type === "positional") {
+      errors.push(`unexpected argument '${t.value}'`);
+    } else if (t.type === "error") {
+      errors.push(
+        t.error === "unknown" ? `--${t.name}: unknown flag` : `--${t.name}: needs a value`,
+      );
+    } else {
+      flagValues[byFlag.get(t.name)!] = { value: t.value ?? true, from: `--${t.name}` };
     }
-    let value: string | boolean | undefined = eq === -1 ? undefined : arg.slice(eq + 1);
-    if (value === undefined) {
-      if (
-        fields[key]!.kind === "bool" && (args[i + 1] === undefined || args[i + 1]!.startsWith("--"))
-      ) {
-        value = true;
-      } else {
-        value = args[++i];
-        if (value === undefined) {
-          errors.push(`--${name}: needs a value`);
-          continue;
-        }
-      }
-    }
-    flagValues[key] = { value, from: `--${name}` };
   }
 
   // File (its path may come from a flag or the environment).

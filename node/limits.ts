@@ -1,31 +1,16 @@
 /**
- * Per-client request rate limits and caps on requests in flight. Clients are keyed by a salted
- * hash of their address; the salt is random per process and the key is never written anywhere.
+ * Per-client request rate limits and caps on requests in flight. The rate limit is the node's
+ * one {@linkcode RateLimiter}: clients are counted by address (an IPv6 address by its /64)
+ * under a salted digest; the salt is random per process and no address is kept.
  *
  * @module
  */
-import { createHash, randomBytes } from "node:crypto";
 import type { MiddlewareHandler } from "hono";
 import { HttpError } from "./errors.ts";
+import { RateLimiter, saltedAddressKey } from "./rate_limit.ts";
 
-/** Most client keys remembered at once (oldest forgotten first). */
+/** Most client keys remembered at once (least recently seen forgotten first). */
 export const MAX_TRACKED_CLIENTS = 100_000;
-
-/** Derives the key a client is counted under. */
-export type ClientKeyFn = (address: string) => string;
-
-/** Returns a keying function with a fresh random salt. */
-export function saltedClientKey(): ClientKeyFn {
-  const salt = randomBytes(32);
-  return (address) =>
-    createHash("sha256").update(salt).update(address).digest("base64url").slice(0, 22);
-}
-
-interface Bucket {
-  tokens: number;
-  updatedMs: number;
-  inFlight: number;
-}
 
 /** Options for {@linkcode clientLimits}. */
 export interface ClientLimitsOptions {
@@ -41,8 +26,6 @@ export interface ClientLimitsOptions {
   address: (c: Parameters<MiddlewareHandler>[0]) => string | undefined;
   /** Clock (ms). */
   now?: () => number;
-  /** Keying function (salted hash). */
-  key?: ClientKeyFn;
 }
 
 /** Counters the limiter exposes for metrics. */
@@ -57,9 +40,18 @@ export interface LimitStats {
  * `Retry-After`).
  */
 export function clientLimits(opts: ClientLimitsOptions): MiddlewareHandler & { stats: LimitStats } {
-  const buckets = new Map<string, Bucket>();
-  const now = opts.now ?? (() => performance.now());
-  const keyOf = opts.key ?? saltedClientKey();
+  // One salted digest per request keys both the bucket and the in-flight count.
+  const keyOf = saltedAddressKey();
+  const rate = new RateLimiter({
+    ratePerSecond: opts.ratePerSecond,
+    burst: opts.burst,
+    maxKeys: MAX_TRACKED_CLIENTS,
+    keys: "exact",
+    now: opts.now ?? (() => performance.now()),
+  });
+  // Requests in flight per client digest; only clients with some are present, so the map is
+  // bounded by `maxTotal`.
+  const inFlight = new Map<string, number>();
   const stats: LimitStats = { rateLimited: 0, overCapacity: 0, inFlight: 0 };
   const handler: MiddlewareHandler = async function clientLimits(c, next) {
     const address = opts.address(c);
@@ -71,43 +63,29 @@ export function clientLimits(opts: ClientLimitsOptions): MiddlewareHandler & { s
       });
     }
     const key = keyOf(address);
-    const t = now();
-    let b = buckets.get(key);
-    if (b === undefined) {
-      if (buckets.size >= MAX_TRACKED_CLIENTS) {
-        for (const [k, old] of buckets) {
-          if (old.inFlight === 0) {
-            buckets.delete(k);
-            break;
-          }
-        }
-      }
-      b = { tokens: opts.burst, updatedMs: t, inFlight: 0 };
-      buckets.set(key, b);
-    } else {
-      b.tokens = Math.min(opts.burst, b.tokens + ((t - b.updatedMs) / 1000) * opts.ratePerSecond);
-      b.updatedMs = t;
-    }
-    if (b.tokens < 1) {
+    const wait = rate.retryAfterSeconds(key);
+    if (wait > 0) {
       stats.rateLimited++;
-      const wait = Math.ceil((1 - b.tokens) / opts.ratePerSecond);
       throw new HttpError(429, "Too many requests from this client; slow down", {
-        headers: { "retry-after": String(Math.max(1, wait)) },
+        headers: { "retry-after": String(wait) },
       });
     }
-    if (b.inFlight >= opts.maxPerClient) {
+    const open = inFlight.get(key) ?? 0;
+    if (open >= opts.maxPerClient) {
       stats.overCapacity++;
       throw new HttpError(429, "Too many open requests from this client", {
         headers: { "retry-after": "1" },
       });
     }
-    b.tokens -= 1;
-    b.inFlight++;
+    rate.take(key);
+    inFlight.set(key, open + 1);
     stats.inFlight++;
     try {
       await next();
     } finally {
-      b.inFlight--;
+      const left = (inFlight.get(key) ?? 1) - 1;
+      if (left === 0) inFlight.delete(key);
+      else inFlight.set(key, left);
       stats.inFlight--;
     }
   };

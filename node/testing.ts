@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { toBase64, toHex } from "../client/mod.ts";
 import { loadConfig } from "./config.ts";
 import { createLogger } from "./log.ts";
 import { type Feature, type RunningNode, startNode } from "./mod.ts";
@@ -51,7 +52,7 @@ export async function testNode(
 
 /** A random 20-byte tag as hex, optionally starting with `prefixHex`. */
 export function randomTag(prefixHex = ""): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(20)).toHex();
+  const bytes = toHex(crypto.getRandomValues(new Uint8Array(20)));
   return (prefixHex + bytes.slice(prefixHex.length)).slice(0, 40);
 }
 
@@ -59,7 +60,7 @@ export function randomTag(prefixHex = ""): string {
 export function randomPayload(n: number): string {
   const out = new Uint8Array(n);
   for (let i = 0; i < n; i += 65536) crypto.getRandomValues(out.subarray(i, i + 65536));
-  return out.toBase64();
+  return toBase64(out);
 }
 
 /** A JSON POST request to `path` on `base`. */

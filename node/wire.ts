@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { fromBase64, fromHex } from "../client/mod.ts";
 import { badRequest } from "./errors.ts";
 
 /** Tag length in bytes (160 bits). */
@@ -14,21 +15,6 @@ export const ID_BYTES = 32;
 export const MAX_PREFIX_BITS = 32;
 
 const HEX = /^[0-9a-fA-F]*$/;
-
-/** Lower-case hex of bytes. */
-export function toHex(bytes: Uint8Array): string {
-  return bytes.toHex();
-}
-
-/** Bytes of a hex string (already validated). */
-export function fromHex(hex: string): Uint8Array {
-  return Uint8Array.fromHex(hex.length % 2 === 1 ? hex + "0" : hex);
-}
-
-/** Standard base64 (with padding) of bytes. */
-export function toBase64(bytes: Uint8Array): string {
-  return bytes.toBase64();
-}
 
 function hexOf(field: string, value: unknown, bytes: number): Uint8Array {
   if (typeof value !== "string") {
@@ -43,7 +29,7 @@ function hexOf(field: string, value: unknown, bytes: number): Uint8Array {
       `Cannot parse ${field}: expected ${bytes * 2} hex characters, got ${value.length}`,
     );
   }
-  return Uint8Array.fromHex(value);
+  return fromHex(value, field);
 }
 
 /** Parses a 160-bit tag from 40 hex characters. */
@@ -61,12 +47,8 @@ export function parseBase64(value: unknown, field: string): Uint8Array {
   if (typeof value !== "string") {
     throw badRequest(field, `Cannot parse ${field}: expected a base64 string, got ${typeof value}`);
   }
-  // fromBase64 checks the alphabet and (strict) the padding; it would skip whitespace, we don't.
-  if (value.length % 4 !== 0 || /\s/.test(value)) {
-    throw badRequest(field, `Cannot parse ${field}: expected padded standard base64 (RFC 4648)`);
-  }
   try {
-    return Uint8Array.fromBase64(value, { lastChunkHandling: "strict" });
+    return fromBase64(value, field);
   } catch {
     throw badRequest(field, `Cannot parse ${field}: expected padded standard base64 (RFC 4648)`);
   }

@@ -4,7 +4,8 @@
 // client/envelope_test.ts check the implementation (both ECDH backends) against them.
 import { sha256 } from "@noble/hashes/sha2.js";
 import { hkdf } from "@noble/hashes/hkdf.js";
-import { concat, secp, toHex, utf8 } from "../client/_bytes.ts";
+import * as secp from "@noble/secp256k1";
+import { concat, toHex, utf8 } from "../client/mod.ts";
 import { HKDF_SALT, seal } from "../client/envelope.ts";
 import { truncatePrefix } from "../client/stealth_address.ts";
 

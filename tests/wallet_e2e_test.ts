@@ -4,21 +4,22 @@
  * encrypted wallets; several servers; inbox --watch.
  */
 import assert from "node:assert/strict";
-import { base64 } from "@scure/base";
 import { NETWORK, p2wpkh, Transaction } from "@scure/btc-signer";
 import { startNode } from "./_node.ts";
 import { main } from "../cli/mod.ts";
 import {
   buildPaymentRequest,
   decodeStealthAddress,
+  fromBase64,
   fromHex,
   keysFromSecrets,
   scriptForAddress,
   SubspaceClient,
+  toBase64,
   toHex,
   utf8,
 } from "../client/mod.ts";
-import { secp } from "../client/_bytes.ts";
+import * as secp from "@noble/secp256k1";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
@@ -173,7 +174,7 @@ Deno.test("wallet CLI end to end against real nodes", async (t) => {
       const psbt = samplePsbt();
       await Deno.writeFile(`${dir}/req.bin`, req);
       await Deno.writeFile(`${dir}/tx.psbt`, psbt);
-      await Deno.writeTextFile(`${dir}/tx.psbt.b64`, base64.encode(psbt) + "\n");
+      await Deno.writeTextFile(`${dir}/tx.psbt.b64`, toBase64(psbt) + "\n");
       const reqId = (await ok([
         "send",
         "--server",
@@ -201,12 +202,12 @@ Deno.test("wallet CLI end to end against real nodes", async (t) => {
       const byId = new Map(lines.map((l) => [l.id, l]));
       const r = byId.get(reqId)!;
       assert.equal(r.type, "payment_request");
-      assert.equal(toHex(base64.decode(r.body as string)), toHex(req));
+      assert.equal(toHex(fromBase64(r.body as string)), toHex(req));
       assert.equal((r.payment_request as { amount: number }).amount, 42_000);
       for (const id of [psbtId, psbt64Id]) {
         const p = byId.get(id)!;
         assert.equal(p.type, "psbt");
-        assert.equal(toHex(base64.decode(p.body as string)), toHex(psbt));
+        assert.equal(toHex(fromBase64(p.body as string)), toHex(psbt));
         assert.deepEqual(p.psbt, { inputs: 1, outputs: 1 });
       }
     });

@@ -5,13 +5,17 @@
 import assert from "node:assert/strict";
 import {
   addressForKeys,
+  fetchTokens,
+  fromHex,
   keysFromSecrets,
+  MemoryTokenStore,
   ProxyError,
   proxyFetch,
+  signup,
   SubspaceClient,
+  utf8,
 } from "../client/mod.ts";
-import { FakeServer } from "../client/_fake_server.ts";
-import { fromHex, utf8 } from "../client/_bytes.ts";
+import { fakeIssuer, FakeServer } from "../client/testing.ts";
 
 const DANTED = "/usr/sbin/danted";
 
@@ -189,6 +193,30 @@ Deno.test("HTTP CONNECT proxy: client sends and watches through it", async () =>
     await roundTripThrough(proxy.url, http.url);
     assert.ok(proxy.seen.length >= 2);
     assert.equal(proxy.seen[0], new URL(http.url).host);
+  } finally {
+    await http.close();
+    await proxy.close();
+  }
+});
+
+Deno.test("HTTP CONNECT proxy: signup, tokens and a paid post all go through it", async () => {
+  const fake = new FakeServer(await fakeIssuer());
+  const http = serveFake(fake);
+  const proxy = connectProxy();
+  try {
+    const { account } = await signup(http.url, () => "right", { proxy: proxy.url });
+    const store = new MemoryTokenStore();
+    await fetchTokens(http.url, { account, count: 2, store, proxy: proxy.url });
+    const client = await SubspaceClient.create({
+      proxy: proxy.url,
+      tokens: store,
+      retry: { attempts: 1 },
+    });
+    await client.send(http.url, aliceAddr, text("paid, through the proxy"));
+    assert.equal(fake.issuer!.redeemed, 1);
+    // captcha, account, info, directory, tokens, post: one tunnel each, none direct.
+    assert.equal(proxy.seen.length, 6);
+    assert.ok(proxy.seen.every((t) => t === new URL(http.url).host));
   } finally {
     await http.close();
     await proxy.close();

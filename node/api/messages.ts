@@ -22,9 +22,8 @@ import {
   parseIntIn,
   parseRange,
   parseTag,
-  toBase64,
-  toHex,
 } from "../wire.ts";
+import { toBase64, toHex } from "../../client/mod.ts";
 
 /** Most messages one query returns. */
 export const MAX_LIMIT = 1000;

@@ -14,6 +14,7 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../feature.ts";
 import { type ConsoleState, sessionId, type SessionRecord } from "./state.ts";
+import { toBase64Url } from "../../client/mod.ts";
 
 /** Name of the session cookie. */
 export const SESSION_COOKIE = "subspace_session";
@@ -22,10 +23,7 @@ export const LOGIN_CSRF_COOKIE = "subspace_login_csrf";
 
 /** A random 256-bit token, base64url. */
 export function randomToken(): string {
-  return crypto.getRandomValues(new Uint8Array(32)).toBase64({
-    alphabet: "base64url",
-    omitPadding: true,
-  });
+  return toBase64Url(crypto.getRandomValues(new Uint8Array(32)), false);
 }
 
 /** Parses a `Cookie` header. */

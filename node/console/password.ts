@@ -5,6 +5,7 @@
  * @module
  */
 import { randomBytes, scrypt, timingSafeEqual } from "node:crypto";
+import { fromBase64, toBase64 } from "../../client/mod.ts";
 
 /** scrypt cost parameters (RFC 7914 §2). */
 export interface ScryptParams {
@@ -53,7 +54,7 @@ export async function hashPassword(
   salt: Uint8Array = new Uint8Array(randomBytes(SALT_BYTES)),
 ): Promise<string> {
   const key = await derive(password, salt, params);
-  return `scrypt$${params.N}$${params.r}$${params.p}$${salt.toBase64()}$${key.toBase64()}`;
+  return `scrypt$${params.N}$${params.r}$${params.p}$${toBase64(salt)}$${toBase64(key)}`;
 }
 
 /** Parses a stored hash, throwing a `RangeError` that says what is wrong. */
@@ -73,8 +74,8 @@ export function parseHash(
   }
   return {
     params: { N, r, p },
-    salt: Uint8Array.fromBase64(parts[4]!),
-    key: Uint8Array.fromBase64(parts[5]!),
+    salt: fromBase64(parts[4]!, "password hash salt"),
+    key: fromBase64(parts[5]!, "password hash key"),
   };
 }
 

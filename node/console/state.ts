@@ -8,6 +8,7 @@
  */
 import { type Kysely, sql } from "kysely";
 import type { DialectMigration, Store } from "../store/mod.ts";
+import { toHex } from "../../client/mod.ts";
 
 type SettingsTable = {
   name: string;
@@ -71,7 +72,7 @@ const PASSWORD_KEY = "operator_password";
 /** Hex SHA-256 of a session token (the database never sees the token itself). */
 export async function sessionId(token: string): Promise<string> {
   const d = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token));
-  return new Uint8Array(d).toHex();
+  return toHex(new Uint8Array(d));
 }
 
 /**

@@ -11,8 +11,3 @@ export function sha256(bytes: Uint8Array): Uint8Array {
   const d = createHash("sha256").update(bytes).digest();
   return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
 }
-
-/** SHA-256 of `bytes` as lowercase hex. */
-export function sha256Hex(bytes: Uint8Array): string {
-  return createHash("sha256").update(bytes).digest("hex");
-}

@@ -3,8 +3,8 @@
  *
  * @module
  */
-import { hexToBytes } from "@noble/hashes/utils.js";
 import { type NodeId, nodeIdFromPublicKey, parseNodeId } from "./id.ts";
+import { fromHex } from "../../client/mod.ts";
 
 /** A peer's identity and address. `id` is always hash160(publicKey). */
 export interface Contact {
@@ -89,7 +89,7 @@ export function parseContact(value: unknown, what = "contact"): Contact {
   if (typeof publicKey !== "string" || !PUBKEY_HEX.test(publicKey)) {
     throw new RangeError(`Cannot parse ${what} public_key: expected 66 hex characters`);
   }
-  if (nodeIdFromPublicKey(hexToBytes(publicKey)) !== id) {
+  if (nodeIdFromPublicKey(fromHex(publicKey)) !== id) {
     throw new RangeError(`Cannot parse ${what}: id is not hash160 of public_key`);
   }
   const contact: Contact = { id, publicKey, url: parseNodeUrl(v.url, `${what} url`) };

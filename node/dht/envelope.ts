@@ -10,12 +10,12 @@
  *
  * @module
  */
-import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
-import { sha256Hex } from "./_hash.ts";
+import { sha256 } from "./_hash.ts";
 import type { Contact } from "./contact.ts";
 import { parseContact } from "./contact.ts";
 import type { NodeId } from "./id.ts";
 import type { NodeIdentity, SignatureScheme } from "./identity.ts";
+import { fromHex, toHex } from "../../client/mod.ts";
 
 /** Names of the DHT RPCs; each is served at `POST /dht/<name>`. */
 export const RPC_NAMES = [
@@ -94,7 +94,7 @@ function requestSigningBytes(
       to,
       String(timestampMs),
       nonce,
-      sha256Hex(body),
+      toHex(sha256(body)),
     ].join("\n"),
   );
 }
@@ -117,7 +117,7 @@ function responseSigningBytes(
       requestNonce,
       String(timestampMs),
       String(status),
-      sha256Hex(body),
+      toHex(sha256(body)),
     ].join("\n"),
   );
 }
@@ -161,7 +161,7 @@ export function signRequest(input: SignRequestInput): WireRequest {
       [HEADER.to]: input.to,
       [HEADER.timestamp]: String(input.nowMs),
       [HEADER.nonce]: input.nonce,
-      [HEADER.signature]: bytesToHex(sig),
+      [HEADER.signature]: toHex(sig),
     },
     body: input.body,
   };
@@ -288,7 +288,7 @@ export function verifyRequest(input: VerifyRequestInput): VerifiedRequest | Enve
   }
   if (from.id === input.selfId) return { ok: false, status: 400, reason: "request from self" };
   const signed = requestSigningBytes(input.rpc, from, to, timestampMs, nonce, input.wire.body);
-  if (!input.scheme.verify(hexToBytes(from.publicKey), signed, hexToBytes(sigHex))) {
+  if (!input.scheme.verify(fromHex(from.publicKey), signed, fromHex(sigHex))) {
     return { ok: false, status: 401, reason: "bad signature" };
   }
   const added = input.nonces.add(`${from.id}:${nonce}`, input.nowMs);
@@ -340,7 +340,7 @@ export function signResponse(input: SignResponseInput): WireResponse {
       [HEADER.nodeUrl]: from.url,
       [HEADER.timestamp]: String(input.nowMs),
       [HEADER.nonce]: input.requestNonce,
-      [HEADER.signature]: bytesToHex(sig),
+      [HEADER.signature]: toHex(sig),
     },
     body: input.body,
   };
@@ -385,7 +385,7 @@ export function verifyResponse(input: {
     input.wire.status,
     input.wire.body,
   );
-  if (!input.scheme.verify(hexToBytes(from.publicKey), signed, hexToBytes(sigHex))) {
+  if (!input.scheme.verify(fromHex(from.publicKey), signed, fromHex(sigHex))) {
     return { ok: false, status: 502, reason: "bad response signature" };
   }
   return { ok: true, from };

@@ -14,7 +14,6 @@
  *
  * @module
  */
-import { hexToBytes } from "@noble/hashes/utils.js";
 import type { Feature, FeatureParts, NodeCore } from "../feature.ts";
 import { BODY_RESOLVER, NODE_IDENTITY } from "../services.ts";
 import type { StoredMessage } from "../store/mod.ts";
@@ -33,6 +32,7 @@ import { type PeerRtt, RttTransport } from "./rtt.ts";
 import type { StoredBody } from "./rpc/_shared.ts";
 import { dhtNoticesMigration } from "./migration.ts";
 import { SqlNoticeStore } from "./sql_notice_store.ts";
+import { fromHex, toHex } from "../../client/mod.ts";
 
 /** File (in the data folder) holding the routing table and the last-active time. */
 export const STATE_FILE = "dht.json";
@@ -60,8 +60,6 @@ interface SavedState {
   table?: unknown;
   last_active_ms?: number;
 }
-
-const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 
 /** The running federation of one node (exposed for tests and the console). */
 export interface Federation {
@@ -134,8 +132,10 @@ async function install(ctx: NodeCore): Promise<FeatureParts> {
   // Bodies this node can hand out (its own messages and kept copies).
   const bodies = {
     get: async (id: string): Promise<StoredBody | null> => {
-      const m = await ctx.store.get(hexToBytes(id), clock.now());
-      return m === undefined || m.payload === null ? null : { tag: hex(m.tag), payload: m.payload };
+      const m = await ctx.store.get(fromHex(id), clock.now());
+      return m === undefined || m.payload === null
+        ? null
+        : { tag: toHex(m.tag), payload: m.payload };
     },
   };
 
@@ -154,7 +154,7 @@ async function install(ctx: NodeCore): Promise<FeatureParts> {
     counters.kept++;
     const n = node;
     if (n === undefined) return;
-    n.addProvider(hex(m.id), body.tag, Math.floor(m.expiresAt / 1000))
+    n.addProvider(toHex(m.id), body.tag, Math.floor(m.expiresAt / 1000))
       .then(() => counters.announced++, () => {});
   };
 
@@ -244,7 +244,7 @@ async function install(ctx: NodeCore): Promise<FeatureParts> {
     const missing = msgs.filter((m) => m.payload === null);
     const got = new Map<StoredMessage, StoredBody | null>();
     const fetches = missing.map((m) =>
-      fetchFor(hex(m.id), hex(m.tag), m.size).then(
+      fetchFor(toHex(m.id), toHex(m.tag), m.size).then(
         (b) => void got.set(m, b),
         () => void got.set(m, null),
       )
@@ -264,7 +264,7 @@ async function install(ctx: NodeCore): Promise<FeatureParts> {
       if (body === null) {
         counters.fetchFailed++;
         // Not worth waiting for: every origin known for it is failing (breaker open).
-        if (got.has(m) && !hopeful(hex(m.id), m.origin)) out.push(m);
+        if (got.has(m) && !hopeful(toHex(m.id), m.origin)) out.push(m);
         continue;
       }
       counters.fetched++;
@@ -297,7 +297,7 @@ async function install(ctx: NodeCore): Promise<FeatureParts> {
       recent.set(n.id, { body, atMs: clock.now() });
       await ctx.writer.submit({
         id: held.id,
-        tag: hexToBytes(n.tag),
+        tag: fromHex(n.tag),
         payload: null,
         size: n.size,
         receivedAt: clock.now(),
@@ -313,12 +313,12 @@ async function install(ctx: NodeCore): Promise<FeatureParts> {
   const onNotice = (n: Notice) => {
     log.debug("notice", { id: n.id, origin: n.origin.id });
     // A wallet is waiting for this tag: fetch the body while the row is being committed.
-    if (config.replicate !== "all" && ctx.hub.wants(hexToBytes(n.tag))) {
+    if (config.replicate !== "all" && ctx.hub.wants(fromHex(n.tag))) {
       fetchFor(n.id, n.tag, n.size, n.origin).catch(() => {});
     }
     const row = {
-      id: hexToBytes(n.id),
-      tag: hexToBytes(n.tag),
+      id: fromHex(n.id),
+      tag: fromHex(n.tag),
       payload: null,
       size: n.size,
       receivedAt: clock.now(),
@@ -328,7 +328,7 @@ async function install(ctx: NodeCore): Promise<FeatureParts> {
     ctx.writer.submit(row, { remote: true }).then(
       (o) => {
         log.debug("notice stored", { id: n.id });
-        if (!o.inserted && o.message.payload === null && hex(o.message.tag) !== n.tag) {
+        if (!o.inserted && o.message.payload === null && toHex(o.message.tag) !== n.tag) {
           contest(n, o.message).catch((err) =>
             log.warn("settling two notices for one id failed", { err: String(err) })
           );
@@ -350,8 +350,8 @@ async function install(ctx: NodeCore): Promise<FeatureParts> {
     for (const m of inserted) {
       if (m.origin !== null) continue;
       fields.push({
-        id: hex(m.id),
-        tag: hex(m.tag),
+        id: toHex(m.id),
+        tag: toHex(m.tag),
         size: m.size,
         expiresAt: Math.floor(m.expiresAt / 1000),
         createdAtMs: m.receivedAt,
@@ -373,7 +373,7 @@ async function install(ctx: NodeCore): Promise<FeatureParts> {
     const n = node;
     if (n === undefined || config.replicate === "none") return;
     for (const m of await ctx.store.keptCopies(clock.now(), MAX_REPUBLISH)) {
-      await n.addProvider(hex(m.id), hex(m.tag), Math.floor(m.expiresAt / 1000)).catch(() => 0);
+      await n.addProvider(toHex(m.id), toHex(m.tag), Math.floor(m.expiresAt / 1000)).catch(() => 0);
     }
   };
 

@@ -9,8 +9,8 @@
  */
 import { sha256 } from "@noble/hashes/sha2.js";
 import { ripemd160 } from "@noble/hashes/legacy.js";
-import { bytesToHex } from "@noble/hashes/utils.js";
 import type { Random } from "./random.ts";
+import { toHex } from "../../client/mod.ts";
 
 /** Bits in an id (Kademlia's B). */
 export const ID_BITS = 160;
@@ -56,7 +56,7 @@ export function idFromBytes(bytes: Uint8Array): NodeId {
   if (bytes.length !== ID_BYTES) {
     throw new RangeError(`Cannot make id: expected ${ID_BYTES} bytes, got ${bytes.length}`);
   }
-  return bytesToHex(bytes) as NodeId;
+  return toHex(bytes) as NodeId;
 }
 
 /**

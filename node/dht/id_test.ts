@@ -11,6 +11,7 @@ import {
   xorDistance,
 } from "./id.ts";
 import { seededRandom } from "./random.ts";
+import { toHex } from "../../client/mod.ts";
 
 function cmpBytes(a: Uint8Array, b: Uint8Array): number {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
@@ -29,10 +30,10 @@ Deno.test("XOR metric: identity, symmetry, triangle inequality, unidirectionalit
     // d(a,c) = d(a,b) xor d(b,c) <= d(a,b) + d(b,c)
     const ab = xorDistance(a, b), bc = xorDistance(b, c), ac = xorDistance(a, c);
     assert.deepEqual(ac, xorBytes(ab, bc));
-    const sum = BigInt("0x" + Array.from(ab, (x) => x.toString(16).padStart(2, "0")).join("")) +
-      BigInt("0x" + Array.from(bc, (x) => x.toString(16).padStart(2, "0")).join(""));
+    const sum = BigInt("0x" + toHex(ab)) +
+      BigInt("0x" + toHex(bc));
     assert.ok(
-      BigInt("0x" + Array.from(ac, (x) => x.toString(16).padStart(2, "0")).join("")) <= sum,
+      BigInt("0x" + toHex(ac)) <= sum,
     );
     // For a given a and distance there is exactly one b: d(a,b) determines b.
     assert.equal(idFromBytes(xorBytes(idToBytes(a), ab)), b);
@@ -58,9 +59,7 @@ Deno.test("bucketIndex is 159 - common prefix length and -1 for self", () => {
     assert.equal(bucketIndex(a, b), i);
     assert.equal(bucketIndex(b, a), i);
     // distance in [2^i, 2^(i+1))
-    const d = BigInt(
-      "0x" + Array.from(xorDistance(a, b), (x) => x.toString(16).padStart(2, "0")).join(""),
-    );
+    const d = BigInt("0x" + toHex(xorDistance(a, b)));
     assert.ok(d >= 1n << BigInt(i) && d < 1n << BigInt(i + 1));
   }
 });

@@ -10,10 +10,10 @@
  * @module
  */
 import * as secp from "@noble/secp256k1";
-import { bytesToHex, concatBytes, hexToBytes } from "@noble/hashes/utils.js";
 import { Buffer } from "node:buffer";
 import * as nodeCrypto from "node:crypto";
 import { type NodeId, nodeIdFromPublicKey } from "./id.ts";
+import { concat, fromHex, toBase64Url, toHex } from "../../client/mod.ts";
 
 /** Signs and verifies byte strings. */
 export interface SignatureScheme {
@@ -25,12 +25,8 @@ export interface SignatureScheme {
   verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean;
 }
 
-const SPKI_PREFIX = hexToBytes("3036301006072a8648ce3d020106052b8104000a032200");
+const SPKI_PREFIX = fromHex("3036301006072a8648ce3d020106052b8104000a032200");
 const MAX_CACHED_KEYS = 4096;
-
-function b64url(bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString("base64url");
-}
 
 /**
  * ECDSA secp256k1 / SHA-256 via `node:crypto`, with a bounded cache of parsed key objects.
@@ -56,15 +52,15 @@ export const secp256k1Scheme: SignatureScheme = (() => {
   return {
     name: "secp256k1",
     sign(secretKey, message) {
-      const key = cached(secretKeys, bytesToHex(secretKey), () => {
+      const key = cached(secretKeys, toHex(secretKey), () => {
         const pub = secp.getPublicKey(secretKey, false);
         return nodeCrypto.createPrivateKey({
           key: {
             kty: "EC",
             crv: "secp256k1",
-            d: b64url(secretKey),
-            x: b64url(pub.subarray(1, 33)),
-            y: b64url(pub.subarray(33)),
+            d: toBase64Url(secretKey, false),
+            x: toBase64Url(pub.subarray(1, 33), false),
+            y: toBase64Url(pub.subarray(33), false),
           },
           format: "jwk",
         });
@@ -75,9 +71,9 @@ export const secp256k1Scheme: SignatureScheme = (() => {
     verify(publicKey, message, signature) {
       if (signature.length !== 64 || publicKey.length !== 33) return false;
       try {
-        const key = cached(publicKeys, bytesToHex(publicKey), () =>
+        const key = cached(publicKeys, toHex(publicKey), () =>
           nodeCrypto.createPublicKey({
-            key: Buffer.from(concatBytes(SPKI_PREFIX, publicKey)),
+            key: Buffer.from(concat(SPKI_PREFIX, publicKey)),
             format: "der",
             type: "spki",
           }));
@@ -123,7 +119,7 @@ export function identityFromSecretKey(
   return {
     id: nodeIdFromPublicKey(publicKey),
     publicKey,
-    publicKeyHex: bytesToHex(publicKey),
+    publicKeyHex: toHex(publicKey),
     scheme,
     sign: (message) => scheme.sign(sk, message),
   };
@@ -143,7 +139,7 @@ export function generateIdentity(
 ): NodeIdentity {
   const sk = seedBytes === undefined
     ? secp.utils.randomSecretKey()
-    : secp.utils.randomSecretKey(concatBytes(seedBytes, new Uint8Array(48)).slice(0, 48));
+    : secp.utils.randomSecretKey(concat(seedBytes, new Uint8Array(48)).slice(0, 48));
   return identityFromSecretKey(sk, scheme);
 }
 
@@ -161,7 +157,7 @@ export function parsePublicKey(value: unknown, what = "public key"): Uint8Array 
       `Cannot parse ${what}: expected 66 lowercase hex characters starting 02 or 03`,
     );
   }
-  const bytes = hexToBytes(value);
+  const bytes = fromHex(value);
   try {
     secp.Point.fromBytes(bytes);
   } catch {
@@ -187,7 +183,7 @@ export async function loadOrCreateIdentity(dataDir: string): Promise<NodeIdentit
   await Deno.mkdir(dataDir, { recursive: true });
   try {
     const secretKey = secp.utils.randomSecretKey();
-    await Deno.writeTextFile(path, bytesToHex(secretKey) + "\n", { mode: 0o600, createNew: true });
+    await Deno.writeTextFile(path, toHex(secretKey) + "\n", { mode: 0o600, createNew: true });
     await Deno.chmod(path, 0o600).catch(() => {});
     return identityFromSecretKey(secretKey);
   } catch (e) {
@@ -204,5 +200,5 @@ export async function loadOrCreateIdentity(dataDir: string): Promise<NodeIdentit
   if (!/^[0-9a-f]{64}$/.test(text)) {
     throw new RangeError(`Cannot parse node key ${path}: expected 64 hex characters`);
   }
-  return identityFromSecretKey(hexToBytes(text));
+  return identityFromSecretKey(fromHex(text));
 }

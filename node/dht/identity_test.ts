@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import * as secp from "@noble/secp256k1";
 import { hmac } from "@noble/hashes/hmac.js";
 import { sha256 } from "@noble/hashes/sha2.js";
-import { bytesToHex } from "@noble/hashes/utils.js";
 import {
   generateIdentity,
   identityFromSecretKey,
@@ -13,6 +12,7 @@ import {
 } from "./identity.ts";
 import { simulationScheme } from "./testing.ts";
 import { hash160 } from "./id.ts";
+import { toHex } from "../../client/mod.ts";
 
 secp.hashes.hmacSha256 = (k, m) => hmac(sha256, k, m);
 secp.hashes.sha256 = sha256;
@@ -20,7 +20,7 @@ secp.hashes.sha256 = sha256;
 Deno.test("node id is hash160 of the compressed public key", () => {
   const me = generateIdentity();
   assert.equal(me.publicKey.length, 33);
-  assert.equal(me.id, bytesToHex(hash160(me.publicKey)));
+  assert.equal(me.id, toHex(hash160(me.publicKey)));
 });
 
 Deno.test("secp256k1 signatures interoperate with @noble/secp256k1 both ways", () => {

@@ -6,7 +6,6 @@
  *
  * @module
  */
-import { bytesToHex } from "@noble/hashes/utils.js";
 import { type BroadcastEntry, Broadcaster, type BroadcastStats } from "./broadcast.ts";
 import { type Clock, sleep, systemClock, type TimerId } from "./clock.ts";
 import { type Contact, contactToJson, rangeKeyOf } from "./contact.ts";
@@ -38,7 +37,8 @@ import {
 import { MemoryNoticeStore, type NoticeStore } from "./notice_store.ts";
 import { type ProviderRecord, ProviderStore } from "./providers.ts";
 import { cryptoRandom, type Random, randomBytes } from "./random.ts";
-import { PenaltyBox, RateLimiter } from "./rate_limit.ts";
+import { PenaltyBox } from "./rate_limit.ts";
+import { RateLimiter } from "../rate_limit.ts";
 import { type RangeLimits, RoutingTable, type RoutingTableSnapshot } from "./routing_table.ts";
 import type { RequestMeta, Transport } from "./transport.ts";
 import {
@@ -56,6 +56,7 @@ import { handleGetProviders, parseGetProvidersResponse } from "./rpc/get_provide
 import { batchEntries, handleNotices } from "./rpc/notices.ts";
 import { handleFetch, parseFetchResponse } from "./rpc/fetch.ts";
 import { handleCatchUp, MAX_CATCH_UP_PAGE } from "./rpc/catch_up.ts";
+import { toHex } from "../../client/mod.ts";
 
 /** Abuse limits; every queue and cache has a named bound. */
 export interface DhtLimits {
@@ -185,6 +186,9 @@ export class RpcError extends Error {
   }
 }
 
+/** Keys each of the node's rate limiters tracks at most (least recently used forgotten first). */
+const MAX_LIMITED_KEYS = 10_000;
+
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 /** How long an origin that answered our ping is trusted before it is checked again. */
@@ -310,21 +314,30 @@ export class DhtNode implements DhtServices {
     const L = this.limits;
     this.#verifiedRoots = new VerifiedRoots(L.maxVerifiedRoots);
     this.#nonces = new NonceCache({ maxEntries: L.maxNonces, windowMs: 2 * L.maxSkewMs });
+    // Budgets per address range (an IPv6 /64) and per verified node id.
     this.#addrLimits = new RateLimiter({
       ratePerSecond: L.rpcPerSecondPerAddr,
       burst: L.rpcBurstPerAddr,
+      maxKeys: MAX_LIMITED_KEYS,
+      keys: "address",
     });
     this.#peerLimits = new RateLimiter({
       ratePerSecond: L.rpcPerSecondPerPeer,
       burst: L.rpcBurstPerPeer,
+      maxKeys: MAX_LIMITED_KEYS,
+      keys: "exact",
     });
     this.#noticeLimits = new RateLimiter({
       ratePerSecond: L.noticesPerSecondPerPeer,
       burst: L.noticesBurstPerPeer,
+      maxKeys: MAX_LIMITED_KEYS,
+      keys: "exact",
     });
     this.#originLimits = new RateLimiter({
       ratePerSecond: L.noticesPerSecondPerOrigin,
       burst: L.noticesBurstPerOrigin,
+      maxKeys: MAX_LIMITED_KEYS,
+      keys: "exact",
     });
     this.#rangeLimits = new RateLimiter({
       ratePerSecond: L.noticesPerSecondPerRange,
@@ -657,7 +670,7 @@ export class DhtNode implements DhtServices {
     body: unknown,
     timeoutMs = this.rpcTimeoutMs,
   ): Promise<{ from: Contact; status: number; body: unknown }> {
-    const nonce = bytesToHex(randomBytes(this.random, 16));
+    const nonce = toHex(randomBytes(this.random, 16));
     const wire = signRequest({
       identity: this.#signer,
       selfUrl: this.url,

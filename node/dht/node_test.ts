@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { bytesToHex } from "@noble/hashes/utils.js";
 import { HEADER, signRequest } from "./envelope.ts";
 import { generateIdentity, secp256k1Scheme } from "./identity.ts";
 import { randomId } from "./id.ts";
@@ -7,6 +6,7 @@ import { type Notice, noticeToJson, parseNotice, signNotice, signNotices } from 
 import { seededRandom } from "./random.ts";
 import { messageIdOf } from "./rpc/fetch.ts";
 import { Swarm } from "./testing.ts";
+import { toHex } from "../../client/mod.ts";
 
 const enc = new TextEncoder();
 
@@ -80,7 +80,7 @@ Deno.test("a node that was offline catches up from its neighbours", async () => 
   for (let i = 0; i < 5; i++) {
     published.push(
       await swarm.clock.run(origin.publish({
-        id: bytesToHex(new Uint8Array(32).fill(i + 1)),
+        id: toHex(new Uint8Array(32).fill(i + 1)),
         tag: randomId(seededRandom(i)),
         size: 10,
         expiresAt: Math.floor(swarm.clock.now() / 1000) + 3600,
@@ -104,7 +104,7 @@ Deno.test("bad notice signatures get a peer banned while honest traffic flows", 
   const now = () => swarm.clock.now();
   const forged = (i: number) => {
     const n = signNotice(attacker, "mem://evil.sim", {
-      id: bytesToHex(new Uint8Array(32).fill(100 + i)),
+      id: toHex(new Uint8Array(32).fill(100 + i)),
       tag: "00".repeat(20),
       size: 1,
       expiresAt: Math.floor(now() / 1000) + 60,
@@ -176,7 +176,7 @@ Deno.test("a flood from one peer is throttled (429) by its notice budget", async
     { length: 15 },
     (_, i) =>
       noticeToJson(signNotice(flooder, floodUrl, {
-        id: bytesToHex(new Uint8Array(32).fill(i)),
+        id: toHex(new Uint8Array(32).fill(i)),
         tag: "00".repeat(20),
         size: 1,
         expiresAt: Math.floor(now / 1000) + 60,
@@ -212,7 +212,7 @@ Deno.test("publishMany signs a group once; it reaches every node and catch-up re
   swarm.net.unlisten(sleeper.url);
   const origin = swarm.nodes[11]!;
   const fields = Array.from({ length: 7 }, (_, i) => ({
-    id: bytesToHex(new Uint8Array(32).fill(40 + i)),
+    id: toHex(new Uint8Array(32).fill(40 + i)),
     tag: randomId(seededRandom(40 + i)),
     size: 10,
     expiresAt: Math.floor(swarm.clock.now() / 1000) + 3600,
@@ -243,7 +243,7 @@ Deno.test("a receiver verifies one signature per group; a bad proof is invalid",
     far,
     farNode.url,
     Array.from({ length: 6 }, (_, i) => ({
-      id: bytesToHex(new Uint8Array(32).fill(60 + i)),
+      id: toHex(new Uint8Array(32).fill(60 + i)),
       tag: "00".repeat(20),
       size: 1,
       expiresAt: Math.floor(now / 1000) + 60,

@@ -12,12 +12,11 @@
  *
  * @module
  */
-import { hexToBytes } from "@noble/hashes/utils.js";
-import { bytesToHex } from "@noble/hashes/utils.js";
 import type { Contact, ContactJson } from "./contact.ts";
 import { contactToJson, parseContact } from "./contact.ts";
 import type { NodeIdentity, SignatureScheme } from "./identity.ts";
 import { MAX_MERKLE_LEAVES, MAX_PROOF_LEVELS, merkleRootFromProof, merkleTree } from "./merkle.ts";
+import { fromHex, toHex } from "../../client/mod.ts";
 
 /** Domain separation prefix of a notice's signing bytes (the Merkle leaf data). */
 export const NOTICE_DOMAIN = "subspace-notice/1";
@@ -144,13 +143,13 @@ export function signNotices(
     };
   });
   const { root, proofs } = merkleTree(unsigned.map(noticeSigningBytes));
-  const signature = bytesToHex(identity.sign(rootMessage(root)));
+  const signature = toHex(identity.sign(rootMessage(root)));
   return unsigned.map((u, i) => {
     const p = proofs[i]!;
     return {
       ...u,
       signature,
-      proof: { index: p.index, count: p.count, siblings: p.siblings.map(bytesToHex) },
+      proof: { index: p.index, count: p.count, siblings: p.siblings.map(toHex) },
     };
   });
 }
@@ -239,7 +238,7 @@ export function verifyNotice(
   try {
     siblings = p.siblings.map((s) => {
       if (!HASH_HEX.test(s)) throw new RangeError("bad sibling");
-      return hexToBytes(s);
+      return fromHex(s);
     });
   } catch {
     return false;
@@ -250,12 +249,12 @@ export function verifyNotice(
     siblings,
   });
   if (root === null) return false;
-  const key = `${n.origin.publicKey}:${bytesToHex(root)}:${n.signature}`;
+  const key = `${n.origin.publicKey}:${toHex(root)}:${n.signature}`;
   if (verified?.has(key)) return true;
   const ok = scheme.verify(
-    hexToBytes(n.origin.publicKey),
+    fromHex(n.origin.publicKey),
     rootMessage(root),
-    hexToBytes(n.signature),
+    fromHex(n.signature),
   );
   if (ok) verified?.add(key);
   return ok;

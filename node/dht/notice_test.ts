@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 import { generateIdentity, secp256k1Scheme, type SignatureScheme } from "./identity.ts";
 import { merkleTree } from "./merkle.ts";
 import {
@@ -15,6 +14,7 @@ import {
   verifyNotice,
 } from "./notice.ts";
 import { MemoryNoticeStore } from "./notice_store.ts";
+import { fromHex, toHex } from "../../client/mod.ts";
 
 const origin = generateIdentity();
 const fields = {
@@ -148,10 +148,10 @@ Deno.test("the signature covers the tagged root, not the bare root", () => {
   const n = group[1]!;
   const { root } = merkleTree(group.map(noticeSigningBytes));
   const tagged = new Uint8Array([...new TextEncoder().encode(NOTICE_ROOT_DOMAIN), ...root]);
-  assert.ok(secp256k1Scheme.verify(origin.publicKey, tagged, hexToBytes(n.signature)));
-  const bare = bytesToHex(origin.sign(root));
+  assert.ok(secp256k1Scheme.verify(origin.publicKey, tagged, fromHex(n.signature)));
+  const bare = toHex(origin.sign(root));
   assert.equal(verifyNotice({ ...n, signature: bare }, secp256k1Scheme), false);
-  assert.ok(verifyNotice({ ...n, signature: bytesToHex(origin.sign(tagged)) }, secp256k1Scheme));
+  assert.ok(verifyNotice({ ...n, signature: toHex(origin.sign(tagged)) }, secp256k1Scheme));
 });
 
 Deno.test("proofs longer than 16 levels are refused", () => {

@@ -1,54 +1,9 @@
 /**
- * Per-peer token buckets and a penalty box, with bounded memory.
+ * A penalty box for misbehaving peers, with bounded memory. (Request budgets are the node's
+ * one token-bucket limiter, `node/rate_limit.ts`.)
  *
  * @module
  */
-
-/**
- * Token buckets keyed by peer (id or address). Holds at most `maxKeys` buckets; the least
- * recently used is forgotten first (a forgotten peer starts again with a full bucket).
- *
- * @example
- * ```ts
- * const limits = new RateLimiter({ ratePerSecond: 100, burst: 200, maxKeys: 10_000 });
- * if (!limits.take(peerId, 1, Date.now())) return 429;
- * ```
- */
-export class RateLimiter {
-  readonly ratePerSecond: number;
-  readonly burst: number;
-  readonly maxKeys: number;
-  #buckets = new Map<string, { tokens: number; atMs: number }>();
-
-  /** A limiter refilling `ratePerSecond` tokens up to `burst`. */
-  constructor(opts: { ratePerSecond: number; burst: number; maxKeys?: number }) {
-    this.ratePerSecond = opts.ratePerSecond;
-    this.burst = opts.burst;
-    this.maxKeys = opts.maxKeys ?? 10_000;
-  }
-
-  /** Takes `n` tokens for `key`; false (and nothing taken) if it has fewer. */
-  take(key: string, n: number, nowMs: number): boolean {
-    let b = this.#buckets.get(key);
-    if (b === undefined) {
-      b = { tokens: this.burst, atMs: nowMs };
-      if (this.#buckets.size >= this.maxKeys) {
-        this.#buckets.delete(this.#buckets.keys().next().value!);
-      }
-    } else {
-      this.#buckets.delete(key);
-      b.tokens = Math.min(
-        this.burst,
-        b.tokens + (Math.max(0, nowMs - b.atMs) / 1000) * this.ratePerSecond,
-      );
-      b.atMs = nowMs;
-    }
-    this.#buckets.set(key, b);
-    if (b.tokens < n) return false;
-    b.tokens -= n;
-    return true;
-  }
-}
 
 /**
  * Counts misbehaviour (bad signatures, malformed requests) per peer and bans a peer for

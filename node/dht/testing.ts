@@ -6,7 +6,7 @@
  * @module
  */
 import * as secp from "@noble/secp256k1";
-import { concatBytes } from "@noble/hashes/utils.js";
+import { concat } from "../../client/mod.ts";
 import { sha256 } from "./_hash.ts";
 import { VirtualClock } from "./clock.ts";
 import { type NodeId, randomId } from "./id.ts";
@@ -16,6 +16,7 @@ import { DhtNode, type DhtNodeOptions } from "./node.ts";
 import type { Notice } from "./notice.ts";
 import { MemoryNoticeStore } from "./notice_store.ts";
 import { type Random, randomBytes, seededRandom, shuffled } from "./random.ts";
+import { toHex } from "../../client/mod.ts";
 
 /**
  * A fake scheme for large in-process simulations ONLY: the "signature" is SHA-256 of the public
@@ -30,8 +31,8 @@ import { type Random, randomBytes, seededRandom, shuffled } from "./random.ts";
 export const simulationScheme: SignatureScheme = (() => {
   const pubOf = new WeakMap<Uint8Array, Uint8Array>();
   const tag = (publicKey: Uint8Array, message: Uint8Array) => {
-    const h = sha256(concatBytes(publicKey, sha256(message)));
-    return concatBytes(h, h);
+    const h = sha256(concat(publicKey, sha256(message)));
+    return concat(h, h);
   };
   return {
     name: "simulation (insecure)",
@@ -247,8 +248,7 @@ export class Swarm {
     for (let i = 0; i < count; i++) {
       const origin = live[Math.floor(this.random() * live.length)]!;
       const payload = randomBytes(this.random, 32);
-      const id = Array.from(randomBytes(this.random, 32), (b) => b.toString(16).padStart(2, "0"))
-        .join("");
+      const id = toHex(randomBytes(this.random, 32));
       const notice = await origin.publish({
         id,
         tag: randomId(this.random),

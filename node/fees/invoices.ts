@@ -17,6 +17,7 @@ import type { EsploraClient } from "./esplora.ts";
 import { bip21Uri, type Pricing } from "./pricing.ts";
 import type { FeesStore, Invoice } from "./store.ts";
 import type { AddressDeriver } from "./xpub.ts";
+import { toHex } from "../../client/mod.ts";
 
 /** Why an invoice cannot be made. */
 export class InvoiceError extends Error {
@@ -140,7 +141,7 @@ export class InvoiceService {
     for (let attempt = 0; attempt < 10; attempt++) {
       const index = await this.#o.store.nextAddressIndex(deriver.xpub) + attempt;
       const inv: Invoice = {
-        id: random(16).toHex(),
+        id: toHex(random(16)),
         accountHash,
         address: deriver.address(index),
         xpub: deriver.xpub,

@@ -1,37 +1,36 @@
 /**
- * RSA blind signatures (RFC 9474), variant RSABSSA-SHA384-PSS-Deterministic: EMSA-PSS with
- * SHA-384, MGF1-SHA-384 and a 48-byte salt, identity message preparation. This is the
- * primitive behind Privacy Pass token type 0x0002 (RFC 9578 §6).
+ * The issuer's half of RSA blind signatures (RFC 9474, RSABSSA-SHA384-PSS-Deterministic):
+ * BlindSign (§4.3) with a `node:crypto` private key. The client's half (Blind, Finalize) and
+ * verification are in the wallet library (`client/blind_rsa.ts`) and re-exported here for the
+ * quota code.
  *
- * The issuer's private-key operation (RSASP1) uses `node:crypto` raw RSA
- * (`privateDecrypt` with `RSA_NO_PADDING`): measured at about 1.6 ms per 2048-bit signature
- * here, against about 2.0 ms for a BigInt CRT exponentiation and 5.7 ms without CRT.
- * Public-key operations (RSAVP1: blinding, the signer's self-check and verification) use
- * BigInt square-and-multiply with the small public exponent, about 30 µs per operation, five
- * times faster than `node:crypto.verify` in Deno.
+ * The private-key operation (RSASP1) uses `node:crypto` raw RSA (`privateDecrypt` with
+ * `RSA_NO_PADDING`): measured at about 1.6 ms per 2048-bit signature here, against about
+ * 2.0 ms for a BigInt CRT exponentiation and 5.7 ms without CRT.
  *
  * @module
  */
-import { createHash, type KeyObject, privateDecrypt } from "node:crypto";
-import { constants } from "node:crypto";
-import { bytesEqual, defaultRandomBytes, i2osp, os2ip, type RandomBytes } from "./_bytes.ts";
+import { constants, type KeyObject, privateDecrypt } from "node:crypto";
+import {
+  fromBase64Url,
+  i2osp,
+  os2ip,
+  type RsaPublicKey,
+  rsaPublicKey,
+  rsavp1,
+} from "../../client/mod.ts";
 
-/** SHA-384 output length in bytes (RFC 9474 §5, `Hash = SHA-384`). */
-export const HASH_BYTES = 48;
-/** Salt length of RSABSSA-SHA384-PSS-Deterministic (RFC 9474 §5: `sLen = 48`). */
-export const PSS_SALT_BYTES = 48;
-
-/** An RSA public key as integers. */
-export interface RsaPublicKey {
-  /** Modulus. */
-  readonly n: bigint;
-  /** Public exponent. */
-  readonly e: bigint;
-  /** Length of the modulus in bits. */
-  readonly modulusBits: number;
-  /** Length of the modulus in bytes (`modulus_len` in RFC 9474). */
-  readonly modulusBytes: number;
-}
+export {
+  blind,
+  type BlindOptions,
+  type BlindResult,
+  BlindRsaError,
+  finalize,
+  type RsaPublicKey,
+  rsaPublicKey,
+  verify,
+} from "../../client/mod.ts";
+import { BlindRsaError } from "../../client/mod.ts";
 
 /** An RSA private key: the `node:crypto` key object plus its public half as integers. */
 export interface RsaPrivateKey {
@@ -41,57 +40,13 @@ export interface RsaPrivateKey {
   readonly publicKey: RsaPublicKey;
 }
 
-/** The result of {@linkcode blind}: what goes to the signer and what the client keeps. */
-export interface BlindResult {
-  /** `blinded_msg`, sent to the signer. */
-  blindedMsg: Uint8Array;
-  /** `inv`, the inverse of the blind, kept by the client for {@linkcode finalize}. */
-  inv: Uint8Array;
-}
-
-/** Options for {@linkcode blind}; tests pass the salt and blind of a published vector. */
-export interface BlindOptions {
-  /** Randomness for the salt and the blind. */
-  randomBytes?: RandomBytes;
-  /** Fixed PSS salt (tests only). */
-  salt?: Uint8Array;
-  /** Fixed blind `r`, big-endian (tests only). */
-  r?: Uint8Array;
-  /** Fixed inverse of the blind, big-endian (tests only; `r` is derived from it). */
-  inv?: Uint8Array;
-}
-
-/** A signature or blinding step failed; the message says which check. */
-export class BlindRsaError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "BlindRsaError";
-  }
-}
-
-function bitLength(x: bigint): number {
-  return x === 0n ? 0 : x.toString(2).length;
-}
-
-/**
- * Builds an {@linkcode RsaPublicKey} from its modulus and exponent.
- * @throws {RangeError} when the modulus is shorter than 1024 bits or the exponent is even.
- */
-export function rsaPublicKey(n: bigint, e: bigint): RsaPublicKey {
-  const modulusBits = bitLength(n);
-  if (modulusBits < 1024) throw new RangeError(`RSA modulus too short: ${modulusBits} bits`);
-  if (e < 3n || e % 2n === 0n) throw new RangeError(`RSA public exponent must be odd and >= 3`);
-  return { n, e, modulusBits, modulusBytes: Math.ceil(modulusBits / 8) };
-}
-
 /** Reads the public half of an RSA `node:crypto` key object. */
 export function publicKeyOf(key: KeyObject): RsaPublicKey {
   const jwk = key.export({ format: "jwk" });
   if (jwk.kty !== "RSA" || typeof jwk.n !== "string" || typeof jwk.e !== "string") {
     throw new TypeError("Cannot read RSA key: not an RSA key");
   }
-  const b = (s: string) => os2ip(Uint8Array.fromBase64(s, { alphabet: "base64url" }));
-  return rsaPublicKey(b(jwk.n), b(jwk.e));
+  return rsaPublicKey(os2ip(fromBase64Url(jwk.n, "jwk.n")), os2ip(fromBase64Url(jwk.e, "jwk.e")));
 }
 
 /** Wraps a `node:crypto` RSA private key object. */
@@ -100,163 +55,15 @@ export function rsaPrivateKey(keyObject: KeyObject): RsaPrivateKey {
   return { keyObject, publicKey: publicKeyOf(keyObject) };
 }
 
-/** `base^exp mod m` by square-and-multiply (fast for the small public exponent). */
-export function modPow(base: bigint, exp: bigint, m: bigint): bigint {
-  let result = 1n;
-  let b = base % m;
-  let e = exp;
-  while (e > 0n) {
-    if (e & 1n) result = (result * b) % m;
-    b = (b * b) % m;
-    e >>= 1n;
-  }
-  return result;
-}
-
-/** Modular inverse by the extended Euclidean algorithm; `undefined` when none exists. */
-export function modInverse(a: bigint, m: bigint): bigint | undefined {
-  let [oldR, r] = [((a % m) + m) % m, m];
-  let [oldS, s] = [1n, 0n];
-  while (r !== 0n) {
-    const q = oldR / r;
-    [oldR, r] = [r, oldR - q * r];
-    [oldS, s] = [s, oldS - q * s];
-  }
-  if (oldR !== 1n) return undefined;
-  return ((oldS % m) + m) % m;
-}
-
-function gcd(a: bigint, b: bigint): bigint {
-  while (b !== 0n) [a, b] = [b, a % b];
-  return a;
-}
-
-function sha384(...parts: Uint8Array[]): Uint8Array {
-  const h = createHash("sha384");
-  for (const p of parts) h.update(p);
-  return new Uint8Array(h.digest());
-}
-
-/** RFC 8017 Appendix B.2.1 MGF1 with SHA-384. */
-export function mgf1Sha384(seed: Uint8Array, maskLen: number): Uint8Array {
-  const out = new Uint8Array(Math.ceil(maskLen / HASH_BYTES) * HASH_BYTES);
-  const counter = new Uint8Array(4);
-  for (let i = 0, off = 0; off < maskLen; i++, off += HASH_BYTES) {
-    counter[0] = i >>> 24;
-    counter[1] = (i >>> 16) & 0xff;
-    counter[2] = (i >>> 8) & 0xff;
-    counter[3] = i & 0xff;
-    out.set(sha384(seed, counter), off);
-  }
-  return out.subarray(0, maskLen);
-}
-
-/**
- * RFC 8017 §9.1.1 EMSA-PSS-ENCODE with SHA-384 and MGF1-SHA-384.
- *
- * @param msg the message `M`
- * @param emBits the encoded length in bits (`modBits - 1`)
- * @param salt the salt (48 bytes for the Deterministic variant)
- */
-export function emsaPssEncode(msg: Uint8Array, emBits: number, salt: Uint8Array): Uint8Array {
-  const emLen = Math.ceil(emBits / 8);
-  const sLen = salt.length;
-  if (emLen < HASH_BYTES + sLen + 2) throw new BlindRsaError("EMSA-PSS: encoding error");
-  const mHash = sha384(msg);
-  const h = sha384(new Uint8Array(8), mHash, salt);
-  const dbLen = emLen - HASH_BYTES - 1;
-  const db = new Uint8Array(dbLen);
-  db[dbLen - sLen - 1] = 0x01;
-  db.set(salt, dbLen - sLen);
-  const mask = mgf1Sha384(h, dbLen);
-  for (let i = 0; i < dbLen; i++) db[i]! ^= mask[i]!;
-  db[0]! &= 0xff >> (8 * emLen - emBits);
-  const em = new Uint8Array(emLen);
-  em.set(db, 0);
-  em.set(h, dbLen);
-  em[emLen - 1] = 0xbc;
-  return em;
-}
-
-/** RFC 8017 §9.1.2 EMSA-PSS-VERIFY with SHA-384 and MGF1-SHA-384 and salt length `sLen`. */
-export function emsaPssVerify(
-  msg: Uint8Array,
-  em: Uint8Array,
-  emBits: number,
-  sLen: number = PSS_SALT_BYTES,
-): boolean {
-  const emLen = Math.ceil(emBits / 8);
-  if (em.length !== emLen || emLen < HASH_BYTES + sLen + 2) return false;
-  if (em[emLen - 1] !== 0xbc) return false;
-  const dbLen = emLen - HASH_BYTES - 1;
-  const maskedDb = em.subarray(0, dbLen);
-  const h = em.subarray(dbLen, dbLen + HASH_BYTES);
-  const topMask = 0xff >> (8 * emLen - emBits);
-  if ((maskedDb[0]! & ~topMask) !== 0) return false;
-  const db = mgf1Sha384(h, dbLen).slice();
-  for (let i = 0; i < dbLen; i++) db[i]! ^= maskedDb[i]!;
-  db[0]! &= topMask;
-  const psLen = emLen - HASH_BYTES - sLen - 2;
-  for (let i = 0; i < psLen; i++) if (db[i] !== 0) return false;
-  if (db[psLen] !== 0x01) return false;
-  const salt = db.subarray(dbLen - sLen);
-  return bytesEqual(sha384(new Uint8Array(8), sha384(msg), salt), h);
-}
-
-/** RSAVP1 (RFC 8017 §5.2.2): `s^e mod n`. */
-function rsavp1(pk: RsaPublicKey, s: bigint): bigint {
-  return modPow(s, pk.e, pk.n);
-}
-
-function randomBelow(n: bigint, bytes: number, random: RandomBytes): bigint {
-  const bits = bitLength(n);
-  for (;;) {
-    const buf = random(bytes);
-    const excess = bytes * 8 - bits;
-    if (excess > 0) buf[0]! &= 0xff >> excess;
-    const x = os2ip(buf);
-    if (x > 0n && x < n) return x;
-  }
-}
-
-/**
- * RFC 9474 §4.2 Blind: encodes `msg` with EMSA-PSS and multiplies it by `r^e` for a random
- * blind `r`. The client keeps `inv` for {@linkcode finalize}.
- *
- * @example
- * ```ts
- * const { blindedMsg, inv } = blind(publicKey, tokenInput);
- * ```
- * @throws {BlindRsaError} when the message is not invertible modulo n (negligible chance).
- */
-export function blind(pk: RsaPublicKey, msg: Uint8Array, opts: BlindOptions = {}): BlindResult {
-  const random = opts.randomBytes ?? defaultRandomBytes;
-  const salt = opts.salt ?? random(PSS_SALT_BYTES);
-  const encoded = emsaPssEncode(msg, pk.modulusBits - 1, salt);
-  const m = os2ip(encoded);
-  if (gcd(m, pk.n) !== 1n) throw new BlindRsaError("blind: message not invertible");
-  let r: bigint;
-  let inv: bigint;
-  if (opts.inv !== undefined) {
-    inv = os2ip(opts.inv);
-    const ri = modInverse(inv, pk.n);
-    if (ri === undefined) throw new BlindRsaError("blind: inverse not invertible");
-    r = ri;
-  } else {
-    r = opts.r !== undefined ? os2ip(opts.r) : randomBelow(pk.n, pk.modulusBytes, random);
-    const ri = modInverse(r, pk.n);
-    if (ri === undefined) throw new BlindRsaError("blind: blind not invertible");
-    inv = ri;
-  }
-  const z = (m * rsavp1(pk, r)) % pk.n;
-  return { blindedMsg: i2osp(z, pk.modulusBytes), inv: i2osp(inv, pk.modulusBytes) };
-}
-
 /**
  * RFC 9474 §4.3 BlindSign: the issuer's RSASP1 on a blinded message, followed by the
  * specification's check that the result verifies (a guard against faults that could leak
  * the key).
  *
+ * @example
+ * ```ts
+ * const blindSig = blindSign(rsaPrivateKey(keyObject), request.blindedMsg);
+ * ```
  * @throws {RangeError} when `blindedMsg` has the wrong length or is not below the modulus.
  * @throws {BlindRsaError} when the signature fails its own check.
  */
@@ -276,56 +83,4 @@ export function blindSign(sk: RsaPrivateKey, blindedMsg: Uint8Array): Uint8Array
   );
   if (rsavp1(pk, os2ip(s)) !== m) throw new BlindRsaError("blindSign: signing failure");
   return s.length === pk.modulusBytes ? s : i2osp(os2ip(s), pk.modulusBytes);
-}
-
-/**
- * RFC 9474 §4.4 Finalize: unblinds `blindSig` with `inv` and checks the result is a valid
- * RSASSA-PSS signature of `msg`.
- *
- * @throws {BlindRsaError} "invalid signature" when the issuer's answer does not verify.
- */
-export function finalize(
-  pk: RsaPublicKey,
-  msg: Uint8Array,
-  blindSig: Uint8Array,
-  inv: Uint8Array,
-): Uint8Array {
-  if (blindSig.length !== pk.modulusBytes) {
-    throw new BlindRsaError(`finalize: expected ${pk.modulusBytes}-byte blind_sig`);
-  }
-  const z = os2ip(blindSig);
-  const s = (z * os2ip(inv)) % pk.n;
-  const sig = i2osp(s, pk.modulusBytes);
-  if (!verify(pk, msg, sig)) throw new BlindRsaError("finalize: invalid signature");
-  return sig;
-}
-
-/**
- * RSASSA-PSS-VERIFY (RFC 8017 §8.1.2) with SHA-384, MGF1-SHA-384 and a `sLen`-byte salt:
- * how tokens are checked at redemption (RFC 9578 §6.4).
- *
- * @example
- * ```ts
- * verify(publicKey, tokenInput, authenticator); // true or false
- * ```
- */
-export function verify(
-  pk: RsaPublicKey,
-  msg: Uint8Array,
-  sig: Uint8Array,
-  sLen: number = PSS_SALT_BYTES,
-): boolean {
-  if (sig.length !== pk.modulusBytes) return false;
-  const s = os2ip(sig);
-  if (s >= pk.n) return false;
-  const m = rsavp1(pk, s);
-  const emBits = pk.modulusBits - 1;
-  const emLen = Math.ceil(emBits / 8);
-  let em: Uint8Array;
-  try {
-    em = i2osp(m, emLen);
-  } catch {
-    return false;
-  }
-  return emsaPssVerify(msg, em, emBits, sLen);
 }

@@ -9,7 +9,7 @@ import chToPath from "svg-captcha/lib/ch-to-path.js";
 import * as opentypeNs from "opentype.js";
 import { createHash } from "node:crypto";
 import { CAPTCHA_FONT_BASE64 } from "./_captcha_font.ts";
-import { defaultRandomBytes, type RandomBytes, toHex } from "./_bytes.ts";
+import { defaultRandomBytes, fromBase64, type RandomBytes, toHex } from "../../client/mod.ts";
 
 /** Characters a captcha uses: no 0/O, 1/l/I or other look-alikes. */
 export const CAPTCHA_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz";
@@ -61,7 +61,7 @@ let glyphs: Glyphs | undefined;
 
 function loadFont(): Glyphs {
   if (glyphs === undefined) {
-    const bytes = Uint8Array.fromBase64(CAPTCHA_FONT_BASE64);
+    const bytes = fromBase64(CAPTCHA_FONT_BASE64, "captcha font");
     // The runtime loads opentype.js's CommonJS build (exports on `default`), the bundler its ES
     // module (named exports): accept either.
     const ns = opentypeNs as unknown as {

@@ -10,7 +10,7 @@
 import { createPrivateKey, generateKeyPair, type KeyObject } from "node:crypto";
 import { Buffer } from "node:buffer";
 import { join } from "node:path";
-import { fromBase64Url, toBase64Url, toHex } from "./_bytes.ts";
+import { fromBase64Url, toBase64Url, toHex } from "../../client/mod.ts";
 import { type RsaPrivateKey, rsaPrivateKey } from "./blind_rsa.ts";
 import {
   type DirectoryKey,

@@ -21,7 +21,7 @@ import type { KeyObject } from "node:crypto";
 import type { Feature, FeatureParts, NodeCore } from "../feature.ts";
 import { QUOTA_POLICY } from "../services.ts";
 import { QUOTA_CONSOLE } from "../console/mod.ts";
-import { toBase64Url } from "./_bytes.ts";
+import { toBase64Url } from "../../client/mod.ts";
 import { CaptchaStore } from "./captcha.ts";
 import { quotaConsole, tokenTally } from "./console.ts";
 import { openFreeQuota } from "./free_quota.ts";

@@ -1,18 +1,11 @@
 import assert from "node:assert/strict";
 import { createPrivateKey, generateKeyPairSync } from "node:crypto";
-import { fromHex, os2ip, toHex } from "./_bytes.ts";
-import {
-  blind,
-  BlindRsaError,
-  blindSign,
-  emsaPssEncode,
-  finalize,
-  rsaPrivateKey,
-  rsaPublicKey,
-  verify,
-} from "./blind_rsa.ts";
+import { fromHex, os2ip, toBase64Url, toHex, utf8 } from "../../client/mod.ts";
+import { blind, BlindRsaError, blindSign, finalize, rsaPrivateKey, verify } from "./blind_rsa.ts";
 import { RSABSSA } from "@cloudflare/blindrsa-ts";
 
+// The issuer's step of RFC 9474 (BlindSign with node:crypto) against the published vector;
+// the client's steps are tested in client/rfc9474_test.ts.
 const V = JSON.parse(
   await Deno.readTextFile(new URL("../../testdata/rfc9474_vectors.json", import.meta.url)),
 ) as Record<string, string>;
@@ -24,7 +17,7 @@ function vectorPrivateKey() {
   const b64 = (x: bigint) => {
     let hex = x.toString(16);
     if (hex.length % 2) hex = "0" + hex;
-    return Uint8Array.fromHex(hex).toBase64({ alphabet: "base64url", omitPadding: true });
+    return toBase64Url(fromHex(hex), false);
   };
   const inv = (a: bigint, m: bigint) => {
     let [r0, r1, s0, s1] = [a % m, m, 1n, 0n];
@@ -47,37 +40,19 @@ function vectorPrivateKey() {
   });
 }
 
-Deno.test("RFC 9474 A.3 RSABSSA-SHA384-PSS-Deterministic: every step matches the vector", () => {
+Deno.test("RFC 9474 A.3 RSABSSA-SHA384-PSS-Deterministic: BlindSign gives the vector's blind_sig", () => {
   const sk = rsaPrivateKey(vectorPrivateKey());
   const pk = sk.publicKey;
   assert.equal(pk.n, os2ip(h("n")));
   assert.equal(pk.modulusBits, 4096);
-  const msg = h("msg");
-  // Deterministic variant: identity preparation, input_msg = msg.
-  assert.equal(toHex(emsaPssEncode(msg, pk.modulusBits - 1, h("salt"))), V.encoded_msg);
-  const { blindedMsg, inv } = blind(pk, msg, { salt: h("salt"), inv: h("inv") });
-  assert.equal(toHex(blindedMsg), V.blinded_msg);
-  assert.equal(toHex(inv), V.inv);
-  const blindSig = blindSign(sk, blindedMsg);
+  const blindSig = blindSign(sk, h("blinded_msg"));
   assert.equal(toHex(blindSig), V.blind_sig);
-  const sig = finalize(pk, msg, blindSig, inv);
+  // The whole exchange with the client half gives the vector's signature.
+  const { blindedMsg, inv } = blind(pk, h("msg"), { salt: h("salt"), inv: h("inv") });
+  assert.equal(toHex(blindedMsg), V.blinded_msg);
+  const sig = finalize(pk, h("msg"), blindSign(sk, blindedMsg), inv);
   assert.equal(toHex(sig), V.sig);
-  assert.equal(verify(pk, msg, sig), true);
-});
-
-Deno.test("RFC 9474 verify refuses a changed message, signature or salt length", () => {
-  const pk = rsaPublicKey(os2ip(h("n")), os2ip(h("e")));
-  const msg = h("msg");
-  const sig = h("sig");
-  assert.equal(verify(pk, msg, sig), true);
-  const msg2 = msg.slice();
-  msg2[0]! ^= 1;
-  assert.equal(verify(pk, msg2, sig), false);
-  const sig2 = sig.slice();
-  sig2[100]! ^= 0x40;
-  assert.equal(verify(pk, msg, sig2), false);
-  assert.equal(verify(pk, msg, sig, 0), false);
-  assert.equal(verify(pk, msg, sig.subarray(1)), false);
+  assert.equal(verify(pk, h("msg"), sig), true);
 });
 
 Deno.test("RFC 9474 blindSign refuses out-of-range input and finalize refuses a bad signature", () => {
@@ -94,7 +69,7 @@ Deno.test("RFC 9474 blindSign refuses out-of-range input and finalize refuses a 
 Deno.test("RFC 9474 round trip on a fresh 2048-bit key, and interop with @cloudflare/blindrsa-ts", async () => {
   const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
   const sk = rsaPrivateKey(privateKey);
-  const msg = new TextEncoder().encode("subspace token input");
+  const msg = utf8.encode("subspace token input");
   const { blindedMsg, inv } = blind(sk.publicKey, msg);
   const sig = finalize(sk.publicKey, msg, blindSign(sk, blindedMsg), inv);
   assert.equal(verify(sk.publicKey, msg, sig), true);

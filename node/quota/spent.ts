@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { toHex } from "../../client/mod.ts";
 import type { QuotaStore } from "./store.ts";
 
 /** Options for {@linkcode SpentSet}. */
@@ -62,7 +63,7 @@ export class SpentSet {
    * false when it was spent before.
    */
   spend(nonce: Uint8Array, expiresAt: number): Promise<boolean> {
-    const key = nonce.toHex();
+    const key = toHex(nonce);
     if (this.#memory.has(key)) {
       this.memoryHits++;
       return Promise.resolve(false);

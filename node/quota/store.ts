@@ -8,6 +8,7 @@
  */
 import { type Kysely, sql } from "kysely";
 import type { SqliteWriteWorker } from "../store/mod.ts";
+import { toHex } from "../../client/mod.ts";
 
 /** `quota_accounts` row. */
 export interface AccountsTable {
@@ -334,7 +335,7 @@ export class QuotaStore {
         rows.map((r) => [r.nonce, r.expiresAt]),
       );
       for (const run of out) {
-        for (const r of run) fresh.add(new Uint8Array(r.nonce as Uint8Array).toHex());
+        for (const r of run) fresh.add(toHex(new Uint8Array(r.nonce as Uint8Array)));
       }
       return fresh;
     }
@@ -345,7 +346,7 @@ export class QuotaStore {
         .onConflict((oc) => oc.column("nonce").doNothing())
         .returning("nonce")
         .execute();
-      for (const r of out) fresh.add(new Uint8Array(r.nonce).toHex());
+      for (const r of out) fresh.add(toHex(new Uint8Array(r.nonce)));
     }
     return fresh;
   }

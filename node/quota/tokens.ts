@@ -9,7 +9,15 @@
  *
  * @module
  */
-import { concat, defaultRandomBytes, type RandomBytes } from "./_bytes.ts";
+import {
+  ACCOUNT_BYTES,
+  concat,
+  defaultRandomBytes,
+  equalBytes,
+  parseAccountNumber,
+  type RandomBytes,
+  toHex,
+} from "../../client/mod.ts";
 import { blindSign, verify } from "./blind_rsa.ts";
 import type { IssuerKeyRing } from "./issuer_keys.ts";
 import type { SpentSet } from "./spent.ts";
@@ -25,30 +33,11 @@ import {
   type TokenRequest,
 } from "./token_wire.ts";
 
-/** Bytes of an account number (128 bits). */
-export const ACCOUNT_BYTES = 16;
+export { ACCOUNT_BYTES, parseAccountNumber };
 
 /** A fresh random account number: 32 lower-case hex characters. */
 export function newAccountNumber(random: RandomBytes = defaultRandomBytes): string {
-  return random(ACCOUNT_BYTES).toHex();
-}
-
-/**
- * Parses an account number (32 hex characters; dashes and spaces ignored).
- * @throws {RangeError} naming the problem.
- */
-export function parseAccountNumber(text: string): Uint8Array {
-  if (typeof text !== "string") throw new TypeError("Cannot parse account: expected a string");
-  const clean = text.replace(/[\s-]/g, "");
-  if (!/^[0-9a-fA-F]*$/.test(clean)) {
-    throw new RangeError("Cannot parse account: expected hex characters 0-9a-f");
-  }
-  if (clean.length !== ACCOUNT_BYTES * 2) {
-    throw new RangeError(
-      `Cannot parse account: expected ${ACCOUNT_BYTES * 2} hex characters, got ${clean.length}`,
-    );
-  }
-  return Uint8Array.fromHex(clean.toLowerCase());
+  return toHex(random(ACCOUNT_BYTES));
 }
 
 /** What the database keys an account by: SHA-256 of its number's bytes. */
@@ -182,7 +171,7 @@ export class TokenService {
       if (r.blindedMsg.length !== key.sk.publicKey.modulusBytes) {
         throw new IssueError("input", `Request ${i}: blinded_msg has the wrong length`);
       }
-      if (BigInt("0x" + r.blindedMsg.toHex()) >= key.sk.publicKey.n) {
+      if (BigInt("0x" + toHex(r.blindedMsg)) >= key.sk.publicKey.n) {
         throw new IssueError("input", `Request ${i}: blinded_msg is not below the modulus`);
       }
     }
@@ -233,7 +222,7 @@ export class TokenService {
         detail: "The token was not issued by this node, or its key has expired",
       };
     }
-    if (!token.challengeDigest.every((b, i) => b === this.challengeDigest[i])) {
+    if (!equalBytes(token.challengeDigest, this.challengeDigest)) {
       return { ok: false, reason: "challenge", detail: "The token answers another challenge" };
     }
     if (!verify(key.sk.publicKey, tokenInput(token), token.authenticator)) {

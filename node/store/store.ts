@@ -19,6 +19,7 @@ import {
   openFeatureDatabase,
   type OpenFeatureDatabaseOptions,
 } from "./feature_db.ts";
+import { toHex } from "../../client/mod.ts";
 
 /** The `messages` table. */
 export interface MessagesTable {
@@ -165,8 +166,6 @@ export interface Store {
   close(): Promise<void>;
 }
 
-const hexKey = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-
 class KyselyStore implements Store {
   readonly dialect: Dialect;
   readonly db: Kysely<Database>;
@@ -238,18 +237,18 @@ class KyselyStore implements Store {
           .onConflict((oc) => oc.column("id").doNothing())
           .returningAll()
           .execute();
-        for (const r of rows) inserted.set(hexKey(r.id), toMessage(r as MessageRow));
+        for (const r of rows) inserted.set(toHex(r.id), toMessage(r as MessageRow));
       }
-      const missing = messages.filter((m) => !inserted.has(hexKey(m.id)));
+      const missing = messages.filter((m) => !inserted.has(toHex(m.id)));
       const earlier = new Map<string, StoredMessage>();
       if (missing.length > 0) {
         const rows = await trx.selectFrom("messages").selectAll()
           .where("id", "in", missing.map((m) => m.id)).execute();
-        for (const r of rows) earlier.set(hexKey(r.id), toMessage(r as MessageRow));
+        for (const r of rows) earlier.set(toHex(r.id), toMessage(r as MessageRow));
       }
       const seen = new Set<string>();
       return messages.map((m) => {
-        const key = hexKey(m.id);
+        const key = toHex(m.id);
         const fresh = inserted.get(key);
         if (fresh !== undefined && !seen.has(key)) {
           seen.add(key);

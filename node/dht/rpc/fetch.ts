@@ -5,8 +5,6 @@
  * @module
  */
 import { sha256 } from "@noble/hashes/sha2.js";
-import { bytesToHex, concatBytes, hexToBytes } from "@noble/hashes/utils.js";
-import { decodeBase64, encodeBase64 } from "../_base64.ts";
 import {
   asObject,
   type DhtServices,
@@ -14,6 +12,7 @@ import {
   type RpcResult,
   type StoredBody,
 } from "./_shared.ts";
+import { concat, fromBase64, fromHex, toBase64, toHex } from "../../../client/mod.ts";
 
 /** Parses a fetch request body. */
 export function parseFetchRequest(body: unknown): { messageId: string } {
@@ -25,7 +24,7 @@ export async function handleFetch(s: DhtServices, body: unknown): Promise<RpcRes
   const { messageId } = parseFetchRequest(body);
   const found = await s.bodies.get(messageId);
   if (found === null) return { status: 404, body: { error: "not held here" } };
-  return { status: 200, body: { tag: found.tag, payload: encodeBase64(found.payload) } };
+  return { status: 200, body: { tag: found.tag, payload: toBase64(found.payload) } };
 }
 
 /**
@@ -37,7 +36,7 @@ export async function handleFetch(s: DhtServices, body: unknown): Promise<RpcRes
  * ```
  */
 export function messageIdOf(tagHex: string, payload: Uint8Array): string {
-  return bytesToHex(sha256(concatBytes(hexToBytes(tagHex), payload)));
+  return toHex(sha256(concat(fromHex(tagHex), payload)));
 }
 
 /** Parses a fetch answer and checks it against `messageId`; null if it does not match. */
@@ -47,7 +46,7 @@ export function parseFetchResponse(body: unknown, messageId: string): StoredBody
   if (typeof o.payload !== "string") return null;
   let payload: Uint8Array;
   try {
-    payload = decodeBase64(o.payload);
+    payload = fromBase64(o.payload);
   } catch {
     return null;
   }

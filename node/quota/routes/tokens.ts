@@ -9,7 +9,7 @@ import type { Hono } from "hono";
 import { readBodyLimited } from "../../body.ts";
 import { badRequest, HttpError } from "../../errors.ts";
 import type { AppEnv } from "../../feature.ts";
-import { fromBase64Url, toBase64Url } from "../_bytes.ts";
+import { fromBase64Url, toBase64Url } from "../../../client/mod.ts";
 import { accountFromRequest } from "../account_auth.ts";
 import { AccountError } from "../store.ts";
 import {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { fromHex, toHex } from "./_bytes.ts";
+import { fromHex, toHex } from "./bytes.ts";
 import {
   decodeTokenChallenge,
   formatAuthorization,
