@@ -32,7 +32,12 @@ export async function testNode(
     env: {},
   });
   const lines: string[] = [];
-  const log = createLogger({ component: "node", level: "warn", sink: (l) => lines.push(l) });
+  const debug = Deno.env.get("SUBSPACE_TEST_LOG") === "1";
+  const log = createLogger({
+    component: "node",
+    level: debug ? "debug" : "warn",
+    sink: (l) => debug ? console.error(l) : lines.push(l),
+  });
   const node = await startNode(config, {
     log,
     listen: opts.listen ?? false,

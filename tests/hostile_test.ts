@@ -362,6 +362,13 @@ Deno.test("a notice claiming a real id under another tag never hides the honest 
     const listed = await until("the honest copy is listed under its prefix", async () => {
       const m = await list(victim, "5a", 8);
       return m.some((x) => x.id === id) ? m : undefined;
+    }).catch(async (e) => {
+      const rows = await victim.core.store.existing([idBytes]);
+      throw new Error(
+        `${e.message}: victim ${JSON.stringify(stats(victim))}, honest ${
+          JSON.stringify(stats(honest))
+        }, rows ${JSON.stringify(rows.map((r) => [r.origin, r.payload === null]))}`,
+      );
     });
     assert.equal(listed.find((x) => x.id === id)!.payload, payload);
     const one = await fetch(`${victim.url}/v1/messages/${id}`);

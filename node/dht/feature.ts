@@ -263,6 +263,8 @@ async function install(ctx: NodeCore): Promise<FeatureParts> {
       const body = got.get(m) ?? null;
       if (body === null) {
         counters.fetchFailed++;
+        // Another origin announced this id under another tag: let a body settle which is true.
+        recontest(m);
         // Not worth waiting for: every origin known for it is failing (breaker open).
         if (got.has(m) && !hopeful(toHex(m.id), m.origin)) out.push(m);
         continue;
@@ -307,6 +309,15 @@ async function install(ctx: NodeCore): Promise<FeatureParts> {
     } finally {
       contested.delete(n.id);
     }
+  };
+
+  const recontest = (m: StoredMessage) => {
+    const id = toHex(m.id);
+    if (contested.has(id)) return;
+    notices.byMessageId(id).then((known) => {
+      const other = known.find((k) => k.tag !== toHex(m.tag));
+      if (other !== undefined) return contest(other, m);
+    }).catch(() => {});
   };
 
   // Remote notices become payload-less rows: GET answers with them and long polls wake.

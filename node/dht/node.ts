@@ -89,6 +89,8 @@ export interface DhtLimits {
   maxSkewMs: number;
   /** Remembered nonces (replay protection); requests are refused when full. */
   maxNonces: number;
+  /** Notice batches processed at once per remote address. */
+  maxNoticeBatchesPerAddr: number;
   /** Concurrent liveness checks of new inbound contacts. */
   maxPendingChecks: number;
   /** Verified notice group roots remembered, so each group costs one signature check. */
@@ -114,6 +116,7 @@ export const DEFAULT_LIMITS: DhtLimits = {
   banMs: 10 * 60_000,
   maxSkewMs: 60_000,
   maxNonces: 200_000,
+  maxNoticeBatchesPerAddr: 8,
   maxPendingChecks: 64,
   maxVerifiedRoots: 4096,
 };
@@ -252,6 +255,7 @@ export class DhtNode implements DhtServices {
   #heldCount = 0;
   #verifying = new Map<NodeId, Promise<boolean>>();
   #holderChecks = 0;
+  #batchesInFlight = new Map<string, number>();
   #penalties: PenaltyBox;
   #pendingChecks = new Set<NodeId>();
   #verifiedRoots: VerifiedRoots;
@@ -342,6 +346,8 @@ export class DhtNode implements DhtServices {
     this.#rangeLimits = new RateLimiter({
       ratePerSecond: L.noticesPerSecondPerRange,
       burst: L.noticesBurstPerRange,
+      maxKeys: MAX_LIMITED_KEYS,
+      keys: "exact",
     });
     this.#penalties = new PenaltyBox({
       maxStrikes: L.maxStrikes,
@@ -409,24 +415,27 @@ export class DhtNode implements DhtServices {
     const peerKey = `id:${from.id}`;
     if (this.#penalties.isBanned(peerKey, nowMs)) return this.#refuse(403, "banned");
     if (!this.#peerLimits.take(from.id, 1, nowMs)) return this.#refuse(429, "too many requests");
+    // Notice batches are the costly RPC (parse, verify, store): a few at a time per address,
+    // so one address cannot hold the node's memory and CPU with many concurrent batches.
+    const batchKey = rpc === "notices" ? meta.remoteAddr : undefined;
+    if (batchKey !== undefined) {
+      const inFlight = this.#batchesInFlight.get(batchKey) ?? 0;
+      if (inFlight >= this.limits.maxNoticeBatchesPerAddr) {
+        return this.#refuse(429, "too many notice batches in flight");
+      }
+      this.#batchesInFlight.set(batchKey, inFlight + 1);
+    }
     let result: RpcResult;
     try {
-      const body = wire.body.length === 0 ? {} : JSON.parse(dec.decode(wire.body));
-      if (rpc === "notices") {
-        const n = batchEntries(body).length;
-        if (!this.#noticeLimits.take(from.id, n, nowMs)) {
-          return this.#refuse(429, "too many notices");
-        }
-      }
-      result = await this.#dispatch(rpc, body, from);
-    } catch (e) {
-      if (e instanceof BadRequest || e instanceof SyntaxError || e instanceof RangeError) {
-        this.#penalties.strike(peerKey, nowMs);
-        result = { status: 400, body: { error: (e as Error).message } };
-      } else {
-        result = { status: 500, body: { error: "internal error" } };
+      result = await this.#serve(rpc, wire, from, peerKey, nowMs);
+    } finally {
+      if (batchKey !== undefined) {
+        const left = (this.#batchesInFlight.get(batchKey) ?? 1) - 1;
+        if (left > 0) this.#batchesInFlight.set(batchKey, left);
+        else this.#batchesInFlight.delete(batchKey);
       }
     }
+    if (result.status === 429) return this.#refuse(429, "too many notices");
     this.stats.rpcServed++;
     this.#heard(from, "inbound");
     return signResponse({
@@ -438,6 +447,32 @@ export class DhtNode implements DhtServices {
       body: enc.encode(JSON.stringify(result.body)),
       nowMs: this.clock.now(),
     });
+  }
+
+  async #serve(
+    rpc: RpcName,
+    wire: WireRequest,
+    from: Contact,
+    peerKey: string,
+    nowMs: number,
+  ): Promise<RpcResult> {
+    let result: RpcResult;
+    try {
+      const body = wire.body.length === 0 ? {} : JSON.parse(dec.decode(wire.body));
+      if (rpc === "notices") {
+        const n = batchEntries(body).length;
+        if (!this.#noticeLimits.take(from.id, n, nowMs)) return { status: 429, body: {} };
+      }
+      result = await this.#dispatch(rpc, body, from);
+    } catch (e) {
+      if (e instanceof BadRequest || e instanceof SyntaxError || e instanceof RangeError) {
+        this.#penalties.strike(peerKey, nowMs);
+        result = { status: 400, body: { error: (e as Error).message } };
+      } else {
+        result = { status: 500, body: { error: "internal error" } };
+      }
+    }
+    return result;
   }
 
   #dispatch(rpc: RpcName, body: unknown, from: Contact): Promise<RpcResult> | RpcResult {
