@@ -88,7 +88,12 @@ const v = await startNode({ args: [...COMMON, "--host", "127.0.2.1"] });
 const h = await startNode({ args: [...COMMON, "--host", "127.0.1.1", "--bootstrap", v.url] });
 const sybils = await startSybilServer();
 try {
-  await new Promise((r) => setTimeout(r, 1500));
+  for (let i = 0; i < 100; i++) {
+    const info = await (await fetch(`${v.url}/v1/info`)).json();
+    if (info.federation?.contacts > 0) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  await deliver(h, v); // warm: the victim verifies the honest origin once
   const quiet = await measure(h, v);
   const vInfo = await (await fetch(`${v.url}/v1/info`)).json();
   const target = { url: v.url, id: vInfo.node_id as string };
