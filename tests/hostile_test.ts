@@ -431,7 +431,8 @@ Deno.test("throwaway identities on one address share one budget; local POSTs kee
       st.noticesAccepted <= budget,
       `${st.noticesAccepted} notices from one range accepted in ${seconds} s (budget ${budget})`,
     );
-    assert.ok(st.noticesRejected > 0, "the flood ran into its budget");
+    const refused = (await flood).filter((s) => s === 429).length;
+    assert.ok(st.noticesRejected + refused > 0, "the flood ran into its budget");
   } finally {
     await victim.close();
     await sybils.close();

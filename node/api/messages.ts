@@ -152,7 +152,7 @@ export function messageRoutes(ctx: NodeCore): Hono<AppEnv> {
     }
     await quota.charge({ request: c.req.raw, id, size: payload.length, ttlSeconds });
     const now = ctx.now();
-    const outcome = await ctx.writer.submit({
+    const message = {
       id: idBytes,
       tag,
       payload,
@@ -160,7 +160,14 @@ export function messageRoutes(ctx: NodeCore): Hono<AppEnv> {
       receivedAt: now,
       expiresAt: now + ttlSeconds * 1000,
       origin: null,
-    });
+    };
+    let outcome = await ctx.writer.submit(message);
+    if (!outcome.inserted && outcome.message.payload === null) {
+      // Only a notice of this id was held (another server's claim, maybe under another tag):
+      // the body in hand proves the message, so it takes the notice's place and is announced.
+      await ctx.writer.dropNotice(outcome.message.id, outcome.message.tag);
+      outcome = await ctx.writer.submit(message);
+    }
     (outcome.inserted ? accepted : duplicates).inc();
     ackSeconds.observe((performance.now() - t0) / 1000);
     return c.json({ id, expires_at: Math.floor(outcome.message.expiresAt / 1000) }, 201);

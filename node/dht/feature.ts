@@ -375,10 +375,11 @@ async function install(ctx: NodeCore): Promise<FeatureParts> {
     );
   });
 
+  const rpcOverHttp = httpRpcHandler((rpc, wire, meta) => node!.handle(rpc, wire, meta));
   const serveDht = (req: Request, remoteAddr: string) =>
     node === undefined
       ? Promise.resolve(new Response('{"error":"starting"}', { status: 503 }))
-      : httpRpcHandler((rpc, wire, meta) => node!.handle(rpc, wire, meta))(req, remoteAddr);
+      : rpcOverHttp(req, remoteAddr);
 
   const republish = async () => {
     const n = node;

@@ -111,20 +111,42 @@ export class HttpTransport implements Transport {
  */
 export function httpRpcHandler(
   handler: RpcHandler,
+  opts: { maxBatchesPerAddr?: number } = {},
 ): (req: Request, remoteAddr: string) => Promise<Response> {
+  const maxBatches = opts.maxBatchesPerAddr ?? 8;
+  const batches = new Map<string, number>();
   return async (req, remoteAddr) => {
     const rpc = new URL(req.url).pathname.replace(/^.*\/dht\//, "");
     if (req.method !== "POST") return problem(405, "DHT RPCs are POST requests");
     if (!isRpcName(rpc)) return problem(404, `unknown DHT RPC ${rpc.slice(0, 40)}`);
     const declared = Number(req.headers.get("content-length") ?? "0");
     if (declared > MAX_REQUEST_BYTES) return problem(413, "request body too large");
-    const body = await readStreamLimited(req.body, MAX_REQUEST_BYTES);
-    if (body === null) return problem(413, "request body too large");
-    const res = await handler(rpc, { headers: pickHeaders(req.headers), body }, { remoteAddr });
-    return new Response(res.body as Uint8Array<ArrayBuffer>, {
-      status: res.status,
-      headers: { ...res.headers, "content-type": "application/json" },
-    });
+    // Notice batches are large: a few per address are read at a time, the rest refused before
+    // their bodies are read, so one address cannot fill the node's memory.
+    const counted = rpc === "notices";
+    if (counted) {
+      const n = batches.get(remoteAddr) ?? 0;
+      if (n >= maxBatches) {
+        await req.body?.cancel();
+        return problem(429, "too many notice batches in flight");
+      }
+      batches.set(remoteAddr, n + 1);
+    }
+    try {
+      const body = await readStreamLimited(req.body, MAX_REQUEST_BYTES);
+      if (body === null) return problem(413, "request body too large");
+      const res = await handler(rpc, { headers: pickHeaders(req.headers), body }, { remoteAddr });
+      return new Response(res.body as Uint8Array<ArrayBuffer>, {
+        status: res.status,
+        headers: { ...res.headers, "content-type": "application/json" },
+      });
+    } finally {
+      if (counted) {
+        const left = (batches.get(remoteAddr) ?? 1) - 1;
+        if (left > 0) batches.set(remoteAddr, left);
+        else batches.delete(remoteAddr);
+      }
+    }
   };
 }
 
