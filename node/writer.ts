@@ -4,6 +4,15 @@
  * the previous commit ran. A submit resolves only after its commit is durable. After each commit
  * the listeners (long-poll hub, federation) hear about the newly inserted messages.
  *
+ * The commits are pipelined where the store allows it ({@linkcode Store.maxWritesInFlight}):
+ * each macrotask's submits go to the store at once, without waiting for the commit in flight,
+ * so the SQLite writer thread finds the next group waiting the moment its fsync ends and joins
+ * every group that arrived meanwhile into one transaction. Waiting for each reply before sending
+ * the next batch left that thread idle about half the time (the reply, the answers to the
+ * clients and the next hand-off all happened between two commits) and cut ingest to about a
+ * quarter of what the engine does alone. Batches complete in the order they were handed over,
+ * so counters, `lastSeq` and the listeners see commits in sequence order.
+ *
  * @module
  */
 import { HttpError } from "./errors.ts";
@@ -59,7 +68,9 @@ export class Writer {
   #usedBytes: number;
   #lastSeq: number;
   #storedCount: number;
-  #flushing: Promise<void> | undefined;
+  /** Commits handed to the store and not yet answered. */
+  #inFlight = new Set<Promise<void>>();
+  #maxInFlight: number;
   #scheduled = false;
   #closed = false;
   #listeners: CommitListener[] = [];
@@ -71,6 +82,7 @@ export class Writer {
     this.#usedBytes = opts.usedBytes;
     this.#lastSeq = opts.lastSeq;
     this.#storedCount = opts.storedCount;
+    this.#maxInFlight = Math.max(1, opts.store.maxWritesInFlight ?? 1);
   }
 
   /** Rows stored (messages and notices), kept current by commits and sweeps. */
@@ -157,23 +169,31 @@ export class Writer {
   }
 
   #schedule(): void {
-    if (this.#scheduled || this.#flushing) return;
+    if (this.#scheduled || this.#inFlight.size >= this.#maxInFlight) return;
     this.#scheduled = true;
     // A macrotask, so that every request already read in this turn joins the commit.
     setTimeout(() => {
       this.#scheduled = false;
-      this.#flushing = this.#flush().finally(() => {
-        this.#flushing = undefined;
-        if (this.queueLength > 0) this.#schedule();
-      });
+      while (this.queueLength > 0 && this.#inFlight.size < this.#maxInFlight) {
+        const flushing: Promise<void> = this.#flush().finally(() => {
+          this.#inFlight.delete(flushing);
+          if (this.queueLength > 0) this.#schedule();
+        });
+        this.#inFlight.add(flushing);
+      }
     }, 0);
   }
 
   async #flush(): Promise<void> {
     const batch = this.#queue.splice(0, this.#opts.maxBatch);
     const fills = this.#fills.splice(0, this.#opts.maxBatch);
-    if (fills.length > 0) await this.#flushFills(fills);
-    if (batch.length === 0) return;
+    // Both go to the store now (it keeps their order); neither waits for the other's reply.
+    const filling = fills.length > 0 ? this.#flushFills(fills) : undefined;
+    if (batch.length > 0) await this.#commit(batch);
+    await filling;
+  }
+
+  async #commit(batch: Pending[]): Promise<void> {
     let bytes = 0;
     for (const p of batch) bytes += chargedBytes(p.message);
     try {
@@ -235,8 +255,8 @@ export class Writer {
   /** Stops taking submits and waits until everything queued is committed. */
   async close(): Promise<void> {
     this.#closed = true;
-    while (this.queueLength > 0 || this.#flushing || this.#scheduled) {
-      if (this.#flushing) await this.#flushing;
+    while (this.queueLength > 0 || this.#inFlight.size > 0 || this.#scheduled) {
+      if (this.#inFlight.size > 0) await Promise.all(this.#inFlight);
       else await new Promise((r) => setTimeout(r, 1));
     }
   }

@@ -57,16 +57,55 @@ function transaction(fn) {
     throw err;
   }
 }
-function insertBatch(messages) {
+// Message inserts arrive packed (see packMessages) and are committed in groups: every insert
+// request that reached this thread while the previous commit ran goes into the next
+// transaction, so the thread starts the next commit (and its fsync) as soon as one ends, and
+// the main thread never waits for a reply before handing over more. A request is answered only
+// after the transaction holding it is durable.
+let pending = [];
+let commitScheduled = false;
+function insertRows({ nums, bytes, origins }) {
   const insert = prepare("INSERT INTO messages (id, tag, payload, size, received_at, expires_at, origin) " +
     "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING RETURNING seq");
   const select = prepare("SELECT * FROM messages WHERE id = ?");
-  return transaction(() => messages.map((m) => {
-    const row = insert.get(m.id, m.tag, m.payload, m.size, m.receivedAt, m.expiresAt, m.origin);
-    return row !== undefined
-      ? { inserted: true, seq: Number(row.seq) }
-      : { inserted: false, row: select.get(m.id) };
-  }));
+  const n = origins.length;
+  const seqs = new Float64Array(n);
+  const earlier = [];
+  let off = 0;
+  for (let i = 0; i < n; i++) {
+    const idLen = nums[i * 6], tagLen = nums[i * 6 + 1], payloadLen = nums[i * 6 + 2];
+    const id = bytes.subarray(off, off += idLen);
+    const tag = bytes.subarray(off, off += tagLen);
+    const payload = payloadLen < 0 ? null : bytes.subarray(off, off += payloadLen);
+    const row = insert.get(id, tag, payload, nums[i * 6 + 3], nums[i * 6 + 4], nums[i * 6 + 5],
+      origins[i]);
+    if (row !== undefined) seqs[i] = Number(row.seq);
+    else earlier.push([i, select.get(id)]);
+  }
+  return { seqs, earlier };
+}
+function commitPending() {
+  commitScheduled = false;
+  const requests = pending;
+  pending = [];
+  if (requests.length === 0) return;
+  let results;
+  try {
+    results = transaction(() => requests.map((r) => insertRows(r.arg)));
+  } catch (err) {
+    // One bad request must not fail the others that shared its transaction: alone, each
+    // commits or fails on its own.
+    if (requests.length > 1) {
+      for (const r of requests) {
+        pending = [r];
+        commitPending();
+      }
+      return;
+    }
+    self.postMessage({ id: requests[0].id, error: String(err?.message ?? err) });
+    return;
+  }
+  requests.forEach((r, i) => self.postMessage({ id: r.id, result: results[i] }, [results[i].seqs.buffer]));
 }
 function batch({ sql, rows }) {
   const stmt = prepare(sql);
@@ -74,10 +113,20 @@ function batch({ sql, rows }) {
 }
 self.onmessage = (e) => {
   const { id, op, arg } = e.data;
+  if (op === "insert") {
+    pending.push({ id, arg });
+    if (!commitScheduled) {
+      commitScheduled = true;
+      // A macrotask: every insert request already queued for this thread joins the commit.
+      setTimeout(commitPending, 0);
+    }
+    return;
+  }
+  // Other operations keep their place in line behind the inserts sent before them.
+  commitPending();
   try {
     let result;
     if (op === "open") result = open(arg);
-    else if (op === "insertBatch") result = insertBatch(arg);
     else if (op === "batch") result = batch(arg);
     else if (op === "close") { clearInterval(checkpointTimer); db?.close(); result = null; }
     self.postMessage({ id, result });
@@ -88,11 +137,45 @@ self.onmessage = (e) => {
 `;
 
 type Reply = { id: number; result?: unknown; error?: string };
-type WorkerRow = {
-  inserted: boolean;
-  seq?: number;
-  row?: MessageRow;
-};
+type InsertReply = { seqs: Float64Array; earlier: [number, MessageRow][] };
+
+/** Numbers per message in a packed insert: id, tag and payload lengths, size and two times. */
+const PACKED_FIELDS = 6;
+
+/**
+ * Packs messages into two buffers that move to the writer thread without a copy: the bytes of
+ * every id, tag and payload back to back, and per message its lengths (payload -1 for none),
+ * size and times. Cloning the messages instead costs the event loop about a tenth of its time
+ * at full ingest (one object graph and one buffer per field).
+ */
+function packMessages(messages: readonly NewMessage[]) {
+  let total = 0;
+  for (const m of messages) total += m.id.length + m.tag.length + (m.payload?.length ?? 0);
+  const bytes = new Uint8Array(total);
+  const nums = new Float64Array(messages.length * PACKED_FIELDS);
+  const origins: (string | null)[] = new Array(messages.length);
+  let off = 0;
+  messages.forEach((m, i) => {
+    bytes.set(m.id, off);
+    off += m.id.length;
+    bytes.set(m.tag, off);
+    off += m.tag.length;
+    if (m.payload !== null) {
+      bytes.set(m.payload, off);
+      off += m.payload.length;
+    }
+    nums.set([
+      m.id.length,
+      m.tag.length,
+      m.payload?.length ?? -1,
+      m.size,
+      m.receivedAt,
+      m.expiresAt,
+    ], i * PACKED_FIELDS);
+    origins[i] = m.origin;
+  });
+  return { arg: { nums, bytes, origins }, transfer: [bytes.buffer, nums.buffer] };
+}
 
 /** A dedicated writer thread for one SQLite file. */
 export class SqliteWriteWorker {
@@ -142,34 +225,38 @@ export class SqliteWriteWorker {
     return w;
   }
 
-  #call(op: string, arg?: unknown): Promise<unknown> {
+  #call(op: string, arg?: unknown, transfer: Transferable[] = []): Promise<unknown> {
     const id = this.#next++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
-      this.#worker.postMessage({ id, op, arg });
+      this.#worker.postMessage({ id, op, arg }, transfer);
     });
   }
 
-  /** Inserts a batch in one transaction (one fsync) on the writer thread. */
+  /**
+   * Inserts a batch on the writer thread and resolves once the transaction holding it is
+   * durable. Batches sent while a commit runs share the next transaction (one fsync); each
+   * batch is atomic and they commit in the order they were sent, so callers may send the next
+   * batch without waiting for this one.
+   */
   async insertBatch(messages: readonly NewMessage[]): Promise<InsertOutcome[]> {
-    const rows = await this.#call("insertBatch", messages) as WorkerRow[];
-    return rows.map((r, i): InsertOutcome => {
-      const m = messages[i]!;
-      if (r.inserted) {
-        const message: StoredMessage = {
-          seq: r.seq!,
-          id: m.id,
-          tag: m.tag,
-          payload: m.payload,
-          size: m.size,
-          receivedAt: m.receivedAt,
-          expiresAt: m.expiresAt,
-          origin: m.origin,
-        };
-        return { message, inserted: true };
-      }
-      return { inserted: false, message: toMessage(r.row!) };
-    });
+    const { arg, transfer } = packMessages(messages);
+    const { seqs, earlier } = await this.#call("insert", arg, transfer) as InsertReply;
+    const outcomes = messages.map((m, i): InsertOutcome => ({
+      message: {
+        seq: seqs[i]!,
+        id: m.id,
+        tag: m.tag,
+        payload: m.payload,
+        size: m.size,
+        receivedAt: m.receivedAt,
+        expiresAt: m.expiresAt,
+        origin: m.origin,
+      } satisfies StoredMessage,
+      inserted: true,
+    }));
+    for (const [i, row] of earlier) outcomes[i] = { message: toMessage(row), inserted: false };
+    return outcomes;
   }
 
   /**

@@ -124,6 +124,14 @@ export interface Store {
   readonly dialect: Dialect;
   /** Where it lives: the SQLite file, or the PostgreSQL URL without credentials. */
   readonly location: string;
+  /**
+   * How many writes ({@linkcode insertBatch}, {@linkcode fillPayloads}) the writer may have
+   * outstanding at once. Writes complete, and their rows become visible, in the order they were
+   * called; an engine that cannot promise that (concurrent PostgreSQL transactions commit in
+   * any order, so a reader could pass a sequence number still being committed) says 1.
+   * Absent means 1.
+   */
+  readonly maxWritesInFlight?: number;
   /** Inserts a batch in one transaction (one fsync); ids already stored are left as they are. */
   insertBatch(messages: readonly NewMessage[]): Promise<InsertOutcome[]>;
   /**
@@ -158,7 +166,70 @@ export interface Store {
   close(): Promise<void>;
 }
 
-const hexKey = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+/**
+ * Rows per insert statement: 7 parameters each stay under the bind-parameter limits (SQLite
+ * 32766, PostgreSQL 65535).
+ */
+const INSERT_CHUNK_ROWS = 4000;
+
+/**
+ * Inserts `messages` (ids already stored are left alone) and returns the outcomes in input
+ * order. Returns only the new sequence numbers: echoing whole rows back would send every
+ * payload over the connection a second time.
+ */
+async function insertMessages(
+  db: Kysely<Database>,
+  messages: readonly NewMessage[],
+): Promise<InsertOutcome[]> {
+  const seqById = new Map<string, number>();
+  for (let i = 0; i < messages.length; i += INSERT_CHUNK_ROWS) {
+    const chunk = messages.slice(i, i + INSERT_CHUNK_ROWS);
+    const rows = await db.insertInto("messages")
+      .values(chunk.map((m) => ({
+        id: m.id,
+        tag: m.tag,
+        payload: m.payload,
+        size: m.size,
+        received_at: m.receivedAt,
+        expires_at: m.expiresAt,
+        origin: m.origin,
+      })))
+      .onConflict((oc) => oc.column("id").doNothing())
+      .returning(["seq", "id"])
+      .execute();
+    for (const r of rows) seqById.set(r.id.toHex(), Number(r.seq));
+  }
+  const missing = messages.filter((m) => !seqById.has(m.id.toHex()));
+  const earlier = new Map<string, StoredMessage>();
+  if (missing.length > 0) {
+    const rows = await db.selectFrom("messages").selectAll()
+      .where("id", "in", missing.map((m) => m.id)).execute();
+    for (const r of rows) earlier.set(r.id.toHex(), toMessage(r as MessageRow));
+  }
+  const claimed = new Set<string>();
+  return messages.map((m) => {
+    const key = m.id.toHex();
+    const seq = seqById.get(key);
+    if (seq !== undefined && !claimed.has(key)) {
+      claimed.add(key);
+      const message: StoredMessage = {
+        seq,
+        id: m.id,
+        tag: m.tag,
+        payload: m.payload,
+        size: m.size,
+        receivedAt: m.receivedAt,
+        expiresAt: m.expiresAt,
+        origin: m.origin,
+      };
+      earlier.set(key, message);
+      return { message, inserted: true };
+    }
+    const message = earlier.get(key);
+    if (message === undefined) throw new Error("inserted message vanished");
+    return { message, inserted: false };
+  });
+}
 
 class KyselyStore implements Store {
   readonly dialect: Dialect;
@@ -207,46 +278,10 @@ class KyselyStore implements Store {
 
   async insertBatch(messages: readonly NewMessage[]): Promise<InsertOutcome[]> {
     if (messages.length === 0) return [];
-    return await this.db.transaction().execute(async (trx) => {
-      const inserted = new Map<string, StoredMessage>();
-      // Chunk to stay under bind-parameter limits (SQLite: 32766, PostgreSQL: 65535).
-      for (let i = 0; i < messages.length; i += 500) {
-        const chunk = messages.slice(i, i + 500);
-        const rows = await trx.insertInto("messages")
-          .values(chunk.map((m) => ({
-            id: m.id,
-            tag: m.tag,
-            payload: m.payload,
-            size: m.size,
-            received_at: m.receivedAt,
-            expires_at: m.expiresAt,
-            origin: m.origin,
-          })))
-          .onConflict((oc) => oc.column("id").doNothing())
-          .returningAll()
-          .execute();
-        for (const r of rows) inserted.set(hexKey(r.id), toMessage(r as MessageRow));
-      }
-      const missing = messages.filter((m) => !inserted.has(hexKey(m.id)));
-      const earlier = new Map<string, StoredMessage>();
-      if (missing.length > 0) {
-        const rows = await trx.selectFrom("messages").selectAll()
-          .where("id", "in", missing.map((m) => m.id)).execute();
-        for (const r of rows) earlier.set(hexKey(r.id), toMessage(r as MessageRow));
-      }
-      const seen = new Set<string>();
-      return messages.map((m) => {
-        const key = hexKey(m.id);
-        const fresh = inserted.get(key);
-        if (fresh !== undefined && !seen.has(key)) {
-          seen.add(key);
-          return { message: fresh, inserted: true };
-        }
-        const message = fresh ?? earlier.get(key);
-        if (message === undefined) throw new Error("inserted message vanished");
-        return { message, inserted: false };
-      });
-    });
+    // One statement is its own transaction: one round trip and one WAL flush per batch. Only
+    // batches past the bind-parameter limit need an explicit transaction around their chunks.
+    if (messages.length <= INSERT_CHUNK_ROWS) return await insertMessages(this.db, messages);
+    return await this.db.transaction().execute((trx) => insertMessages(trx, messages));
   }
 
   async query(q: RangeQuery): Promise<StoredMessage[]> {
@@ -376,6 +411,8 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
 
 /** SQLite: reads on this thread, message inserts on a writer thread (see `sqlite_writer.ts`). */
 class SqliteStore extends KyselyStore {
+  /** The writer thread commits in arrival order; this bounds the batches queued for it. */
+  readonly maxWritesInFlight = 64;
   #writer: SqliteWriteWorker;
   constructor(db: Kysely<Database>, path: string, writer: SqliteWriteWorker) {
     super("sqlite", db, path);
