@@ -17,7 +17,9 @@ export const MAX_WAL_FRAMES = 16384;
 
 const WORKER_SOURCE = `
 import { DatabaseSync } from "node:sqlite";
+import { receiveMessageOnPort } from "node:worker_threads";
 let db;
+let port;
 const statements = new Map();
 function prepare(sql) {
   let s = statements.get(sql);
@@ -57,13 +59,11 @@ function transaction(fn) {
     throw err;
   }
 }
-// Message inserts arrive packed (see packMessages) and are committed in groups: every insert
-// request that reached this thread while the previous commit ran goes into the next
-// transaction, so the thread starts the next commit (and its fsync) as soon as one ends, and
-// the main thread never waits for a reply before handing over more. A request is answered only
-// after the transaction holding it is durable.
-let pending = [];
-let commitScheduled = false;
+// Message inserts arrive packed (see packMessages) and are committed in groups: every request
+// queued for this thread when it turns to the port goes into one transaction, so the thread
+// starts the next commit (and its fsync) as soon as one ends with everything that arrived
+// meanwhile, and with no wait when it was idle. A request is answered only once the
+// transaction holding it is durable.
 function insertRows({ nums, bytes, origins }) {
   const insert = prepare("INSERT INTO messages (id, tag, payload, size, received_at, expires_at, origin) " +
     "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING RETURNING seq");
@@ -84,10 +84,7 @@ function insertRows({ nums, bytes, origins }) {
   }
   return { seqs, earlier };
 }
-function commitPending() {
-  commitScheduled = false;
-  const requests = pending;
-  pending = [];
+function commitInserts(requests) {
   if (requests.length === 0) return;
   let results;
   try {
@@ -96,43 +93,46 @@ function commitPending() {
     // One bad request must not fail the others that shared its transaction: alone, each
     // commits or fails on its own.
     if (requests.length > 1) {
-      for (const r of requests) {
-        pending = [r];
-        commitPending();
-      }
+      for (const r of requests) commitInserts([r]);
       return;
     }
-    self.postMessage({ id: requests[0].id, error: String(err?.message ?? err) });
+    port.postMessage({ id: requests[0].id, error: String(err?.message ?? err) });
     return;
   }
-  requests.forEach((r, i) => self.postMessage({ id: r.id, result: results[i] }, [results[i].seqs.buffer]));
+  requests.forEach((r, i) => port.postMessage({ id: r.id, result: results[i] }, [results[i].seqs.buffer]));
 }
 function batch({ sql, rows }) {
   const stmt = prepare(sql);
   return transaction(() => rows.map((params) => stmt.all(...params)));
 }
-self.onmessage = (e) => {
-  const { id, op, arg } = e.data;
-  if (op === "insert") {
-    pending.push({ id, arg });
-    if (!commitScheduled) {
-      commitScheduled = true;
-      // A macrotask: every insert request already queued for this thread joins the commit.
-      setTimeout(commitPending, 0);
-    }
-    return;
-  }
-  // Other operations keep their place in line behind the inserts sent before them.
-  commitPending();
+function run({ id, op, arg }) {
   try {
     let result;
     if (op === "open") result = open(arg);
     else if (op === "batch") result = batch(arg);
     else if (op === "close") { clearInterval(checkpointTimer); db?.close(); result = null; }
-    self.postMessage({ id, result });
+    port.postMessage({ id, result });
   } catch (err) {
-    self.postMessage({ id, error: String(err?.message ?? err) });
+    port.postMessage({ id, error: String(err?.message ?? err) });
   }
+}
+// Takes every request queued on the port; other operations keep their place in line behind
+// the inserts sent before them.
+function drain(first) {
+  let inserts = [];
+  for (let m = first; m !== undefined; m = receiveMessageOnPort(port)?.message) {
+    if (m.op === "insert") inserts.push(m);
+    else {
+      commitInserts(inserts);
+      inserts = [];
+      run(m);
+    }
+  }
+  commitInserts(inserts);
+}
+self.onmessage = (e) => {
+  port = e.data.port;
+  port.onmessage = (m) => drain(m.data);
 };
 `;
 
@@ -180,6 +180,8 @@ function packMessages(messages: readonly NewMessage[]) {
 /** A dedicated writer thread for one SQLite file. */
 export class SqliteWriteWorker {
   #worker: Worker;
+  /** Every request and reply travels here (see the worker's `drain`). */
+  #port: MessagePort;
   #url: string;
   #next = 1;
   #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
@@ -187,7 +189,10 @@ export class SqliteWriteWorker {
   private constructor() {
     this.#url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: "text/javascript" }));
     this.#worker = new Worker(this.#url, { type: "module" });
-    this.#worker.onmessage = (e: MessageEvent<Reply>) => {
+    const { port1, port2 } = new MessageChannel();
+    this.#port = port1;
+    this.#worker.postMessage({ port: port2 }, [port2]);
+    this.#port.onmessage = (e: MessageEvent<Reply>) => {
       const p = this.#pending.get(e.data.id);
       if (!p) return;
       this.#pending.delete(e.data.id);
@@ -229,7 +234,7 @@ export class SqliteWriteWorker {
     const id = this.#next++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
-      this.#worker.postMessage({ id, op, arg }, transfer);
+      this.#port.postMessage({ id, op, arg }, transfer);
     });
   }
 
@@ -276,6 +281,7 @@ export class SqliteWriteWorker {
       await this.#checkpointer?.close();
       await this.#call("close");
     } finally {
+      this.#port.close();
       this.#worker.terminate();
       URL.revokeObjectURL(this.#url);
     }
