@@ -64,7 +64,10 @@ function transaction(fn) {
 // starts the next commit (and its fsync) as soon as one ends with everything that arrived
 // meanwhile, and with no wait when it was idle. A request is answered only once the
 // transaction holding it is durable.
-function insertRows({ nums, bytes, origins }) {
+function insertRows(packed) {
+  const nums = new Float64Array(packed.nums);
+  const bytes = new Uint8Array(packed.bytes);
+  const origins = packed.origins;
   const insert = prepare("INSERT INTO messages (id, tag, payload, size, received_at, expires_at, origin) " +
     "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING RETURNING seq");
   const select = prepare("SELECT * FROM messages WHERE id = ?");
@@ -174,7 +177,12 @@ function packMessages(messages: readonly NewMessage[]) {
     ], i * PACKED_FIELDS);
     origins[i] = m.origin;
   });
-  return { arg: { nums, bytes, origins }, transfer: [bytes.buffer, nums.buffer] };
+  // Bare ArrayBuffers: the thread takes its requests with receiveMessageOnPort, which walks
+  // a message's values (every element of a typed array) and would cost it a sixth of its time.
+  return {
+    arg: { nums: nums.buffer, bytes: bytes.buffer, origins },
+    transfer: [bytes.buffer, nums.buffer],
+  };
 }
 
 /** A dedicated writer thread for one SQLite file. */
