@@ -72,6 +72,8 @@ export class Writer {
   /** Commits handed to the store and not yet answered. */
   #inFlight = new Set<Promise<void>>();
   #maxInFlight: number;
+  /** Settles once the latest commit handed to the store has been counted. */
+  #lastCommit: Promise<void> = Promise.resolve();
   #scheduled = false;
   #closed = false;
   #listeners: CommitListener[] = [];
@@ -199,8 +201,13 @@ export class Writer {
   async #commit(batch: Pending[]): Promise<void> {
     let bytes = 0;
     for (const p of batch) bytes += chargedBytes(p.message);
+    // Commits may finish out of order (PostgreSQL); they are counted and heard in order.
+    const previous = this.#lastCommit;
+    const done = Promise.withResolvers<void>();
+    this.#lastCommit = done.promise;
     try {
       const outcomes = await this.#opts.store.insertBatch(batch.map((p) => p.message));
+      await previous;
       const inserted: StoredMessage[] = [];
       for (const o of outcomes) {
         if (o.inserted) {
@@ -224,9 +231,12 @@ export class Writer {
       }
       batch.forEach((p, i) => p.resolve(outcomes[i]!));
     } catch (err) {
+      await previous;
       this.#queuedBytes -= bytes;
       this.#opts.log.error("commit failed", { err, messages: batch.length });
       for (const p of batch) p.reject(err);
+    } finally {
+      done.resolve();
     }
   }
 

@@ -163,6 +163,7 @@ export function messageRoutes(ctx: NodeCore): Hono<AppEnv> {
         hi: range.hi,
         all: range.bits === 0,
         afterSeq: after,
+        maxSeq: ctx.writer.lastSeq,
         limit,
         now: ctx.now(),
         scan: chooseScan(range.bits, ctx.writer.lastSeq, after, limit),

@@ -83,6 +83,12 @@ export interface RangeQuery {
   /** True when the range is the whole tag space (bits = 0): no tag condition is needed. */
   all: boolean;
   afterSeq: number;
+  /**
+   * Rows past this sequence number are left out: pass the writer's `lastSeq`, so that a row
+   * committed ahead of an earlier batch still being committed (concurrent PostgreSQL
+   * transactions) is not returned before it, and no cursor moves past the earlier one.
+   */
+  maxSeq?: number;
   limit: number;
   /** Unix ms; expired messages are not returned. */
   now: number;
@@ -171,6 +177,9 @@ export interface Store {
  * 32766, PostgreSQL 65535).
  */
 const INSERT_CHUNK_ROWS = 4000;
+
+/** PostgreSQL batches the writer may have in flight (each holds a pool connection). */
+const PG_WRITES_IN_FLIGHT = 4;
 
 /**
  * Inserts `messages` (ids already stored are left alone) and returns the outcomes in input
@@ -276,18 +285,46 @@ class KyselyStore implements Store {
     return Number(r.b);
   }
 
+  /**
+   * PostgreSQL: up to this many batches are in flight on their own connections, so that one
+   * batch's commit (its WAL flush) overlaps the next batch's insert and the server's group
+   * commit can join their flushes. See {@linkcode insertBatch} for how order is kept.
+   */
+  readonly maxWritesInFlight: number = PG_WRITES_IN_FLIGHT;
+  /** Settles when the latest batch's rows are inserted (its sequence numbers drawn). */
+  #drawn: Promise<void> = Promise.resolve();
+
+  /**
+   * Inserts a batch in its own transaction. Batches draw their sequence numbers one after
+   * another, in call order (each insert statement waits for the previous batch's insert, not
+   * its commit), so sequence numbers rise with call order even though the commits overlap and
+   * may finish in any order; the writer counts them in call order and readers stop at its
+   * `lastSeq` ({@linkcode RangeQuery.maxSeq}).
+   */
   async insertBatch(messages: readonly NewMessage[]): Promise<InsertOutcome[]> {
     if (messages.length === 0) return [];
-    // One statement is its own transaction: one round trip and one WAL flush per batch. Only
-    // batches past the bind-parameter limit need an explicit transaction around their chunks.
-    if (messages.length <= INSERT_CHUNK_ROWS) return await insertMessages(this.db, messages);
-    return await this.db.transaction().execute((trx) => insertMessages(trx, messages));
+    const previous = this.#drawn;
+    const drawn = Promise.withResolvers<void>();
+    this.#drawn = drawn.promise;
+    try {
+      return await this.db.transaction().execute(async (trx) => {
+        try {
+          await previous;
+          return await insertMessages(trx, messages);
+        } finally {
+          drawn.resolve();
+        }
+      });
+    } finally {
+      drawn.resolve();
+    }
   }
 
   async query(q: RangeQuery): Promise<StoredMessage[]> {
     let qb = this.db.selectFrom("messages").selectAll()
       .where("seq", ">", q.afterSeq)
       .where("expires_at", ">", q.now);
+    if (q.maxSeq !== undefined) qb = qb.where("seq", "<=", q.maxSeq);
     if (!q.all) {
       // SQLite: a unary plus keeps the planner off the tag index when sequence order is cheaper.
       const tag = q.scan === "seq" && this.dialect === "sqlite"
@@ -412,7 +449,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
 /** SQLite: reads on this thread, message inserts on a writer thread (see `sqlite_writer.ts`). */
 class SqliteStore extends KyselyStore {
   /** The writer thread commits in arrival order; this bounds the batches queued for it. */
-  readonly maxWritesInFlight = 64;
+  override readonly maxWritesInFlight = 64;
   #writer: SqliteWriteWorker;
   constructor(db: Kysely<Database>, path: string, writer: SqliteWriteWorker) {
     super("sqlite", db, path);
