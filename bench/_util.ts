@@ -67,6 +67,13 @@ export async function wrk(
   };
 }
 
+/** CPU seconds used by process `pid` (Linux `/proc/<pid>/stat`, clock ticks of 1/100 s). */
+export async function cpuSecondsOf(pid: number | "self"): Promise<number> {
+  const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 /** The q-quantile (0..1) of `values`. */
 export function quantile(values: readonly number[], q: number): number {
   const s = [...values].sort((a, b) => a - b);

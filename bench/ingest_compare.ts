@@ -16,7 +16,7 @@
  * @module
  */
 import pg from "pg";
-import { BENCH_ARGS, f2, wrk, type WrkResult } from "./_util.ts";
+import { BENCH_ARGS, cpuSecondsOf, f2, wrk, type WrkResult } from "./_util.ts";
 
 interface Options {
   seconds: number;
@@ -76,6 +76,8 @@ const PG_DB = "subspace_bench_ingest";
 /** A child process that prints one JSON line with its port and stops on SIGTERM. */
 interface Child {
   port: number;
+  /** CPU seconds (user + system, every thread) the process has used so far. */
+  cpuSeconds(): Promise<number>;
   url: string;
   stop(): Promise<void>;
 }
@@ -103,6 +105,7 @@ async function spawnListening(args: string[], dataDir?: string): Promise<Child> 
   })().catch(() => {});
   return {
     port,
+    cpuSeconds: () => cpuSecondsOf(child.pid),
     url: `http://127.0.0.1:${port}`,
     async stop() {
       try {
@@ -112,6 +115,19 @@ async function spawnListening(args: string[], dataDir?: string): Promise<Child> 
       if (dataDir !== undefined) await Deno.remove(dataDir, { recursive: true }).catch(() => {});
     },
   };
+}
+
+/** One case's result: the load's rates and latencies, and the server's CPU per message. */
+interface CaseResult extends WrkResult {
+  cpuUsPerMessage: number;
+}
+
+/** Runs `load` against `server` and adds the server's CPU time per message. */
+async function measured(server: Child, load: () => Promise<WrkResult>): Promise<CaseResult> {
+  const before = await server.cpuSeconds();
+  const r = await load();
+  const cpu = await server.cpuSeconds() - before;
+  return { ...r, cpuUsPerMessage: (cpu * 1e6) / Math.max(1, r.requests) };
 }
 
 const BARE_CODE =
@@ -137,7 +153,7 @@ async function freshPgUrl(): Promise<string> {
   return u.toString();
 }
 
-async function raw(engine: "sqlite" | "pg"): Promise<WrkResult> {
+async function raw(engine: "sqlite" | "pg"): Promise<CaseResult> {
   const args = [
     "run",
     "-A",
@@ -157,6 +173,7 @@ async function raw(engine: "sqlite" | "pg"): Promise<WrkResult> {
     p99Ms: j.p99Ms,
     non2xx: 0,
     socketErrors: 0,
+    cpuUsPerMessage: j.cpuUsPerRow,
   };
 }
 
@@ -204,11 +221,11 @@ async function load(url: string, connections = opts.connections): Promise<WrkRes
   });
 }
 
-async function nodeCase(name: string, entry: string, label: string): Promise<WrkResult> {
+async function nodeCase(name: string, entry: string, label: string): Promise<CaseResult> {
   if (name === "sqlite-open" || name === "sqlite-open-c8") {
     const n = await startBenchNode(entry, [], label);
     try {
-      return await load(n.url, name === "sqlite-open-c8" ? 8 : opts.connections);
+      return await measured(n, () => load(n.url, name === "sqlite-open-c8" ? 8 : opts.connections));
     } finally {
       await n.stop();
     }
@@ -216,7 +233,7 @@ async function nodeCase(name: string, entry: string, label: string): Promise<Wrk
   if (name === "sqlite-tokens") {
     const n = await startBenchNode(entry, ["--bench-feature", "tokens"], label);
     try {
-      return await load(n.url);
+      return await measured(n, () => load(n.url));
     } finally {
       await n.stop();
     }
@@ -224,7 +241,7 @@ async function nodeCase(name: string, entry: string, label: string): Promise<Wrk
   if (name === "pg-open") {
     const n = await startBenchNode(entry, ["--store", await freshPgUrl()], label);
     try {
-      return await load(n.url);
+      return await measured(n, () => load(n.url));
     } finally {
       await n.stop();
     }
@@ -241,7 +258,7 @@ async function nodeCase(name: string, entry: string, label: string): Promise<Wrk
         const info = await (await fetch(`${n.url}/v1/info`)).json();
         return (info.federation?.contacts ?? 0) > 0;
       });
-      return await load(n.url);
+      return await measured(n, () => load(n.url));
     } finally {
       await n.stop();
       await peer.stop();
@@ -250,11 +267,11 @@ async function nodeCase(name: string, entry: string, label: string): Promise<Wrk
   throw new TypeError(`Unknown case ${name}`);
 }
 
-async function runCase(name: string, entry: string, label: string): Promise<WrkResult> {
+async function runCase(name: string, entry: string, label: string): Promise<CaseResult> {
   if (name === "bare") {
     const s = await spawnListening(["eval", BARE_CODE]);
     try {
-      return await load(s.url);
+      return await measured(s, () => load(s.url));
     } finally {
       await s.stop();
     }
@@ -265,7 +282,7 @@ async function runCase(name: string, entry: string, label: string): Promise<WrkR
 }
 
 const NODE_CASES = new Set(ALL_CASES.filter((c) => !["bare", "raw-sqlite", "raw-pg"].includes(c)));
-const results = new Map<string, WrkResult[]>();
+const results = new Map<string, CaseResult[]>();
 const keyOf = (c: string, node: string) =>
   NODE_CASES.has(c) && opts.nodes.length > 1 ? `${c}@${node}` : c;
 
@@ -286,7 +303,9 @@ for (let round = 1; round <= opts.rounds; round++) {
       console.log(
         `round ${round} ${key}: ${r.perSecond.toFixed(0)}/s p50 ${f2(r.p50Ms)} ms p99 ${
           f2(r.p99Ms)
-        } ms non-2xx ${r.non2xx} errors ${r.socketErrors} (load ${load1})`,
+        } ms, ${
+          r.cpuUsPerMessage.toFixed(0)
+        } µs CPU/msg, non-2xx ${r.non2xx} errors ${r.socketErrors} (load ${load1})`,
       );
     }
   }
@@ -307,6 +326,7 @@ const med = (key: string) => {
     perSecond: median(rs.map((r) => r.perSecond)),
     p50Ms: median(rs.map((r) => r.p50Ms)),
     p99Ms: median(rs.map((r) => r.p99Ms)),
+    cpuUs: median(rs.map((r) => r.cpuUsPerMessage)),
     non2xx: rs.reduce((a, r) => a + r.non2xx, 0),
   };
 };
@@ -317,8 +337,10 @@ const BASELINE: Record<string, string> = {
   "pg-open": "raw-pg",
   "sqlite-federation": "sqlite-open",
 };
-console.log(`\n| case | msgs/s (median) | baseline | ratio | p50 ms | p99 ms | non-2xx |`);
-console.log(`| --- | ---: | --- | ---: | ---: | ---: | ---: |`);
+console.log(
+  `\n| case | msgs/s (median) | baseline | ratio | p50 ms | p99 ms | CPU µs/msg | non-2xx |`,
+);
+console.log(`| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |`);
 for (const key of results.keys()) {
   const [c, node] = key.split("@") as [string, string | undefined];
   const m = med(key)!;
@@ -332,6 +354,6 @@ for (const key of results.keys()) {
   console.log(
     `| ${key} | ${m.perSecond.toFixed(0)} | ${baseKey ?? ""} | ${ratio} | ${f2(m.p50Ms)} | ${
       f2(m.p99Ms)
-    } | ${m.non2xx} |`,
+    } | ${m.cpuUs.toFixed(0)} | ${m.non2xx} |`,
   );
 }
