@@ -2,7 +2,8 @@
  * Summarizes V8 `.cpuprofile` files (as `deno run --cpu-prof` writes them, one per thread):
  * the share of time idle, in garbage collection and in each function's own code, top first.
  *
- * Run: `deno run -R bench/cpuprofile_top.ts <file.cpuprofile>... [--top 15]`.
+ * Run: `deno run -R bench/cpuprofile_top.ts <file.cpuprofile>... [--top 15] [--by-file]`
+ * (`--by-file` adds up the functions of each script).
  *
  * @module
  */
@@ -18,6 +19,8 @@ interface Profile {
 }
 
 const args = [...Deno.args];
+const byFile = args.includes("--by-file");
+if (byFile) args.splice(args.indexOf("--by-file"), 1);
 let top = 15;
 const t = args.indexOf("--top");
 if (t >= 0) {
@@ -37,7 +40,9 @@ for (const file of args) {
     const where = f.url === ""
       ? ""
       : ` ${f.url.replace(/^.*\/(?=[^/]+\/[^/]+$)/, "")}:${f.lineNumber + 1}`;
-    const key = `${f.functionName || "(anonymous)"}${where}`;
+    const key = byFile
+      ? (f.url === "" ? f.functionName : f.url.replace(/^.*\/(?=[^/]+\/[^/]+$)/, ""))
+      : `${f.functionName || "(anonymous)"}${where}`;
     self.set(key, (self.get(key) ?? 0) + dt);
   });
   const pct = (us: number) => (100 * us / total).toFixed(1).padStart(5);
