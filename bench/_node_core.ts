@@ -3,13 +3,14 @@
  * features a load run names, listening on a socket. It is the same core code path as
  * `subspace serve`, for runs where the full feature list is not wanted (or does not build).
  *
- * Run: `deno run -A bench/_node_core.ts [--bench-feature federation|tokens]... <serve flags>`;
+ * Run: `deno run -A bench/_node_core.ts [--bench-feature federation|tokens|spend]... <flags>`;
  * prints `{"port": N}` on stdout once it listens and shuts down gracefully on SIGTERM.
  *
  * `--bench-feature tokens` installs a stand-in for the quota feature's redemption: per POST it
  * verifies one real RSASSA-PSS token signature (2048-bit, the CPU cost of a redemption) and
  * spends a fresh nonce through the quota feature's own `SpentSet` on its own SQLite file and
- * writer thread (`<data>/quota.db`), so the load needs no issued tokens.
+ * writer thread (`<data>/quota.db`), so the load needs no issued tokens. `spend` does the
+ * same without the signature check (the database half alone).
  *
  * @module
  */
@@ -24,8 +25,11 @@ import { SpentSet } from "../node/quota/spent.ts";
 import { blind, blindSign, finalize, rsaPrivateKey, verify } from "../node/quota/blind_rsa.ts";
 import { generateIssuerKey } from "../node/quota/issuer_keys.ts";
 
-/** The spend half of a token redemption, with a real signature check per POST. */
-async function benchTokensFeature(): Promise<Feature> {
+/**
+ * A token redemption per POST: a real signature check (unless `verifies` is false) and the
+ * spend of a fresh nonce.
+ */
+async function benchTokensFeature(verifies: boolean): Promise<Feature> {
   const sk = rsaPrivateKey(await generateIssuerKey());
   const msg = crypto.getRandomValues(new Uint8Array(98));
   const b = blind(sk.publicKey, msg);
@@ -41,7 +45,7 @@ async function benchTokensFeature(): Promise<Feature> {
       core.provide(QUOTA_POLICY, {
         mode: "tokens",
         async charge() {
-          if (!verify(sk.publicKey, msg, sig)) throw new HttpError(401, "bad token");
+          if (verifies && !verify(sk.publicKey, msg, sig)) throw new HttpError(401, "bad token");
           const nonce = crypto.getRandomValues(new Uint8Array(32));
           if (!await spent.spend(nonce, expiresAt)) throw new HttpError(401, "spent");
         },
@@ -58,7 +62,8 @@ for (let i = args.indexOf("--bench-feature"); i >= 0; i = args.indexOf("--bench-
   args.splice(i, 2);
 }
 const features: Feature[] = [];
-if (wanted.has("tokens")) features.push(await benchTokensFeature());
+if (wanted.has("tokens")) features.push(await benchTokensFeature(true));
+if (wanted.has("spend")) features.push(await benchTokensFeature(false));
 if (wanted.has("federation")) features.push(federationFeature());
 const config = loadConfig({ args, env: Deno.env.toObject() });
 const node = await startNode(config, { features });

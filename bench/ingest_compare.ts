@@ -2,10 +2,16 @@
  * Ingest against its baselines, in one run: a bare `Deno.serve` endpoint, the storage engines
  * alone (`node:sqlite` and `pg` batch-insert loops with the node's schema, see
  * `_raw_insert.ts`), and the node under wrk (1 KiB payloads, random tags, per-client limits
- * lifted) with SQLite and `--quota open`, SQLite with a token spent per POST, PostgreSQL, and
- * federation on with a peer connected. Every case runs once per round, rounds interleave the
- * cases (the machine is shared), and the summary gives medians over rounds, each with its ratio
- * to its baseline.
+ * lifted) with SQLite and `--quota open` (64 and 8 connections), SQLite with a token redeemed
+ * per POST (`sqlite-tokens`: signature check and spend; `sqlite-spend`: the spend alone; see
+ * `_node_core.ts`), PostgreSQL, and federation on with a peer connected. Every case runs once
+ * per round, rounds interleave the cases (the machine is shared), and the summary gives medians
+ * over rounds, each with its ratio to its baseline, and the server's CPU time per message (all
+ * threads; per thread in the round lines), which load from other processes disturbs less than
+ * the rates.
+ *
+ * Cases: bare, raw-sqlite, raw-pg, sqlite-open, sqlite-open-c8, sqlite-tokens, sqlite-spend,
+ * pg-open, sqlite-federation.
  *
  * Run: `deno run -A bench/ingest_compare.ts [--seconds 10] [--rounds 3] [--connections 64]
  * [--threads 2] [--cases a,b,...] [--node name=path/to/_node_core.ts]... [--cpu-prof dir]`.
@@ -16,7 +22,7 @@
  * @module
  */
 import pg from "pg";
-import { BENCH_ARGS, cpuSecondsOf, f2, wrk, type WrkResult } from "./_util.ts";
+import { BENCH_ARGS, cpuSecondsOf, f2, threadCpuSecondsOf, wrk, type WrkResult } from "./_util.ts";
 
 interface Options {
   seconds: number;
@@ -35,6 +41,7 @@ const ALL_CASES = [
   "sqlite-open",
   "sqlite-open-c8",
   "sqlite-tokens",
+  "sqlite-spend",
   "pg-open",
   "sqlite-federation",
 ];
@@ -78,6 +85,8 @@ interface Child {
   port: number;
   /** CPU seconds (user + system, every thread) the process has used so far. */
   cpuSeconds(): Promise<number>;
+  /** The same by thread name. */
+  threadCpuSeconds(): Promise<Map<string, number>>;
   url: string;
   stop(): Promise<void>;
 }
@@ -106,6 +115,7 @@ async function spawnListening(args: string[], dataDir?: string): Promise<Child> 
   return {
     port,
     cpuSeconds: () => cpuSecondsOf(child.pid),
+    threadCpuSeconds: () => threadCpuSecondsOf(child.pid),
     url: `http://127.0.0.1:${port}`,
     async stop() {
       try {
@@ -120,14 +130,22 @@ async function spawnListening(args: string[], dataDir?: string): Promise<Child> 
 /** One case's result: the load's rates and latencies, and the server's CPU per message. */
 interface CaseResult extends WrkResult {
   cpuUsPerMessage: number;
+  /** The busiest threads' CPU per message, e.g. `main 80, worker 50`. */
+  threads?: string;
 }
 
 /** Runs `load` against `server` and adds the server's CPU time per message. */
 async function measured(server: Child, load: () => Promise<WrkResult>): Promise<CaseResult> {
   const before = await server.cpuSeconds();
+  const threadsBefore = await server.threadCpuSeconds();
   const r = await load();
   const cpu = await server.cpuSeconds() - before;
-  return { ...r, cpuUsPerMessage: (cpu * 1e6) / Math.max(1, r.requests) };
+  const per = (s: number) => (s * 1e6) / Math.max(1, r.requests);
+  const threads = [...(await server.threadCpuSeconds()).entries()]
+    .map(([name, s]) => [name, per(s - (threadsBefore.get(name) ?? 0))] as const)
+    .filter(([, us]) => us >= 5).sort((a, b) => b[1] - a[1])
+    .map(([name, us]) => `${name} ${us.toFixed(0)}`).join(", ");
+  return { ...r, cpuUsPerMessage: per(cpu), threads };
 }
 
 const BARE_CODE =
@@ -230,8 +248,9 @@ async function nodeCase(name: string, entry: string, label: string): Promise<Cas
       await n.stop();
     }
   }
-  if (name === "sqlite-tokens") {
-    const n = await startBenchNode(entry, ["--bench-feature", "tokens"], label);
+  if (name === "sqlite-tokens" || name === "sqlite-spend") {
+    const feature = name === "sqlite-tokens" ? "tokens" : "spend";
+    const n = await startBenchNode(entry, ["--bench-feature", feature], label);
     try {
       return await measured(n, () => load(n.url));
     } finally {
@@ -303,9 +322,9 @@ for (let round = 1; round <= opts.rounds; round++) {
       console.log(
         `round ${round} ${key}: ${r.perSecond.toFixed(0)}/s p50 ${f2(r.p50Ms)} ms p99 ${
           f2(r.p99Ms)
-        } ms, ${
-          r.cpuUsPerMessage.toFixed(0)
-        } µs CPU/msg, non-2xx ${r.non2xx} errors ${r.socketErrors} (load ${load1})`,
+        } ms, ${r.cpuUsPerMessage.toFixed(0)} µs CPU/msg (${
+          r.threads ?? ""
+        }), non-2xx ${r.non2xx} errors ${r.socketErrors} (load ${load1})`,
       );
     }
   }
@@ -334,6 +353,7 @@ const BASELINE: Record<string, string> = {
   "sqlite-open": "raw-sqlite",
   "sqlite-open-c8": "raw-sqlite",
   "sqlite-tokens": "sqlite-open",
+  "sqlite-spend": "sqlite-open",
   "pg-open": "raw-pg",
   "sqlite-federation": "sqlite-open",
 };
