@@ -3,14 +3,15 @@
  * features a load run names, listening on a socket. It is the same core code path as
  * `subspace serve`, for runs where the full feature list is not wanted (or does not build).
  *
- * Run: `deno run -A bench/_node_core.ts [--bench-feature federation|tokens|spend]... <flags>`;
+ * Run: `deno run -A bench/_node_core.ts [--bench-feature NAME]... <serve flags>`;
  * prints `{"port": N}` on stdout once it listens and shuts down gracefully on SIGTERM.
  *
  * `--bench-feature tokens` installs a stand-in for the quota feature's redemption: per POST it
  * verifies one real RSASSA-PSS token signature (2048-bit, the CPU cost of a redemption) and
  * spends a fresh nonce through the quota feature's own `SpentSet` on its own SQLite file and
- * writer thread (`<data>/quota.db`), so the load needs no issued tokens. `spend` does the
- * same without the signature check (the database half alone).
+ * writer thread (`<data>/quota.db`), so the load needs no issued tokens. `spend` is the
+ * database half alone, `verify` the signature half alone (what a redemption would cost if its
+ * spend rode in the message's own commit). NAME is one of federation, tokens, spend, verify.
  *
  * @module
  */
@@ -26,10 +27,10 @@ import { blind, blindSign, finalize, rsaPrivateKey, verify } from "../node/quota
 import { generateIssuerKey } from "../node/quota/issuer_keys.ts";
 
 /**
- * A token redemption per POST: a real signature check (unless `verifies` is false) and the
- * spend of a fresh nonce.
+ * A token redemption per POST: a real signature check (when `verifies`) and the spend of a
+ * fresh nonce (when `spends`).
  */
-async function benchTokensFeature(verifies: boolean): Promise<Feature> {
+async function benchTokensFeature(verifies: boolean, spends: boolean): Promise<Feature> {
   const sk = rsaPrivateKey(await generateIssuerKey());
   const msg = crypto.getRandomValues(new Uint8Array(98));
   const b = blind(sk.publicKey, msg);
@@ -46,6 +47,7 @@ async function benchTokensFeature(verifies: boolean): Promise<Feature> {
         mode: "tokens",
         async charge() {
           if (verifies && !verify(sk.publicKey, msg, sig)) throw new HttpError(401, "bad token");
+          if (!spends) return;
           const nonce = crypto.getRandomValues(new Uint8Array(32));
           if (!await spent.spend(nonce, expiresAt)) throw new HttpError(401, "spent");
         },
@@ -62,8 +64,9 @@ for (let i = args.indexOf("--bench-feature"); i >= 0; i = args.indexOf("--bench-
   args.splice(i, 2);
 }
 const features: Feature[] = [];
-if (wanted.has("tokens")) features.push(await benchTokensFeature(true));
-if (wanted.has("spend")) features.push(await benchTokensFeature(false));
+if (wanted.has("tokens")) features.push(await benchTokensFeature(true, true));
+if (wanted.has("spend")) features.push(await benchTokensFeature(false, true));
+if (wanted.has("verify")) features.push(await benchTokensFeature(true, false));
 if (wanted.has("federation")) features.push(federationFeature());
 const config = loadConfig({ args, env: Deno.env.toObject() });
 const node = await startNode(config, { features });

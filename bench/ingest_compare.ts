@@ -3,15 +3,15 @@
  * alone (`node:sqlite` and `pg` batch-insert loops with the node's schema, see
  * `_raw_insert.ts`), and the node under wrk (1 KiB payloads, random tags, per-client limits
  * lifted) with SQLite and `--quota open` (64 and 8 connections), SQLite with a token redeemed
- * per POST (`sqlite-tokens`: signature check and spend; `sqlite-spend`: the spend alone; see
- * `_node_core.ts`), PostgreSQL, and federation on with a peer connected. Every case runs once
+ * per POST (`sqlite-tokens`: signature check and spend; `sqlite-spend` and `sqlite-verify`:
+ * each half alone; see `_node_core.ts`), PostgreSQL, and federation on with a peer connected. Every case runs once
  * per round, rounds interleave the cases (the machine is shared), and the summary gives medians
  * over rounds, each with its ratio to its baseline, and the server's CPU time per message (all
  * threads; per thread in the round lines), which load from other processes disturbs less than
  * the rates.
  *
  * Cases: bare, raw-sqlite, raw-pg, sqlite-open, sqlite-open-c8, sqlite-tokens, sqlite-spend,
- * pg-open, sqlite-federation.
+ * sqlite-verify, pg-open, sqlite-federation.
  *
  * Run: `deno run -A bench/ingest_compare.ts [--seconds 10] [--rounds 3] [--connections 64]
  * [--threads 2] [--cases a,b,...] [--node name=path/to/_node_core.ts]... [--cpu-prof dir]`.
@@ -42,6 +42,7 @@ const ALL_CASES = [
   "sqlite-open-c8",
   "sqlite-tokens",
   "sqlite-spend",
+  "sqlite-verify",
   "pg-open",
   "sqlite-federation",
 ];
@@ -248,8 +249,8 @@ async function nodeCase(name: string, entry: string, label: string): Promise<Cas
       await n.stop();
     }
   }
-  if (name === "sqlite-tokens" || name === "sqlite-spend") {
-    const feature = name === "sqlite-tokens" ? "tokens" : "spend";
+  if (name === "sqlite-tokens" || name === "sqlite-spend" || name === "sqlite-verify") {
+    const feature = name.slice("sqlite-".length);
     const n = await startBenchNode(entry, ["--bench-feature", feature], label);
     try {
       return await measured(n, () => load(n.url));
@@ -354,6 +355,7 @@ const BASELINE: Record<string, string> = {
   "sqlite-open-c8": "raw-sqlite",
   "sqlite-tokens": "sqlite-open",
   "sqlite-spend": "sqlite-open",
+  "sqlite-verify": "sqlite-open",
   "pg-open": "raw-pg",
   "sqlite-federation": "sqlite-open",
 };
