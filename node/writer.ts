@@ -57,7 +57,10 @@ export interface WriterOptions {
   storedCount: number;
 }
 
-/** Called after each commit with the messages it newly inserted (oldest first). */
+/**
+ * Called after commits with the messages they newly inserted (oldest first); commits that
+ * settle together are heard in one call.
+ */
 export type CommitListener = (inserted: readonly StoredMessage[]) => void;
 
 /** Group-committing single writer. */
@@ -72,6 +75,9 @@ export class Writer {
   /** Commits handed to the store and not yet answered. */
   #inFlight = new Set<Promise<void>>();
   #maxInFlight: number;
+  /** Inserted messages not yet handed to the listeners (see `#tell`). */
+  #heard: StoredMessage[] = [];
+  #telling = false;
   /** Settles once the latest commit handed to the store has been counted. */
   #lastCommit: Promise<void> = Promise.resolve();
   #scheduled = false;
@@ -222,13 +228,7 @@ export class Writer {
       this.stats.inserted += inserted.length;
       this.stats.duplicates += outcomes.length - inserted.length;
       this.stats.lastBatch = batch.length;
-      for (const l of this.#listeners) {
-        try {
-          l(inserted);
-        } catch (err) {
-          this.#opts.log.error("commit listener failed", { err });
-        }
-      }
+      this.#tell(inserted);
       batch.forEach((p, i) => p.resolve(outcomes[i]!));
     } catch (err) {
       await previous;
@@ -238,6 +238,30 @@ export class Writer {
     } finally {
       done.resolve();
     }
+  }
+
+  /**
+   * Hands newly inserted messages to the listeners once the commits that settled in this turn
+   * are all counted: batches that shared one store transaction reach the listeners together
+   * (federation signs one notice group per call).
+   */
+  #tell(inserted: StoredMessage[]): void {
+    if (inserted.length === 0) return;
+    this.#heard.push(...inserted);
+    if (this.#telling) return;
+    this.#telling = true;
+    setImmediate(() => {
+      this.#telling = false;
+      const heard = this.#heard;
+      this.#heard = [];
+      for (const l of this.#listeners) {
+        try {
+          l(heard);
+        } catch (err) {
+          this.#opts.log.error("commit listener failed", { err });
+        }
+      }
+    });
   }
 
   async #flushFills(fills: PendingFill[]): Promise<void> {
@@ -268,7 +292,7 @@ export class Writer {
   /** Stops taking submits and waits until everything queued is committed. */
   async close(): Promise<void> {
     this.#closed = true;
-    while (this.queueLength > 0 || this.#inFlight.size > 0 || this.#scheduled) {
+    while (this.queueLength > 0 || this.#inFlight.size > 0 || this.#scheduled || this.#telling) {
       if (this.#inFlight.size > 0) await Promise.all(this.#inFlight);
       else await new Promise((r) => setTimeout(r, 1));
     }

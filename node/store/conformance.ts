@@ -197,7 +197,9 @@ export async function storeConformance(t: Deno.TestContext, make: StoreFactory):
         );
       }
       // The shared message is inserted by the first batch that carries it, once.
-      const sharedOutcomes = outs.flatMap((o) => o.filter((x) => x.message.id.toHex() === shared.id.toHex()));
+      const sharedOutcomes = outs.flatMap((o) =>
+        o.filter((x) => x.message.id.toHex() === shared.id.toHex())
+      );
       assert.deepEqual(sharedOutcomes.map((x) => x.inserted), [true, false, false]);
       assert.equal(new Set(sharedOutcomes.map((x) => x.message.seq)).size, 1);
       assert.equal(await s.count(), 6 * 2 + 1);

@@ -102,7 +102,11 @@ function commitInserts(requests) {
     port.postMessage({ id: requests[0].id, error: String(err?.message ?? err) });
     return;
   }
-  requests.forEach((r, i) => port.postMessage({ id: r.id, result: results[i] }, [results[i].seqs.buffer]));
+  // One reply for the whole transaction: the main thread settles all its batches in one turn.
+  port.postMessage(
+    { replies: requests.map((r, i) => ({ id: r.id, result: results[i] })) },
+    results.map((r) => r.seqs.buffer),
+  );
 }
 function batch({ sql, rows }) {
   const stmt = prepare(sql);
@@ -140,6 +144,7 @@ self.onmessage = (e) => {
 `;
 
 type Reply = { id: number; result?: unknown; error?: string };
+type Replies = Reply | { replies: Reply[] };
 type InsertReply = { seqs: Float64Array; earlier: [number, MessageRow][] };
 
 /** Numbers per message in a packed insert: id, tag and payload lengths, size and two times. */
@@ -200,12 +205,16 @@ export class SqliteWriteWorker {
     const { port1, port2 } = new MessageChannel();
     this.#port = port1;
     this.#worker.postMessage({ port: port2 }, [port2]);
-    this.#port.onmessage = (e: MessageEvent<Reply>) => {
-      const p = this.#pending.get(e.data.id);
+    const settle = (r: Reply) => {
+      const p = this.#pending.get(r.id);
       if (!p) return;
-      this.#pending.delete(e.data.id);
-      if (e.data.error !== undefined) p.reject(new Error(`SQLite writer: ${e.data.error}`));
-      else p.resolve(e.data.result);
+      this.#pending.delete(r.id);
+      if (r.error !== undefined) p.reject(new Error(`SQLite writer: ${r.error}`));
+      else p.resolve(r.result);
+    };
+    this.#port.onmessage = (e: MessageEvent<Replies>) => {
+      if ("replies" in e.data) e.data.replies.forEach(settle);
+      else settle(e.data);
     };
     this.#worker.onerror = (e) => {
       e.preventDefault();
