@@ -67,6 +67,30 @@ export async function wrk(
   };
 }
 
+/** CPU seconds used by process `pid` (Linux `/proc/<pid>/stat`, clock ticks of 1/100 s). */
+export async function cpuSecondsOf(pid: number | "self"): Promise<number> {
+  const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** CPU seconds per thread of process `pid`, by thread name (threads of one name added up). */
+export async function threadCpuSecondsOf(pid: number): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for await (const t of Deno.readDir(`/proc/${pid}/task`)) {
+    try {
+      const stat = await Deno.readTextFile(`/proc/${pid}/task/${t.name}/stat`);
+      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const key = t.name === String(pid) ? "main" : name;
+      out.set(key, (out.get(key) ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100);
+    } catch {
+      // the thread ended
+    }
+  }
+  return out;
+}
+
 /** The q-quantile (0..1) of `values`. */
 export function quantile(values: readonly number[], q: number): number {
   const s = [...values].sort((a, b) => a - b);

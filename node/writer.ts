@@ -4,8 +4,18 @@
  * the previous commit ran. A submit resolves only after its commit is durable. After each commit
  * the listeners (long-poll hub, federation) hear about the newly inserted messages.
  *
+ * The commits are pipelined where the store allows it ({@linkcode Store.maxWritesInFlight}):
+ * each macrotask's submits go to the store at once, without waiting for the commit in flight,
+ * so the SQLite writer thread finds the next group waiting the moment its fsync ends and joins
+ * every group that arrived meanwhile into one transaction. Waiting for each reply before sending
+ * the next batch left that thread idle about half the time (the reply, the answers to the
+ * clients and the next hand-off all happened between two commits) and cut ingest to about a
+ * quarter of what the engine does alone. Batches complete in the order they were handed over,
+ * so counters, `lastSeq` and the listeners see commits in sequence order.
+ *
  * @module
  */
+import { setImmediate } from "node:timers";
 import { HttpError } from "./errors.ts";
 import type { Logger } from "./log.ts";
 import {
@@ -50,7 +60,10 @@ export interface WriterOptions {
   storedCount: number;
 }
 
-/** Called after each commit with the messages it newly inserted (oldest first). */
+/**
+ * Called after commits with the messages they newly inserted (oldest first); commits that
+ * settle together are heard in one call.
+ */
 export type CommitListener = (inserted: readonly StoredMessage[]) => void;
 
 /** Group-committing single writer. */
@@ -62,7 +75,14 @@ export class Writer {
   #usedBytes: number;
   #lastSeq: number;
   #storedCount: number;
-  #flushing: Promise<void> | undefined;
+  /** Commits handed to the store and not yet answered. */
+  #inFlight = new Set<Promise<void>>();
+  #maxInFlight: number;
+  /** Inserted messages not yet handed to the listeners (see `#tell`). */
+  #heard: StoredMessage[] = [];
+  #telling = false;
+  /** Settles once the latest commit handed to the store has been counted. */
+  #lastCommit: Promise<void> = Promise.resolve();
   #scheduled = false;
   #closed = false;
   #listeners: CommitListener[] = [];
@@ -74,6 +94,7 @@ export class Writer {
     this.#usedBytes = opts.usedBytes;
     this.#lastSeq = opts.lastSeq;
     this.#storedCount = opts.storedCount;
+    this.#maxInFlight = Math.max(1, opts.store.maxWritesInFlight ?? 1);
   }
 
   /** Rows stored (messages and notices), kept current by commits and sweeps. */
@@ -163,27 +184,42 @@ export class Writer {
   }
 
   #schedule(): void {
-    if (this.#scheduled || this.#flushing) return;
+    if (this.#scheduled || this.#inFlight.size >= this.#maxInFlight) return;
     this.#scheduled = true;
-    // A macrotask, so that every request already read in this turn joins the commit.
-    setTimeout(() => {
+    // After this turn's I/O, so that every request already read joins the commit. Not a
+    // setTimeout: a zero timer waits for the next timer tick (1–4 ms here), which every
+    // commit paid on top of its fsync.
+    setImmediate(() => {
       this.#scheduled = false;
-      this.#flushing = this.#flush().finally(() => {
-        this.#flushing = undefined;
-        if (this.queueLength > 0) this.#schedule();
-      });
-    }, 0);
+      while (this.queueLength > 0 && this.#inFlight.size < this.#maxInFlight) {
+        const flushing: Promise<void> = this.#flush().finally(() => {
+          this.#inFlight.delete(flushing);
+          if (this.queueLength > 0) this.#schedule();
+        });
+        this.#inFlight.add(flushing);
+      }
+    });
   }
 
   async #flush(): Promise<void> {
     const batch = this.#queue.splice(0, this.#opts.maxBatch);
     const fills = this.#fills.splice(0, this.#opts.maxBatch);
-    if (fills.length > 0) await this.#flushFills(fills);
-    if (batch.length === 0) return;
+    // Both go to the store now (it keeps their order); neither waits for the other's reply.
+    const filling = fills.length > 0 ? this.#flushFills(fills) : undefined;
+    if (batch.length > 0) await this.#commit(batch);
+    await filling;
+  }
+
+  async #commit(batch: Pending[]): Promise<void> {
     let bytes = 0;
     for (const p of batch) bytes += chargedBytes(p.message);
+    // Commits may finish out of order (PostgreSQL); they are counted and heard in order.
+    const previous = this.#lastCommit;
+    const done = Promise.withResolvers<void>();
+    this.#lastCommit = done.promise;
     try {
       const outcomes = await this.#opts.store.insertBatch(batch.map((p) => p.message));
+      await previous;
       const inserted: StoredMessage[] = [];
       for (const o of outcomes) {
         if (o.inserted) {
@@ -198,19 +234,40 @@ export class Writer {
       this.stats.inserted += inserted.length;
       this.stats.duplicates += outcomes.length - inserted.length;
       this.stats.lastBatch = batch.length;
+      this.#tell(inserted);
+      batch.forEach((p, i) => p.resolve(outcomes[i]!));
+    } catch (err) {
+      await previous;
+      this.#queuedBytes -= bytes;
+      this.#opts.log.error("commit failed", { err, messages: batch.length });
+      for (const p of batch) p.reject(err);
+    } finally {
+      done.resolve();
+    }
+  }
+
+  /**
+   * Hands newly inserted messages to the listeners once the commits that settled in this turn
+   * are all counted: batches that shared one store transaction reach the listeners together
+   * (federation signs one notice group per call).
+   */
+  #tell(inserted: StoredMessage[]): void {
+    if (inserted.length === 0) return;
+    this.#heard.push(...inserted);
+    if (this.#telling) return;
+    this.#telling = true;
+    setImmediate(() => {
+      this.#telling = false;
+      const heard = this.#heard;
+      this.#heard = [];
       for (const l of this.#listeners) {
         try {
-          l(inserted);
+          l(heard);
         } catch (err) {
           this.#opts.log.error("commit listener failed", { err });
         }
       }
-      batch.forEach((p, i) => p.resolve(outcomes[i]!));
-    } catch (err) {
-      this.#queuedBytes -= bytes;
-      this.#opts.log.error("commit failed", { err, messages: batch.length });
-      for (const p of batch) p.reject(err);
-    }
+    });
   }
 
   async #flushFills(fills: PendingFill[]): Promise<void> {
@@ -251,8 +308,8 @@ export class Writer {
   /** Stops taking submits and waits until everything queued is committed. */
   async close(): Promise<void> {
     this.#closed = true;
-    while (this.queueLength > 0 || this.#flushing || this.#scheduled) {
-      if (this.#flushing) await this.#flushing;
+    while (this.queueLength > 0 || this.#inFlight.size > 0 || this.#scheduled || this.#telling) {
+      if (this.#inFlight.size > 0) await Promise.all(this.#inFlight);
       else await new Promise((r) => setTimeout(r, 1));
     }
   }

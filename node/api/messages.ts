@@ -193,6 +193,7 @@ export function messageRoutes(ctx: NodeCore): Hono<AppEnv> {
         hi: range.hi,
         all: range.bits === 0,
         afterSeq: from.seq,
+        maxSeq: ctx.writer.lastSeq,
         limit: Math.max(1, limit - from.pending.length),
         now: ctx.now(),
         scan: chooseScan(range.bits, ctx.writer.lastSeq, from.seq, limit),

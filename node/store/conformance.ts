@@ -185,4 +185,45 @@ export async function storeConformance(t: Deno.TestContext, make: StoreFactory):
     assert.equal(out.filter((o) => o.inserted).length, 1200);
     assert.equal(await s.count(), 1200);
   });
+
+  await step(
+    "batches sent without waiting draw sequence numbers in call order and share duplicates",
+    async (s) => {
+      const shared = message([9], 8);
+      const batches = Array.from({ length: 6 }, (_, i) => [
+        message([i], 8),
+        ...(i % 2 === 0 ? [shared] : []),
+        message([i, 1], 8),
+      ]);
+      const outs = await Promise.all(batches.map((b) => s.insertBatch(b)));
+      const seqs = outs.map((o) => o.filter((x) => x.inserted).map((x) => x.message.seq));
+      for (let i = 1; i < seqs.length; i++) {
+        assert.ok(
+          Math.max(...seqs[i - 1]!) < Math.min(...seqs[i]!),
+          `batch ${i} drew ${seqs[i]} after batch ${i - 1} drew ${seqs[i - 1]}`,
+        );
+      }
+      // The shared message is inserted by the first batch that carries it, once.
+      const sharedOutcomes = outs.flatMap((o) =>
+        o.filter((x) => x.message.id.toHex() === shared.id.toHex())
+      );
+      assert.deepEqual(sharedOutcomes.map((x) => x.inserted), [true, false, false]);
+      assert.equal(new Set(sharedOutcomes.map((x) => x.message.seq)).size, 1);
+      assert.equal(await s.count(), 6 * 2 + 1);
+    },
+  );
+
+  await step("a query leaves out rows past maxSeq", async (s) => {
+    const out = await s.insertBatch([message([1], 4), message([2], 4), message([3], 4)]);
+    const second = out[1]!.message.seq;
+    const got = await s.query({
+      ...FULL,
+      all: true,
+      afterSeq: 0,
+      maxSeq: second,
+      limit: 10,
+      now: 0,
+    });
+    assert.deepEqual(got.map((m) => m.seq), [out[0]!.message.seq, second]);
+  });
 }

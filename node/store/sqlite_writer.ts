@@ -17,7 +17,9 @@ export const MAX_WAL_FRAMES = 16384;
 
 const WORKER_SOURCE = `
 import { DatabaseSync } from "node:sqlite";
+import { receiveMessageOnPort } from "node:worker_threads";
 let db;
+let port;
 const statements = new Map();
 function prepare(sql) {
   let s = statements.get(sql);
@@ -57,46 +59,142 @@ function transaction(fn) {
     throw err;
   }
 }
-function insertBatch(messages) {
+// Message inserts arrive packed (see packMessages) and are committed in groups: every request
+// queued for this thread when it turns to the port goes into one transaction, so the thread
+// starts the next commit (and its fsync) as soon as one ends with everything that arrived
+// meanwhile, and with no wait when it was idle. A request is answered only once the
+// transaction holding it is durable.
+function insertRows(packed) {
+  const nums = new Float64Array(packed.nums);
+  const bytes = new Uint8Array(packed.bytes);
+  const origins = packed.origins;
   const insert = prepare("INSERT INTO messages (id, tag, payload, size, received_at, expires_at, origin) " +
     "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING RETURNING seq");
   const select = prepare("SELECT * FROM messages WHERE id = ?");
-  return transaction(() => messages.map((m) => {
-    const row = insert.get(m.id, m.tag, m.payload, m.size, m.receivedAt, m.expiresAt, m.origin);
-    return row !== undefined
-      ? { inserted: true, seq: Number(row.seq) }
-      : { inserted: false, row: select.get(m.id) };
-  }));
+  const n = origins.length;
+  const seqs = new Float64Array(n);
+  const earlier = [];
+  let off = 0;
+  for (let i = 0; i < n; i++) {
+    const idLen = nums[i * 6], tagLen = nums[i * 6 + 1], payloadLen = nums[i * 6 + 2];
+    const id = bytes.subarray(off, off += idLen);
+    const tag = bytes.subarray(off, off += tagLen);
+    const payload = payloadLen < 0 ? null : bytes.subarray(off, off += payloadLen);
+    const row = insert.get(id, tag, payload, nums[i * 6 + 3], nums[i * 6 + 4], nums[i * 6 + 5],
+      origins[i]);
+    if (row !== undefined) seqs[i] = Number(row.seq);
+    else earlier.push([i, select.get(id)]);
+  }
+  return { seqs, earlier };
+}
+function commitInserts(requests) {
+  if (requests.length === 0) return;
+  let results;
+  try {
+    results = transaction(() => requests.map((r) => insertRows(r.arg)));
+  } catch (err) {
+    // One bad request must not fail the others that shared its transaction: alone, each
+    // commits or fails on its own.
+    if (requests.length > 1) {
+      for (const r of requests) commitInserts([r]);
+      return;
+    }
+    port.postMessage({ id: requests[0].id, error: String(err?.message ?? err) });
+    return;
+  }
+  // One reply for the whole transaction: the main thread settles all its batches in one turn.
+  port.postMessage(
+    { replies: requests.map((r, i) => ({ id: r.id, result: results[i] })) },
+    results.map((r) => r.seqs.buffer),
+  );
 }
 function batch({ sql, rows }) {
   const stmt = prepare(sql);
   return transaction(() => rows.map((params) => stmt.all(...params)));
 }
-self.onmessage = (e) => {
-  const { id, op, arg } = e.data;
+function run({ id, op, arg }) {
   try {
     let result;
     if (op === "open") result = open(arg);
-    else if (op === "insertBatch") result = insertBatch(arg);
     else if (op === "batch") result = batch(arg);
     else if (op === "close") { clearInterval(checkpointTimer); db?.close(); result = null; }
-    self.postMessage({ id, result });
+    port.postMessage({ id, result });
   } catch (err) {
-    self.postMessage({ id, error: String(err?.message ?? err) });
+    port.postMessage({ id, error: String(err?.message ?? err) });
   }
+}
+// Takes every request queued on the port; other operations keep their place in line behind
+// the inserts sent before them.
+function drain(first) {
+  let inserts = [];
+  for (let m = first; m !== undefined; m = receiveMessageOnPort(port)?.message) {
+    if (m.op === "insert") inserts.push(m);
+    else {
+      commitInserts(inserts);
+      inserts = [];
+      run(m);
+    }
+  }
+  commitInserts(inserts);
+}
+self.onmessage = (e) => {
+  port = e.data.port;
+  port.onmessage = (m) => drain(m.data);
 };
 `;
 
 type Reply = { id: number; result?: unknown; error?: string };
-type WorkerRow = {
-  inserted: boolean;
-  seq?: number;
-  row?: MessageRow;
-};
+type Replies = Reply | { replies: Reply[] };
+type InsertReply = { seqs: Float64Array; earlier: [number, MessageRow][] };
+
+/** Numbers per message in a packed insert: id, tag and payload lengths, size and two times. */
+const PACKED_FIELDS = 6;
+
+/**
+ * Packs messages into two buffers that move to the writer thread without a copy: the bytes of
+ * every id, tag and payload back to back, and per message its lengths (payload -1 for none),
+ * size and times. Cloning the messages instead costs the event loop about a tenth of its time
+ * at full ingest (one object graph and one buffer per field).
+ */
+function packMessages(messages: readonly NewMessage[]) {
+  let total = 0;
+  for (const m of messages) total += m.id.length + m.tag.length + (m.payload?.length ?? 0);
+  const bytes = new Uint8Array(total);
+  const nums = new Float64Array(messages.length * PACKED_FIELDS);
+  const origins: (string | null)[] = new Array(messages.length);
+  let off = 0;
+  messages.forEach((m, i) => {
+    bytes.set(m.id, off);
+    off += m.id.length;
+    bytes.set(m.tag, off);
+    off += m.tag.length;
+    if (m.payload !== null) {
+      bytes.set(m.payload, off);
+      off += m.payload.length;
+    }
+    nums.set([
+      m.id.length,
+      m.tag.length,
+      m.payload?.length ?? -1,
+      m.size,
+      m.receivedAt,
+      m.expiresAt,
+    ], i * PACKED_FIELDS);
+    origins[i] = m.origin;
+  });
+  // Bare ArrayBuffers: the thread takes its requests with receiveMessageOnPort, which walks
+  // a message's values (every element of a typed array) and would cost it a sixth of its time.
+  return {
+    arg: { nums: nums.buffer, bytes: bytes.buffer, origins },
+    transfer: [bytes.buffer, nums.buffer],
+  };
+}
 
 /** A dedicated writer thread for one SQLite file. */
 export class SqliteWriteWorker {
   #worker: Worker;
+  /** Every request and reply travels here (see the worker's `drain`). */
+  #port: MessagePort;
   #url: string;
   #next = 1;
   #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
@@ -104,12 +202,19 @@ export class SqliteWriteWorker {
   private constructor() {
     this.#url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: "text/javascript" }));
     this.#worker = new Worker(this.#url, { type: "module" });
-    this.#worker.onmessage = (e: MessageEvent<Reply>) => {
-      const p = this.#pending.get(e.data.id);
+    const { port1, port2 } = new MessageChannel();
+    this.#port = port1;
+    this.#worker.postMessage({ port: port2 }, [port2]);
+    const settle = (r: Reply) => {
+      const p = this.#pending.get(r.id);
       if (!p) return;
-      this.#pending.delete(e.data.id);
-      if (e.data.error !== undefined) p.reject(new Error(`SQLite writer: ${e.data.error}`));
-      else p.resolve(e.data.result);
+      this.#pending.delete(r.id);
+      if (r.error !== undefined) p.reject(new Error(`SQLite writer: ${r.error}`));
+      else p.resolve(r.result);
+    };
+    this.#port.onmessage = (e: MessageEvent<Replies>) => {
+      if ("replies" in e.data) e.data.replies.forEach(settle);
+      else settle(e.data);
     };
     this.#worker.onerror = (e) => {
       e.preventDefault();
@@ -142,34 +247,38 @@ export class SqliteWriteWorker {
     return w;
   }
 
-  #call(op: string, arg?: unknown): Promise<unknown> {
+  #call(op: string, arg?: unknown, transfer: Transferable[] = []): Promise<unknown> {
     const id = this.#next++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
-      this.#worker.postMessage({ id, op, arg });
+      this.#port.postMessage({ id, op, arg }, transfer);
     });
   }
 
-  /** Inserts a batch in one transaction (one fsync) on the writer thread. */
+  /**
+   * Inserts a batch on the writer thread and resolves once the transaction holding it is
+   * durable. Batches sent while a commit runs share the next transaction (one fsync); each
+   * batch is atomic and they commit in the order they were sent, so callers may send the next
+   * batch without waiting for this one.
+   */
   async insertBatch(messages: readonly NewMessage[]): Promise<InsertOutcome[]> {
-    const rows = await this.#call("insertBatch", messages) as WorkerRow[];
-    return rows.map((r, i): InsertOutcome => {
-      const m = messages[i]!;
-      if (r.inserted) {
-        const message: StoredMessage = {
-          seq: r.seq!,
-          id: m.id,
-          tag: m.tag,
-          payload: m.payload,
-          size: m.size,
-          receivedAt: m.receivedAt,
-          expiresAt: m.expiresAt,
-          origin: m.origin,
-        };
-        return { message, inserted: true };
-      }
-      return { inserted: false, message: toMessage(r.row!) };
-    });
+    const { arg, transfer } = packMessages(messages);
+    const { seqs, earlier } = await this.#call("insert", arg, transfer) as InsertReply;
+    const outcomes = messages.map((m, i): InsertOutcome => ({
+      message: {
+        seq: seqs[i]!,
+        id: m.id,
+        tag: m.tag,
+        payload: m.payload,
+        size: m.size,
+        receivedAt: m.receivedAt,
+        expiresAt: m.expiresAt,
+        origin: m.origin,
+      } satisfies StoredMessage,
+      inserted: true,
+    }));
+    for (const [i, row] of earlier) outcomes[i] = { message: toMessage(row), inserted: false };
+    return outcomes;
   }
 
   /**
@@ -189,6 +298,7 @@ export class SqliteWriteWorker {
       await this.#checkpointer?.close();
       await this.#call("close");
     } finally {
+      this.#port.close();
       this.#worker.terminate();
       URL.revokeObjectURL(this.#url);
     }

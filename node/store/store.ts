@@ -84,6 +84,12 @@ export interface RangeQuery {
   /** True when the range is the whole tag space (bits = 0): no tag condition is needed. */
   all: boolean;
   afterSeq: number;
+  /**
+   * Rows past this sequence number are left out: pass the writer's `lastSeq`, so that a row
+   * committed ahead of an earlier batch still being committed (concurrent PostgreSQL
+   * transactions) is not returned before it, and no cursor moves past the earlier one.
+   */
+  maxSeq?: number;
   limit: number;
   /** Unix ms; expired messages are not returned. */
   now: number;
@@ -125,6 +131,14 @@ export interface Store {
   readonly dialect: Dialect;
   /** Where it lives: the SQLite file, or the PostgreSQL URL without credentials. */
   readonly location: string;
+  /**
+   * How many writes ({@linkcode insertBatch}, {@linkcode fillPayloads}) the writer may have
+   * outstanding at once. Writes complete, and their rows become visible, in the order they were
+   * called; an engine that cannot promise that (concurrent PostgreSQL transactions commit in
+   * any order, so a reader could pass a sequence number still being committed) says 1.
+   * Absent means 1.
+   */
+  readonly maxWritesInFlight?: number;
   /** Inserts a batch in one transaction (one fsync); ids already stored are left as they are. */
   insertBatch(messages: readonly NewMessage[]): Promise<InsertOutcome[]>;
   /**
@@ -164,6 +178,74 @@ export interface Store {
   maxSeq(): Promise<number>;
   /** Closes the connection(s). */
   close(): Promise<void>;
+}
+
+/**
+ * Rows per insert statement: 7 parameters each stay under the bind-parameter limits (SQLite
+ * 32766, PostgreSQL 65535).
+ */
+const INSERT_CHUNK_ROWS = 4000;
+
+/** PostgreSQL batches the writer may have in flight (each holds a pool connection). */
+const PG_WRITES_IN_FLIGHT = 4;
+
+/**
+ * Inserts `messages` (ids already stored are left alone) and returns the outcomes in input
+ * order. Returns only the new sequence numbers: echoing whole rows back would send every
+ * payload over the connection a second time.
+ */
+async function insertMessages(
+  db: Kysely<Database>,
+  messages: readonly NewMessage[],
+): Promise<InsertOutcome[]> {
+  const seqById = new Map<string, number>();
+  for (let i = 0; i < messages.length; i += INSERT_CHUNK_ROWS) {
+    const chunk = messages.slice(i, i + INSERT_CHUNK_ROWS);
+    const rows = await db.insertInto("messages")
+      .values(chunk.map((m) => ({
+        id: m.id,
+        tag: m.tag,
+        payload: m.payload,
+        size: m.size,
+        received_at: m.receivedAt,
+        expires_at: m.expiresAt,
+        origin: m.origin,
+      })))
+      .onConflict((oc) => oc.column("id").doNothing())
+      .returning(["seq", "id"])
+      .execute();
+    for (const r of rows) seqById.set(toHex(r.id), Number(r.seq));
+  }
+  const missing = messages.filter((m) => !seqById.has(toHex(m.id)));
+  const earlier = new Map<string, StoredMessage>();
+  if (missing.length > 0) {
+    const rows = await db.selectFrom("messages").selectAll()
+      .where("id", "in", missing.map((m) => m.id)).execute();
+    for (const r of rows) earlier.set(toHex(r.id), toMessage(r as MessageRow));
+  }
+  const claimed = new Set<string>();
+  return messages.map((m) => {
+    const key = toHex(m.id);
+    const seq = seqById.get(key);
+    if (seq !== undefined && !claimed.has(key)) {
+      claimed.add(key);
+      const message: StoredMessage = {
+        seq,
+        id: m.id,
+        tag: m.tag,
+        payload: m.payload,
+        size: m.size,
+        receivedAt: m.receivedAt,
+        expiresAt: m.expiresAt,
+        origin: m.origin,
+      };
+      earlier.set(key, message);
+      return { message, inserted: true };
+    }
+    const message = earlier.get(key);
+    if (message === undefined) throw new Error("inserted message vanished");
+    return { message, inserted: false };
+  });
 }
 
 class KyselyStore implements Store {
@@ -217,54 +299,46 @@ class KyselyStore implements Store {
     return Number(r.b);
   }
 
+  /**
+   * PostgreSQL: up to this many batches are in flight on their own connections, so that one
+   * batch's commit (its WAL flush) overlaps the next batch's insert and the server's group
+   * commit can join their flushes. See {@linkcode insertBatch} for how order is kept.
+   */
+  readonly maxWritesInFlight: number = PG_WRITES_IN_FLIGHT;
+  /** Settles when the latest batch's rows are inserted (its sequence numbers drawn). */
+  #drawn: Promise<void> = Promise.resolve();
+
+  /**
+   * Inserts a batch in its own transaction. Batches draw their sequence numbers one after
+   * another, in call order (each insert statement waits for the previous batch's insert, not
+   * its commit), so sequence numbers rise with call order even though the commits overlap and
+   * may finish in any order; the writer counts them in call order and readers stop at its
+   * `lastSeq` ({@linkcode RangeQuery.maxSeq}).
+   */
   async insertBatch(messages: readonly NewMessage[]): Promise<InsertOutcome[]> {
     if (messages.length === 0) return [];
-    return await this.db.transaction().execute(async (trx) => {
-      const inserted = new Map<string, StoredMessage>();
-      // Chunk to stay under bind-parameter limits (SQLite: 32766, PostgreSQL: 65535).
-      for (let i = 0; i < messages.length; i += 500) {
-        const chunk = messages.slice(i, i + 500);
-        const rows = await trx.insertInto("messages")
-          .values(chunk.map((m) => ({
-            id: m.id,
-            tag: m.tag,
-            payload: m.payload,
-            size: m.size,
-            received_at: m.receivedAt,
-            expires_at: m.expiresAt,
-            origin: m.origin,
-          })))
-          .onConflict((oc) => oc.column("id").doNothing())
-          .returningAll()
-          .execute();
-        for (const r of rows) inserted.set(toHex(r.id), toMessage(r as MessageRow));
-      }
-      const missing = messages.filter((m) => !inserted.has(toHex(m.id)));
-      const earlier = new Map<string, StoredMessage>();
-      if (missing.length > 0) {
-        const rows = await trx.selectFrom("messages").selectAll()
-          .where("id", "in", missing.map((m) => m.id)).execute();
-        for (const r of rows) earlier.set(toHex(r.id), toMessage(r as MessageRow));
-      }
-      const seen = new Set<string>();
-      return messages.map((m) => {
-        const key = toHex(m.id);
-        const fresh = inserted.get(key);
-        if (fresh !== undefined && !seen.has(key)) {
-          seen.add(key);
-          return { message: fresh, inserted: true };
+    const previous = this.#drawn;
+    const drawn = Promise.withResolvers<void>();
+    this.#drawn = drawn.promise;
+    try {
+      return await this.db.transaction().execute(async (trx) => {
+        try {
+          await previous;
+          return await insertMessages(trx, messages);
+        } finally {
+          drawn.resolve();
         }
-        const message = fresh ?? earlier.get(key);
-        if (message === undefined) throw new Error("inserted message vanished");
-        return { message, inserted: false };
       });
-    });
+    } finally {
+      drawn.resolve();
+    }
   }
 
   async query(q: RangeQuery): Promise<StoredMessage[]> {
     let qb = this.db.selectFrom("messages").selectAll()
       .where("seq", ">", q.afterSeq)
       .where("expires_at", ">", q.now);
+    if (q.maxSeq !== undefined) qb = qb.where("seq", "<=", q.maxSeq);
     if (!q.all) {
       // SQLite: a unary plus keeps the planner off the tag index when sequence order is cheaper.
       const tag = q.scan === "seq" && this.dialect === "sqlite"
@@ -395,6 +469,8 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
 
 /** SQLite: reads on this thread, message inserts on a writer thread (see `sqlite_writer.ts`). */
 class SqliteStore extends KyselyStore {
+  /** The writer thread commits in arrival order; this bounds the batches queued for it. */
+  override readonly maxWritesInFlight = 64;
   #writer: SqliteWriteWorker;
   constructor(db: Kysely<Database>, path: string, writer: SqliteWriteWorker) {
     super("sqlite", db, path);

@@ -1,0 +1,79 @@
+/**
+ * A bench-only node entry: `startNode(config, { features })` with the core and only the
+ * features a load run names, listening on a socket. It is the same core code path as
+ * `subspace serve`, for runs where the full feature list is not wanted (or does not build).
+ *
+ * Run: `deno run -A bench/_node_core.ts [--bench-feature NAME]... <serve flags>`;
+ * prints `{"port": N}` on stdout once it listens and shuts down gracefully on SIGTERM.
+ *
+ * `--bench-feature tokens` installs a stand-in for the quota feature's redemption: per POST it
+ * verifies one real RSASSA-PSS token signature (2048-bit, the CPU cost of a redemption) and
+ * spends a fresh nonce through the quota feature's own `SpentSet` on its own SQLite file and
+ * writer thread (`<data>/quota.db`), so the load needs no issued tokens. `spend` is the
+ * database half alone, `verify` the signature half alone (what a redemption would cost if its
+ * spend rode in the message's own commit). NAME is one of federation, tokens, spend, verify.
+ *
+ * @module
+ */
+import { loadConfig, QUOTA_POLICY, startNode } from "../node/mod.ts";
+import type { Feature } from "../node/mod.ts";
+import { federationFeature } from "../node/dht/mod.ts";
+import { HttpError } from "../node/errors.ts";
+// The quota folder's mod.ts does not build while it is being converted: its files directly.
+import { quotaMigration } from "../node/quota/migration.ts";
+import { QuotaStore } from "../node/quota/store.ts";
+import { SpentSet } from "../node/quota/spent.ts";
+import { blind, blindSign, finalize, rsaPrivateKey, verify } from "../node/quota/blind_rsa.ts";
+import { generateIssuerKey } from "../node/quota/issuer_keys.ts";
+
+/**
+ * A token redemption per POST: a real signature check (when `verifies`) and the spend of a
+ * fresh nonce (when `spends`).
+ */
+async function benchTokensFeature(verifies: boolean, spends: boolean): Promise<Feature> {
+  const sk = rsaPrivateKey(await generateIssuerKey());
+  const msg = crypto.getRandomValues(new Uint8Array(98));
+  const b = blind(sk.publicKey, msg);
+  const sig = finalize(sk.publicKey, msg, blindSign(sk, b.blindedMsg), b.inv);
+  return {
+    name: "bench-tokens",
+    async install(core) {
+      const db = await core.openDatabase("quota", { "0001_quota": quotaMigration }, {
+        writerThread: true,
+      });
+      const spent = new SpentSet(new QuotaStore(db.db, db.writer));
+      const expiresAt = Date.now() + 86_400_000;
+      core.provide(QUOTA_POLICY, {
+        mode: "tokens",
+        async charge() {
+          if (verifies && !verify(sk.publicKey, msg, sig)) throw new HttpError(401, "bad token");
+          if (!spends) return;
+          const nonce = crypto.getRandomValues(new Uint8Array(32));
+          if (!await spent.spend(nonce, expiresAt)) throw new HttpError(401, "spent");
+        },
+      });
+      return { close: () => spent.drain() };
+    },
+  };
+}
+
+const args = [...Deno.args];
+const wanted = new Set<string>();
+for (let i = args.indexOf("--bench-feature"); i >= 0; i = args.indexOf("--bench-feature")) {
+  wanted.add(args[i + 1] ?? "");
+  args.splice(i, 2);
+}
+const features: Feature[] = [];
+if (wanted.has("tokens")) features.push(await benchTokensFeature(true, true));
+if (wanted.has("spend")) features.push(await benchTokensFeature(false, true));
+if (wanted.has("verify")) features.push(await benchTokensFeature(true, false));
+if (wanted.has("federation")) features.push(federationFeature());
+const config = loadConfig({ args, env: Deno.env.toObject() });
+const node = await startNode(config, { features });
+console.log(JSON.stringify({ port: node.port }));
+const stopped = Promise.withResolvers<void>();
+Deno.addSignalListener("SIGTERM", () => stopped.resolve());
+Deno.addSignalListener("SIGINT", () => stopped.resolve());
+await stopped.promise;
+await node.close();
+Deno.exit(0);
