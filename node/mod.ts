@@ -7,6 +7,7 @@
 import type { Config } from "./config.ts";
 import type { AppEnv, Feature, FeatureParts, NodeCore, ServiceKey } from "./feature.ts";
 import { createApp } from "./app.ts";
+import { type EdgeServer, serveNode } from "./edge/mod.ts";
 import { Hub } from "./hub.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { Registry } from "./metrics.ts";
@@ -187,30 +188,23 @@ export async function startNode(config: Config, opts: StartOptions = {}): Promis
     }
   }, config.sweepInterval * 1000);
 
-  let server: Deno.HttpServer<Deno.NetAddr> | undefined;
+  let server: EdgeServer | undefined;
   let port = config.port;
   const tls = config.tlsCert !== undefined && config.tlsKey !== undefined;
   if (opts.listen !== false) {
-    const handler = (req: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>) =>
-      app.fetch(req, { remoteAddr: info.remoteAddr } satisfies AppEnv["Bindings"]);
-    const listening = Promise.withResolvers<Deno.NetAddr>();
-    const common = {
-      hostname: config.host,
-      port: config.port,
-      onListen: (addr: Deno.NetAddr) => listening.resolve(addr),
-      onError: (err: unknown) => {
-        log.error("request failed", { err });
-        return new Response("Internal error", { status: 500 });
+    server = await serveNode(
+      config,
+      (req, info) => app.fetch(req, { remoteAddr: info.remoteAddr } satisfies AppEnv["Bindings"]),
+      {
+        log: log.child("edge"),
+        metrics,
+        onError: (err: unknown) => {
+          log.error("request failed", { err });
+          return new Response("Internal error", { status: 500 });
+        },
       },
-    };
-    server = tls
-      ? Deno.serve({
-        ...common,
-        cert: await Deno.readTextFile(config.tlsCert!),
-        key: await Deno.readTextFile(config.tlsKey!),
-      }, handler)
-      : Deno.serve(common, handler);
-    port = (await listening.promise).port;
+    );
+    port = server.port;
   }
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
   const url = `${tls ? "https" : "http"}://${host}:${port}`;

@@ -22,6 +22,7 @@
  * @module
  */
 import type { Logger } from "../log.ts";
+import { setBodyDeadline } from "../body.ts";
 import { addressGroup } from "./address.ts";
 import type { Registry } from "../metrics.ts";
 
@@ -43,6 +44,11 @@ export interface ServeOptions {
   key?: string;
   /** Time from accept until the first request's headers are complete. */
   headersTimeoutMs: number;
+  /**
+   * Time a request's body may take to arrive once its headers did (enforced by the body reader,
+   * `node/body.ts`); unset: no deadline.
+   */
+  bodyTimeoutMs?: number;
   /** Time an idle keep-alive connection may wait for the next request's headers. */
   keepAliveTimeoutMs: number;
   /** Open connections allowed per client address. */

@@ -51,6 +51,7 @@ export async function serveNode(
       }
       : {}),
     headersTimeoutMs: config.headersTimeout * 1000,
+    bodyTimeoutMs: config.bodyTimeout * 1000,
     keepAliveTimeoutMs: config.keepAliveTimeout * 1000,
     maxConnectionsPerAddress: config.maxAddressConnections,
     maxOpenConnections: config.maxOpenConnections,
