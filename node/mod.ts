@@ -7,6 +7,7 @@
 import type { Config } from "./config.ts";
 import type { AppEnv, Feature, FeatureParts, NodeCore, ServiceKey } from "./feature.ts";
 import { createApp } from "./app.ts";
+import { openDataDir } from "./data_dir.ts";
 import { type EdgeServer, serveNode } from "./edge/mod.ts";
 import { Hub } from "./hub.ts";
 import { createLogger, type Logger } from "./log.ts";
@@ -33,7 +34,13 @@ export {
   type ServiceKey,
   serviceKey,
 } from "./feature.ts";
-export { ADMIN_AUTH, type AdminAuth, BODY_RESOLVER, NODE_IDENTITY, QUOTA_POLICY } from "./services.ts";
+export {
+  ADMIN_AUTH,
+  type AdminAuth,
+  BODY_RESOLVER,
+  NODE_IDENTITY,
+  QUOTA_POLICY,
+} from "./services.ts";
 export { type LimitValues, RuntimeLimits } from "./runtime_limits.ts";
 export { createLogger, type Logger } from "./log.ts";
 export { VERSION } from "./version.ts";
@@ -77,7 +84,11 @@ export class MissingFeatureError extends Error {
  */
 export async function startNode(config: Config, opts: StartOptions = {}): Promise<RunningNode> {
   const log = opts.log ?? createLogger({ component: "node", level: config.logLevel });
-  const store = await openStore({ url: config.store, dataDir: config.data });
+  const dataDir = await openDataDir(config.data, { log: log.child("data") });
+  const store = await openStore({ url: config.store, dataDir: config.data }).catch((err) => {
+    dataDir.release();
+    throw err;
+  });
   const metrics = new Registry();
   const writer = new Writer({
     store,
@@ -173,6 +184,7 @@ export async function startNode(config: Config, opts: StartOptions = {}): Promis
     await closeFeatures();
     await writer.close();
     await store.close();
+    dataDir.release();
     throw err;
   }
 
@@ -232,6 +244,7 @@ export async function startNode(config: Config, opts: StartOptions = {}): Promis
         await closeFeatures();
         await shutdown;
         await store.close();
+        dataDir.release();
         log.info("stopped");
       })();
       return closing;
