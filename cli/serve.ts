@@ -5,7 +5,7 @@
  */
 import { ConfigError, configMarkdown, loadConfig, SCHEMA, startNode } from "../node/mod.ts";
 import { flagName } from "../node/config.ts";
-import "../node/plugins.ts";
+import { isDataDirError } from "../node/data_dir.ts";
 
 function help(): string {
   const fields = SCHEMA as unknown as Record<string, { description: string; default: unknown }>;
@@ -42,7 +42,14 @@ export async function run(args: string[]): Promise<number> {
     }
     throw err;
   }
-  const node = await startNode(config);
+  let node;
+  try {
+    node = await startNode(config);
+  } catch (err) {
+    if (!isDataDirError(err)) throw err;
+    console.error(`subspace serve: ${err.message}`);
+    return 1;
+  }
   const stopped = Promise.withResolvers<void>();
   const stop = () => stopped.resolve();
   Deno.addSignalListener("SIGINT", stop);
