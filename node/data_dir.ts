@@ -20,6 +20,7 @@ import { Buffer } from "node:buffer";
 import { createPrivateKey } from "node:crypto";
 import { join } from "node:path";
 import process from "node:process";
+import { HttpError } from "./errors.ts";
 import type { Logger } from "./log.ts";
 
 /** File name of the lock inside the data folder. */
@@ -355,6 +356,13 @@ export function isDiskFullError(err: unknown): boolean {
   if (e?.code === "53100" || e?.code === "ENOSPC") return true;
   return /database or disk is full|SQLITE_FULL|no space left on device|os error 28|could not extend file|disk_full/i
     .test(message(err));
+}
+
+/** The 507 a write gets while the disk is full (problem+json, `Retry-After: 60`). */
+export function diskFullError(): HttpError {
+  return new HttpError(507, "The node's disk is full; try another server or later", {
+    headers: { "retry-after": "60" },
+  });
 }
 
 /**

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { diskFullError, isDiskFullError } from "./data_dir.ts";
 import { HttpError } from "./errors.ts";
 import type { Logger } from "./log.ts";
 import {
@@ -64,7 +65,17 @@ export class Writer {
   #closed = false;
   #listeners: CommitListener[] = [];
   /** Commits performed and messages they wrote, for metrics. */
-  readonly stats = { commits: 0, inserted: 0, duplicates: 0, lastBatch: 0 };
+  readonly stats = {
+    commits: 0,
+    inserted: 0,
+    duplicates: 0,
+    lastBatch: 0,
+    /** Times the disk filled up (each episode ends with a successful commit). */
+    diskFullEpisodes: 0,
+    /** Messages and bodies refused with 507 because the disk was full. */
+    diskFullRefusals: 0,
+  };
+  #diskFull = false;
 
   constructor(opts: WriterOptions) {
     this.#opts = opts;
@@ -202,9 +213,11 @@ export class Writer {
       batch.forEach((p, i) => p.resolve(outcomes[i]!));
     } catch (err) {
       this.#queuedBytes -= bytes;
-      this.#opts.log.error("commit failed", { err, messages: batch.length });
-      for (const p of batch) p.reject(err);
+      const e = this.#failure(err, "commit failed", "messages", batch.length);
+      for (const p of batch) p.reject(e);
+      return;
     }
+    this.#resumed();
   }
 
   async #flushFills(fills: PendingFill[]): Promise<void> {
@@ -219,9 +232,42 @@ export class Writer {
       });
     } catch (err) {
       this.#queuedBytes -= bytes;
-      this.#opts.log.error("filling bodies failed", { err, bodies: fills.length });
-      for (const f of fills) f.reject(err);
+      const e = this.#failure(err, "filling bodies failed", "bodies", fills.length);
+      for (const f of fills) f.reject(e);
+      return;
     }
+    this.#resumed();
+  }
+
+  /**
+   * A failed commit: a full disk becomes 507 with `Retry-After`, logged once per episode (until
+   * a commit succeeds again); anything else is logged and passed on.
+   */
+  #failure(err: unknown, what: string, unit: string, count: number): unknown {
+    if (!isDiskFullError(err)) {
+      this.#opts.log.error(what, { err, [unit]: count });
+      return err;
+    }
+    this.stats.diskFullRefusals += count;
+    if (!this.#diskFull) {
+      this.#diskFull = true;
+      this.stats.diskFullEpisodes++;
+      this.#opts.log.error("the disk is full: refusing writes with 507 until space returns", {
+        err: (err as Error).message ?? String(err),
+      });
+    }
+    return diskFullError();
+  }
+
+  #resumed(): void {
+    if (!this.#diskFull) return;
+    this.#diskFull = false;
+    this.#opts.log.info("the disk has room again: writes resumed");
+  }
+
+  /** True between a commit that failed on a full disk and the next one that succeeds. */
+  get diskFull(): boolean {
+    return this.#diskFull;
   }
 
   /** Deletes expired messages and returns how many. */
