@@ -76,7 +76,8 @@ export async function readStreamLimited(
         ? await reader.read()
         : await Promise.race([reader.read(), expired]);
       if (next === TIMED_OUT) {
-        await reader.cancel().catch(() => {});
+        // Not awaited: a cancel waits for the read in progress, which may never end.
+        reader.cancel().catch(() => {});
         throw new IncompleteBodyError("timeout");
       }
       const { done, value } = next;

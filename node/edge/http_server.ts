@@ -133,6 +133,8 @@ interface Connection {
 }
 
 const MAX_ACCEPT_BACKOFF_MS = 1000;
+/** How long a response marked `Connection: close` gets to be written before the connection ends. */
+const CLOSE_AFTER_RESPONSE_MS = 100;
 
 /**
  * Listens and serves `handler` with the limits above. Resolves once listening.
@@ -162,7 +164,7 @@ export async function serve(handler: EdgeHandler, opts: ServeOptions): Promise<E
     })
     : Deno.listen({ hostname: opts.hostname, port: opts.port });
   const addr = listener.addr as Deno.NetAddr;
-  const maxOpen = fitToFdLimit(opts.maxOpenConnections, opts.reservedFds ?? 64);
+  const maxOpen = await fitToFdLimit(opts.maxOpenConnections, opts.reservedFds ?? 64);
   const stats: EdgeStats = {
     open: 0,
     accepted: 0,
@@ -251,13 +253,22 @@ export async function serve(handler: EdgeHandler, opts: ServeOptions): Promise<E
           async (req, info) => {
             c.inFlight++;
             clearTimeout(c.timer);
+            if (opts.bodyTimeoutMs !== undefined && req.body !== null) {
+              setBodyDeadline(req, performance.now() + opts.bodyTimeoutMs);
+            }
+            let closeAfter = false;
             try {
-              return await handler(req, { remoteAddr: info.remoteAddr ?? remote });
+              const res = await handler(req, { remoteAddr: info.remoteAddr ?? remote });
+              // A response that ends the connection (e.g. a body cut at its deadline): the
+              // runtime would otherwise wait for the rest of that body.
+              closeAfter = res.headers.get("connection")?.toLowerCase() === "close";
+              return res;
             } finally {
               c.inFlight--;
               c.served++;
               if (c.inFlight === 0 && !closing) {
-                arm(c, opts.keepAliveTimeoutMs, () => stats.idleTimeouts++);
+                if (closeAfter) arm(c, CLOSE_AFTER_RESPONSE_MS, () => {});
+                else arm(c, opts.keepAliveTimeoutMs, () => stats.idleTimeouts++);
               }
             }
           },
@@ -302,11 +313,14 @@ export async function serve(handler: EdgeHandler, opts: ServeOptions): Promise<E
   };
 }
 
-/** Lowers `wanted` so that connections cannot use up the descriptors the rest of the node needs. */
-function fitToFdLimit(wanted: number, reserved: number): number {
-  const limits = readFdLimits();
-  const open = openFdCount();
-  if (limits === undefined || open === undefined || !Number.isFinite(limits.soft)) return wanted;
+/**
+ * Lowers `wanted` so that connections cannot use up the descriptors the rest of the node needs:
+ * `soft limit - open now - reserved` (with 64 assumed open where they cannot be counted).
+ */
+async function fitToFdLimit(wanted: number, reserved: number): Promise<number> {
+  const limits = await readFdLimits();
+  if (limits === undefined || !Number.isFinite(limits.soft)) return wanted;
+  const open = openFdCount() ?? 64;
   return Math.max(1, Math.min(wanted, limits.soft - open - reserved));
 }
 
@@ -385,18 +399,29 @@ export interface FdLimits {
   hard: number;
 }
 
-/** Reads `RLIMIT_NOFILE` from `/proc/self/limits`; `undefined` where there is no such file. */
-export function readFdLimits(): FdLimits | undefined {
-  let text: string;
+/**
+ * Reads this process's `RLIMIT_NOFILE`: from `/proc/self/limits` (Deno grants that only with
+ * `--allow-all`), else by asking util-linux `prlimit` (`--allow-run=prlimit`); `undefined`
+ * when neither answers.
+ */
+export async function readFdLimits(): Promise<FdLimits | undefined> {
+  const num = (s: string) => (s === "unlimited" || s === "-1" ? Infinity : Number(s));
   try {
-    text = Deno.readTextFileSync("/proc/self/limits");
-  } catch {
-    return undefined;
-  }
-  const m = /^Max open files\s+(\S+)\s+(\S+)/m.exec(text);
-  if (m === null) return undefined;
-  const num = (s: string) => (s === "unlimited" ? Infinity : Number(s));
-  return { soft: num(m[1]!), hard: num(m[2]!) };
+    const text = Deno.readTextFileSync("/proc/self/limits");
+    const m = /^Max open files\s+(\S+)\s+(\S+)/m.exec(text);
+    if (m !== null) return { soft: num(m[1]!), hard: num(m[2]!) };
+  } catch { /* not readable with these permissions: ask prlimit */ }
+  try {
+    const out = await new Deno.Command("prlimit", {
+      args: [`--pid=${Deno.pid}`, "--nofile", "--raw", "--noheadings", "--output=SOFT,HARD"],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    const m = /^\s*(\S+)\s+(\S+)/.exec(new TextDecoder().decode(out.stdout));
+    if (out.success && m !== null) return { soft: num(m[1]!), hard: num(m[2]!) };
+  } catch { /* no permission to run it, or not installed */ }
+  return undefined;
 }
 
 /** Where {@linkcode raiseFdLimit} left the limit. */
@@ -417,8 +442,14 @@ export const FD_SOFT_LIMIT_TARGET = 1 << 20;
  * without it, or without `prlimit`, the limit stays and `reason` says why.
  */
 export async function raiseFdLimit(): Promise<FdLimitOutcome> {
-  const before = readFdLimits();
-  if (before === undefined) return { before, after: before, reason: "no /proc/self/limits" };
+  const before = await readFdLimits();
+  if (before === undefined) {
+    return {
+      before,
+      after: before,
+      reason: "cannot read it (needs --allow-run=prlimit, or /proc/self/limits with --allow-all)",
+    };
+  }
   const target = Math.min(before.hard, FD_SOFT_LIMIT_TARGET);
   if (before.soft >= target) return { before, after: before };
   try {
@@ -430,7 +461,7 @@ export async function raiseFdLimit(): Promise<FdLimitOutcome> {
     }).output();
     if (!out.success) {
       const err = new TextDecoder().decode(out.stderr).trim();
-      return { before, after: readFdLimits(), reason: `prlimit failed: ${err}` };
+      return { before, after: await readFdLimits(), reason: `prlimit failed: ${err}` };
     }
   } catch (err) {
     const reason =
@@ -441,5 +472,5 @@ export async function raiseFdLimit(): Promise<FdLimitOutcome> {
         : (err as Error).message;
     return { before, after: before, reason };
   }
-  return { before, after: readFdLimits() };
+  return { before, after: await readFdLimits() };
 }
