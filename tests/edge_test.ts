@@ -134,7 +134,7 @@ Deno.test({
       await sleep(2500); // The probe's keep-alive connection closes.
       const baseline = fdCount(node.pid);
       const limits = node.logs.find((l) => l.includes("file descriptor limit"));
-      assert.ok(limits?.includes('"soft":256'), limits);
+      assert.ok(limits?.includes('"soft":256'), String(limits));
 
       let stop = false;
       const served: number[] = [];
