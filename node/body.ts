@@ -47,8 +47,6 @@ export function bodyDeadline(req: Request): number | undefined {
   return deadlines.get(req);
 }
 
-const TIMED_OUT = Symbol("timed out");
-
 /**
  * Reads a stream to its end, or returns `null` (having cancelled it) once more than `maxBytes`
  * arrived. With `deadlineMs` (`performance.now()` time) a stream still open then is cancelled
@@ -64,23 +62,17 @@ export async function readStreamLimited(
   const chunks: Uint8Array[] = [];
   let total = 0;
   const reader = body.getReader();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = deadlineMs === undefined
-    ? undefined
-    : new Promise<typeof TIMED_OUT>((resolve) => {
-      timer = setTimeout(() => resolve(TIMED_OUT), Math.max(0, deadlineMs - performance.now()));
-    });
+  let timedOut = false;
+  // Cancelling ends the read in progress (it resolves as done), so the loop below needs no
+  // race per chunk.
+  const timer = deadlineMs === undefined ? undefined : setTimeout(() => {
+    timedOut = true;
+    reader.cancel().catch(() => {});
+  }, Math.max(0, deadlineMs - performance.now()));
   try {
     for (;;) {
-      const next = expired === undefined
-        ? await reader.read()
-        : await Promise.race([reader.read(), expired]);
-      if (next === TIMED_OUT) {
-        // Not awaited: a cancel waits for the read in progress, which may never end.
-        reader.cancel().catch(() => {});
-        throw new IncompleteBodyError("timeout");
-      }
-      const { done, value } = next;
+      const { done, value } = await reader.read();
+      if (timedOut) throw new IncompleteBodyError("timeout");
       if (done) break;
       total += value.length;
       if (total > maxBytes) {

@@ -124,10 +124,14 @@ export function openFdCount(): number | undefined {
   }
 }
 
+type Deadline = "headers" | "idle" | "close";
+
 interface Connection {
   key: string;
   abort: AbortController;
-  timer: ReturnType<typeof setTimeout> | undefined;
+  /** `performance.now()` time by which a request must start, while none is in flight. */
+  deadlineMs: number;
+  deadline: Deadline;
   inFlight: number;
   served: number;
 }
@@ -180,18 +184,26 @@ export async function serve(handler: EdgeHandler, opts: ServeOptions): Promise<E
   const finished = new Set<Promise<void>>();
   let closing = false;
 
-  const arm = (c: Connection, ms: number, onFire: () => void) => {
-    clearTimeout(c.timer);
-    c.timer = setTimeout(() => {
-      c.timer = undefined;
-      if (c.inFlight === 0) {
-        onFire();
-        c.abort.abort();
-      }
-    }, ms);
+  // One sweep for every connection's deadline rather than a timer per request: the deadlines
+  // are seconds long, so a tick a quarter of the shortest one is precise enough.
+  const tickMs = Math.min(
+    1000,
+    Math.max(25, Math.min(opts.headersTimeoutMs, opts.keepAliveTimeoutMs) / 4),
+  );
+  const arm = (c: Connection, ms: number, deadline: Deadline) => {
+    c.deadlineMs = performance.now() + ms;
+    c.deadline = deadline;
   };
+  const sweep = setInterval(() => {
+    const now = performance.now();
+    for (const c of conns) {
+      if (c.inFlight > 0 || now < c.deadlineMs || c.abort.signal.aborted) continue;
+      if (c.deadline === "headers") stats.headerTimeouts++;
+      else if (c.deadline === "idle") stats.idleTimeouts++;
+      c.abort.abort();
+    }
+  }, tickMs);
   const release = (c: Connection) => {
-    clearTimeout(c.timer);
     conns.delete(c);
     stats.open--;
     const n = (perAddress.get(c.key) ?? 1) - 1;
@@ -239,12 +251,13 @@ export async function serve(handler: EdgeHandler, opts: ServeOptions): Promise<E
       const c: Connection = {
         key,
         abort: new AbortController(),
-        timer: undefined,
+        deadlineMs: Infinity,
+        deadline: "headers",
         inFlight: 0,
         served: 0,
       };
       conns.add(c);
-      arm(c, opts.headersTimeoutMs, () => stats.headerTimeouts++);
+      arm(c, opts.headersTimeoutMs, "headers");
       let done: Promise<void>;
       try {
         done = perConnection(
@@ -252,7 +265,6 @@ export async function serve(handler: EdgeHandler, opts: ServeOptions): Promise<E
           c.abort.signal,
           async (req, info) => {
             c.inFlight++;
-            clearTimeout(c.timer);
             if (opts.bodyTimeoutMs !== undefined && req.body !== null) {
               setBodyDeadline(req, performance.now() + opts.bodyTimeoutMs);
             }
@@ -267,8 +279,8 @@ export async function serve(handler: EdgeHandler, opts: ServeOptions): Promise<E
               c.inFlight--;
               c.served++;
               if (c.inFlight === 0 && !closing) {
-                if (closeAfter) arm(c, CLOSE_AFTER_RESPONSE_MS, () => {});
-                else arm(c, opts.keepAliveTimeoutMs, () => stats.idleTimeouts++);
+                if (closeAfter) arm(c, CLOSE_AFTER_RESPONSE_MS, "close");
+                else arm(c, opts.keepAliveTimeoutMs, "idle");
               }
             }
           },
@@ -304,10 +316,8 @@ export async function serve(handler: EdgeHandler, opts: ServeOptions): Promise<E
         listener.close();
       } catch { /* already closed */ }
       await loop;
-      for (const c of conns) {
-        clearTimeout(c.timer);
-        c.abort.abort();
-      }
+      clearInterval(sweep);
+      for (const c of conns) c.abort.abort();
       await Promise.all(finished);
     },
   };
