@@ -265,7 +265,9 @@ export async function serve(handler: EdgeHandler, opts: ServeOptions): Promise<E
           c.abort.signal,
           async (req, info) => {
             c.inFlight++;
-            if (opts.bodyTimeoutMs !== undefined && req.body !== null) {
+            // By method, not `req.body`: touching the body here would make the runtime build a
+            // stream even for handlers that read it whole.
+            if (opts.bodyTimeoutMs !== undefined && req.method !== "GET" && req.method !== "HEAD") {
               setBodyDeadline(req, performance.now() + opts.bodyTimeoutMs);
             }
             let closeAfter = false;
