@@ -103,7 +103,7 @@ type ServeOnConnection = (
   ) => Response | Promise<Response>,
   onError: (err: unknown) => Response | Promise<Response>,
   onListen: (addr: unknown) => void,
-) => { finished: Promise<void> };
+) => { finished: Promise<void>; shutdown(): Promise<void> };
 
 /** The runtime's per-connection HTTP server, or `undefined` when this runtime has none. */
 function serveOnConnection(): ServeOnConnection | undefined {
@@ -128,7 +128,9 @@ type Deadline = "headers" | "idle" | "close";
 
 interface Connection {
   key: string;
-  abort: AbortController;
+  /** Closes the connection (after the request in flight, if any); safe to call twice. */
+  close: () => void;
+  closed: boolean;
   /** `performance.now()` time by which a request must start, while none is in flight. */
   deadlineMs: number;
   deadline: Deadline;
@@ -137,6 +139,31 @@ interface Connection {
 }
 
 const MAX_ACCEPT_BACKOFF_MS = 1000;
+
+let aborting = false;
+let abortGuard = false;
+
+/**
+ * Aborts a connection's signal, which makes the runtime close it at once (its graceful
+ * `shutdown()` would wait for the rest of a body nobody reads). The runtime's abort listener
+ * closes the connection's resource without checking whether it is already closing, and then
+ * reports `BadResource` as an uncaught error, which would end the process. Such a report, made
+ * synchronously inside this call, is marked handled; nothing else is.
+ */
+function abortQuietly(abort: AbortController): void {
+  if (!abortGuard) {
+    abortGuard = true;
+    globalThis.addEventListener("error", (e) => {
+      if (aborting && e.error instanceof Deno.errors.BadResource) e.preventDefault();
+    });
+  }
+  aborting = true;
+  try {
+    abort.abort();
+  } finally {
+    aborting = false;
+  }
+}
 /** How long a response marked `Connection: close` gets to be written before the connection ends. */
 const CLOSE_AFTER_RESPONSE_MS = 100;
 
@@ -197,10 +224,10 @@ export async function serve(handler: EdgeHandler, opts: ServeOptions): Promise<E
   const sweep = setInterval(() => {
     const now = performance.now();
     for (const c of conns) {
-      if (c.inFlight > 0 || now < c.deadlineMs || c.abort.signal.aborted) continue;
+      if (c.inFlight > 0 || now < c.deadlineMs || c.closed) continue;
       if (c.deadline === "headers") stats.headerTimeouts++;
       else if (c.deadline === "idle") stats.idleTimeouts++;
-      c.abort.abort();
+      c.close();
     }
   }, tickMs);
   const release = (c: Connection) => {
@@ -250,7 +277,8 @@ export async function serve(handler: EdgeHandler, opts: ServeOptions): Promise<E
       perAddress.set(key, held + 1);
       const c: Connection = {
         key,
-        abort: new AbortController(),
+        close: () => {},
+        closed: false,
         deadlineMs: Infinity,
         deadline: "headers",
         inFlight: 0,
@@ -260,9 +288,10 @@ export async function serve(handler: EdgeHandler, opts: ServeOptions): Promise<E
       arm(c, opts.headersTimeoutMs, "headers");
       let done: Promise<void>;
       try {
-        done = perConnection(
+        const abort = new AbortController();
+        const served = perConnection(
           conn,
-          c.abort.signal,
+          abort.signal,
           async (req, info) => {
             c.inFlight++;
             // By method, not `req.body`: touching the body here would make the runtime build a
@@ -288,7 +317,13 @@ export async function serve(handler: EdgeHandler, opts: ServeOptions): Promise<E
           },
           onError,
           () => {},
-        ).finished;
+        );
+        c.close = () => {
+          if (c.closed) return;
+          c.closed = true;
+          abortQuietly(abort);
+        };
+        done = served.finished;
       } catch (err) {
         release(c);
         try {
@@ -319,7 +354,7 @@ export async function serve(handler: EdgeHandler, opts: ServeOptions): Promise<E
       } catch { /* already closed */ }
       await loop;
       clearInterval(sweep);
-      for (const c of conns) c.abort.abort();
+      for (const c of conns) c.close();
       await Promise.all(finished);
     },
   };

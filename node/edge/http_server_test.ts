@@ -158,7 +158,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "edge: HTTPS (HTTP/1.1 and h2) through the same accept loop",
+  name: "edge: HTTPS (HTTP/1.1 and h2); shutdown as clients hang up raises no uncaught error",
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
