@@ -138,22 +138,28 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const results = await Promise.all(CASES.map(async (c) => {
-      const dataDir = await Deno.makeTempDir({ prefix: "subspace-corrupt-" });
-      const path = join(dataDir, c.file);
-      c.write(path);
-      await Deno.chmod(path, 0o600);
-      const before = await Deno.readFile(path);
-      const r = await serve(dataDir);
-      const after = await Deno.readFile(path);
-      await Deno.remove(dataDir, { recursive: true });
-      return {
-        c,
-        path,
-        r,
-        unchanged: before.length === after.length && before.every((b, i) => b === after[i]),
-      };
-    }));
+    // One at a time: parallel runtimes wait on each other's node_modules lock and say so on stderr.
+    const results = [];
+    for (const c of CASES) {
+      results.push(
+        await (async () => {
+          const dataDir = await Deno.makeTempDir({ prefix: "subspace-corrupt-" });
+          const path = join(dataDir, c.file);
+          c.write(path);
+          await Deno.chmod(path, 0o600);
+          const before = await Deno.readFile(path);
+          const r = await serve(dataDir);
+          const after = await Deno.readFile(path);
+          await Deno.remove(dataDir, { recursive: true });
+          return {
+            c,
+            path,
+            r,
+            unchanged: before.length === after.length && before.every((b, i) => b === after[i]),
+          };
+        })(),
+      );
+    }
     for (const { c, path, r, unchanged } of results) {
       const what = `${c.file} (${c.problem})`;
       assert.equal(r.code, 1, `${what}: exit code; ${r.lines.join("\n")}`);
