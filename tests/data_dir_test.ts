@@ -43,8 +43,8 @@ Deno.test({
       const second = await serve(first.dataDir);
       assert.notEqual(second.code, 0);
       assert.equal(second.lines.length, 1, second.lines.join("\n"));
-      assert.ok(second.lines[0]!.includes(first.dataDir), second.lines[0]);
-      assert.ok(second.lines[0]!.includes(`pid ${first.process.pid}`), second.lines[0]);
+      assert.ok(second.lines[0]!.includes(first.dataDir), String(second.lines[0]));
+      assert.ok(second.lines[0]!.includes(`pid ${first.process.pid}`), String(second.lines[0]));
       const res = await fetch(`${first.url}/healthz`);
       assert.equal(res.status, 200, "the first node is unharmed");
       await res.body?.cancel();
