@@ -7,7 +7,8 @@
  * - `admin token` prints a random token to use as `SUBSPACE_ADMIN_TOKEN`.
  *
  * They take the node's `--data`, `--store` and `--config` flags (or `SUBSPACE_*` variables) to
- * find the database, and work while the node runs.
+ * find the database, and work while the node runs. A folder that holds no node (no
+ * `subspace.db` or `node.key`) is refused, so a mistyped `--data` creates nothing.
  *
  * @module
  */
@@ -21,6 +22,7 @@ import {
   openConsoleState,
   PASSWORD_MIN_LENGTH,
 } from "../node/console/mod.ts";
+import { assertNodeDataDir, NotADataDirError } from "../node/data_dir.ts";
 
 const USAGE = `Usage: subspace admin <task> [--data DIR] [--store URL] [--config FILE]
 
@@ -62,10 +64,10 @@ async function readLine(): Promise<string> {
 }
 
 /** Reads the new password from a terminal (twice) or from stdin. */
-async function readNewPassword(): Promise<string> {
+async function readNewPassword(minLength: number): Promise<string> {
   if (Deno.stdin.isTerminal()) {
     const a = await readHidden(
-      `New operator password (at least ${PASSWORD_MIN_LENGTH} characters): `,
+      `New operator password (at least ${minLength} characters): `,
     );
     const b = await readHidden("Repeat it: ");
     if (a !== b) throw new CliError("the two passwords differ; nothing changed");
@@ -108,9 +110,19 @@ export async function run(args: string[]): Promise<number> {
     throw err;
   }
 
+  // Never create a database in a mistyped folder.
+  try {
+    await assertNodeDataDir(config.data, config.store === undefined ? {} : { store: config.store });
+  } catch (err) {
+    if (err instanceof NotADataDirError) throw new CliError(err.message);
+    throw err;
+  }
+  const { checkPassword, ConsoleState, hashPassword, PASSWORD_MIN_LENGTH } = await import(
+    "../node/console/mod.ts"
+  );
   let password = "";
   if (task === "passwd") {
-    password = await readNewPassword();
+    password = await readNewPassword(PASSWORD_MIN_LENGTH);
     try {
       checkPassword(password);
     } catch (err) {

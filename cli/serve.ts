@@ -12,6 +12,7 @@ import {
   startNode,
 } from "../node/mod.ts";
 import { standardFeatures } from "../features.ts";
+import { isDataDirError } from "../node/data_dir.ts";
 
 function help(): string {
   const fields = SCHEMA as unknown as Record<string, { description: string; default: unknown }>;
@@ -48,7 +49,14 @@ export async function run(args: string[]): Promise<number> {
     }
     throw err;
   }
-  const node = await startNode(config, { features: standardFeatures() });
+  let node;
+  try {
+    node = await startNode(config, { features: standardFeatures() });
+  } catch (err) {
+    if (!isDataDirError(err)) throw err;
+    console.error(`subspace serve: ${err.message}`);
+    return 1;
+  }
   const stopped = Promise.withResolvers<void>();
   const stop = () => stopped.resolve();
   Deno.addSignalListener("SIGINT", stop);

@@ -9,6 +9,8 @@ import { adminGuard } from "./admin_guard.ts";
 import type { AppEnv, FeatureParts, NodeCore } from "./feature.ts";
 import { HttpError, httpErrorResponse, problemResponse } from "./errors.ts";
 import { clientLimits } from "./limits.ts";
+import { IncompleteBodyError } from "./body.ts";
+import { diskFullError, isDiskFullError } from "./data_dir.ts";
 import { ADMIN_AUTH } from "./services.ts";
 import { infoRoutes } from "./api/info.ts";
 import { messageRoutes } from "./api/messages.ts";
@@ -36,8 +38,21 @@ export function createApp(core: NodeCore, features: readonly FeatureParts[]): Ho
     () => limits.stats.rateLimited + limits.stats.overCapacity,
   );
 
+  const incomplete = core.metrics.counter(
+    "subspace_http_incomplete_bodies_total",
+    "Request bodies that did not arrive, by reason (aborted: the client went away; timeout: too slow)",
+  );
+  let diskFullLoggedMs = -Infinity;
   app.onError((err, c) => {
+    if (err instanceof IncompleteBodyError) incomplete.inc({ reason: err.reason });
     if (err instanceof HttpError) return httpErrorResponse(err);
+    if (isDiskFullError(err)) {
+      if (core.now() - diskFullLoggedMs > 60_000) {
+        diskFullLoggedMs = core.now();
+        log.warn("the disk is full: a write failed with 507", { path: c.req.path });
+      }
+      return httpErrorResponse(diskFullError());
+    }
     log.error("unhandled error", { err, path: c.req.path });
     return problemResponse(500, "Internal error; it has been logged");
   });

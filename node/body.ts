@@ -1,33 +1,88 @@
 /**
  * Reading request and response bodies with a size limit enforced while reading: a declared
  * `Content-Length` over the limit is refused before anything is read, and a chunked body is cut
- * off as soon as it passes the limit.
+ * off as soon as it passes the limit. A body must also arrive before its deadline (set by the
+ * listener with {@linkcode setBodyDeadline}); a client that sends too slowly gets 408 and its
+ * connection is closed, and one that goes away mid-upload is not an error of ours: both throw an
+ * {@linkcode IncompleteBodyError}, which the app counts and never logs as an error.
  *
  * @module
  */
 import { badRequest, HttpError } from "./errors.ts";
 
+/** Why a request body did not arrive whole. */
+export type IncompleteBodyReason = "aborted" | "timeout";
+
+/**
+ * A request body that did not arrive: the client went away (`aborted`, 400) or sent too slowly
+ * (`timeout`, 408 with `Connection: close`). A client's doing, never a 5xx.
+ */
+export class IncompleteBodyError extends HttpError {
+  readonly reason: IncompleteBodyReason;
+  constructor(reason: IncompleteBodyReason, what = "Request body") {
+    super(
+      reason === "timeout" ? 408 : 400,
+      reason === "timeout"
+        ? `${what} did not arrive in time`
+        : `${what} ended before it was complete: the client went away`,
+      { field: "body", headers: { connection: "close" } },
+    );
+    this.name = "IncompleteBodyError";
+    this.reason = reason;
+  }
+}
+
+const deadlines = new WeakMap<Request, number>();
+
+/**
+ * Sets the time (`performance.now()` milliseconds) by which `req`'s body must have been read;
+ * {@linkcode readBodyLimited} enforces it. Requests without one have no deadline.
+ */
+export function setBodyDeadline(req: Request, atMs: number): void {
+  deadlines.set(req, atMs);
+}
+
+/** The deadline set for `req`'s body, for readers that call {@linkcode readStreamLimited}. */
+export function bodyDeadline(req: Request): number | undefined {
+  return deadlines.get(req);
+}
+
 /**
  * Reads a stream to its end, or returns `null` (having cancelled it) once more than `maxBytes`
- * arrived.
+ * arrived. With `deadlineMs` (`performance.now()` time) a stream still open then is cancelled
+ * and an {@linkcode IncompleteBodyError} (`timeout`) thrown. A stream that fails while being read
+ * rethrows its error.
  */
 export async function readStreamLimited(
   body: ReadableStream<Uint8Array> | null,
   maxBytes: number,
+  deadlineMs?: number,
 ): Promise<Uint8Array | null> {
   if (body === null) return new Uint8Array(0);
   const chunks: Uint8Array[] = [];
   let total = 0;
   const reader = body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.length;
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => {});
-      return null;
+  let timedOut = false;
+  // Cancelling ends the read in progress (it resolves as done), so the loop below needs no
+  // race per chunk.
+  const timer = deadlineMs === undefined ? undefined : setTimeout(() => {
+    timedOut = true;
+    reader.cancel().catch(() => {});
+  }, Math.max(0, deadlineMs - performance.now()));
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (timedOut) throw new IncompleteBodyError("timeout");
+      if (done) break;
+      total += value.length;
+      if (total > maxBytes) {
+        await reader.cancel().catch(() => {});
+        return null;
+      }
+      chunks.push(value);
     }
-    chunks.push(value);
+  } finally {
+    clearTimeout(timer);
   }
   const out = new Uint8Array(total);
   let off = 0;
@@ -56,7 +111,13 @@ export async function readBodyLimited(
     new HttpError(413, `${what} is too large: at most ${maxBytes} bytes`, { field });
   const declared = req.headers.get("content-length");
   if (declared !== null && Number(declared) > maxBytes) throw tooLarge();
-  const bytes = await readStreamLimited(req.body, maxBytes);
+  let bytes;
+  try {
+    bytes = await readStreamLimited(req.body, maxBytes, deadlines.get(req));
+  } catch (err) {
+    // A request body fails while being read only when the client's connection does.
+    throw err instanceof HttpError ? err : new IncompleteBodyError("aborted", what);
+  }
   if (bytes === null) throw tooLarge();
   return bytes;
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { readBodyLimited, readJsonObject } from "./body.ts";
+import { IncompleteBodyError, readBodyLimited, readJsonObject, setBodyDeadline } from "./body.ts";
 import { HttpError } from "./errors.ts";
 
 const chunked = (chunks: number, size: number) => {
@@ -52,4 +52,46 @@ Deno.test("JSON bodies: content type, syntax and shape each name their field", a
     readJsonObject(post("[1]"), 100),
     (e) => e instanceof HttpError && e.status === 400 && e.field === "body",
   );
+});
+
+Deno.test("a body still arriving at its deadline is cut with 408 and Connection: close", async () => {
+  let cancelled = false;
+  const body = new ReadableStream<Uint8Array>({
+    start(ctl) {
+      ctl.enqueue(new Uint8Array(3));
+    },
+    cancel() {
+      cancelled = true;
+    },
+  });
+  const req = new Request("http://x/", { method: "POST", body });
+  setBodyDeadline(req, performance.now() + 50);
+  const started = performance.now();
+  await assert.rejects(
+    readBodyLimited(req, 4096),
+    (e) =>
+      e instanceof IncompleteBodyError && e.reason === "timeout" && e.status === 408 &&
+      e.headers.connection === "close",
+  );
+  assert.ok(performance.now() - started < 1000);
+  assert.ok(cancelled, "the stream is cancelled");
+});
+
+Deno.test("a body that fails mid-read is an aborted upload (400), not our error", async () => {
+  const body = new ReadableStream<Uint8Array>({
+    pull(ctl) {
+      ctl.error(new Error("connection reset"));
+    },
+  });
+  const req = new Request("http://x/", { method: "POST", body });
+  await assert.rejects(
+    readBodyLimited(req, 4096),
+    (e) => e instanceof IncompleteBodyError && e.reason === "aborted" && e.status === 400,
+  );
+});
+
+Deno.test("a body that arrives before its deadline is read whole", async () => {
+  const req = new Request("http://x/", { method: "POST", body: "hello" });
+  setBodyDeadline(req, performance.now() + 10_000);
+  assert.equal(new TextDecoder().decode(await readBodyLimited(req, 100)), "hello");
 });

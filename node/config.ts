@@ -128,6 +128,41 @@ export const SCHEMA = {
     unit: "requests",
     description: "Requests in flight across all clients; past it new ones get 503.",
   }),
+  headersTimeout: duration({
+    default: 10,
+    min: 1,
+    max: 3600,
+    description:
+      "Time a client has from connecting until its first request's headers are complete; past it the connection is closed.",
+  }),
+  bodyTimeout: duration({
+    default: 30,
+    min: 1,
+    max: 3600,
+    description:
+      "Time a client has to send a request body once its headers arrived; past it 408 and the connection is closed.",
+  }),
+  keepAliveTimeout: duration({
+    default: 5,
+    min: 1,
+    max: 3600,
+    description:
+      "Time an idle keep-alive connection may wait for the next request's headers before it is closed.",
+  }),
+  maxAddressConnections: int({
+    default: 256,
+    min: 1,
+    unit: "connections",
+    description:
+      "Open TCP connections one client address may hold; more are closed at accept, before any parsing.",
+  }),
+  maxOpenConnections: int({
+    default: 16384,
+    min: 1,
+    unit: "connections",
+    description:
+      "Open TCP connections in all; more are closed at accept. Lowered at start to fit the file descriptor limit (soft RLIMIT_NOFILE minus descriptors open minus 64), which the node raises toward the hard limit where it may.",
+  }),
   maxWaiters: int({
     default: 2048,
     min: 0,
@@ -214,6 +249,13 @@ export const SCHEMA = {
     default: 600,
     min: 10,
     description: "How long a signup captcha is valid.",
+  }),
+  captchasPerAddress: int({
+    default: 16,
+    min: 1,
+    unit: "captchas",
+    description:
+      "Signup captchas one client address (IPv6: its /64) may have outstanding; past it its own oldest is dropped.",
   }),
   signupsPerHour: int({
     default: 10,

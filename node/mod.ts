@@ -7,6 +7,8 @@
 import type { Config } from "./config.ts";
 import type { AppEnv, Feature, FeatureParts, NodeCore, ServiceKey } from "./feature.ts";
 import { createApp } from "./app.ts";
+import { openDataDir } from "./data_dir.ts";
+import { type EdgeServer, serveNode } from "./edge/mod.ts";
 import { Hub } from "./hub.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { Registry } from "./metrics.ts";
@@ -83,7 +85,11 @@ export class MissingFeatureError extends Error {
  */
 export async function startNode(config: Config, opts: StartOptions = {}): Promise<RunningNode> {
   const log = opts.log ?? createLogger({ component: "node", level: config.logLevel });
-  const store = await openStore({ url: config.store, dataDir: config.data });
+  const dataDir = await openDataDir(config.data, { log: log.child("data") });
+  const store = await openStore({ url: config.store, dataDir: config.data }).catch((err) => {
+    dataDir.release();
+    throw err;
+  });
   const metrics = new Registry();
   const writer = new Writer({
     store,
@@ -179,6 +185,7 @@ export async function startNode(config: Config, opts: StartOptions = {}): Promis
     await closeFeatures();
     await writer.close();
     await store.close();
+    dataDir.release();
     throw err;
   }
 
@@ -194,30 +201,23 @@ export async function startNode(config: Config, opts: StartOptions = {}): Promis
     }
   }, config.sweepInterval * 1000);
 
-  let server: Deno.HttpServer<Deno.NetAddr> | undefined;
+  let server: EdgeServer | undefined;
   let port = config.port;
   const tls = config.tlsCert !== undefined && config.tlsKey !== undefined;
   if (opts.listen !== false) {
-    const handler = (req: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>) =>
-      app.fetch(req, { remoteAddr: info.remoteAddr } satisfies AppEnv["Bindings"]);
-    const listening = Promise.withResolvers<Deno.NetAddr>();
-    const common = {
-      hostname: config.host,
-      port: config.port,
-      onListen: (addr: Deno.NetAddr) => listening.resolve(addr),
-      onError: (err: unknown) => {
-        log.error("request failed", { err });
-        return new Response("Internal error", { status: 500 });
+    server = await serveNode(
+      config,
+      (req, info) => app.fetch(req, { remoteAddr: info.remoteAddr } satisfies AppEnv["Bindings"]),
+      {
+        log: log.child("edge"),
+        metrics,
+        onError: (err: unknown) => {
+          log.error("request failed", { err });
+          return new Response("Internal error", { status: 500 });
+        },
       },
-    };
-    server = tls
-      ? Deno.serve({
-        ...common,
-        cert: await Deno.readTextFile(config.tlsCert!),
-        key: await Deno.readTextFile(config.tlsKey!),
-      }, handler)
-      : Deno.serve(common, handler);
-    port = (await listening.promise).port;
+    );
+    port = server.port;
   }
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
   const url = `${tls ? "https" : "http"}://${host}:${port}`;
@@ -245,6 +245,7 @@ export async function startNode(config: Config, opts: StartOptions = {}): Promis
         await closeFeatures();
         await shutdown;
         await store.close();
+        dataDir.release();
         log.info("stopped");
       })();
       return closing;

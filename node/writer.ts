@@ -16,6 +16,7 @@
  * @module
  */
 import { setImmediate } from "node:timers";
+import { diskFullError, isDiskFullError } from "./data_dir.ts";
 import { HttpError } from "./errors.ts";
 import type { Logger } from "./log.ts";
 import {
@@ -87,7 +88,17 @@ export class Writer {
   #closed = false;
   #listeners: CommitListener[] = [];
   /** Commits performed and messages they wrote, for metrics. */
-  readonly stats = { commits: 0, inserted: 0, duplicates: 0, lastBatch: 0 };
+  readonly stats = {
+    commits: 0,
+    inserted: 0,
+    duplicates: 0,
+    lastBatch: 0,
+    /** Times the disk filled up (each episode ends with a successful commit). */
+    diskFullEpisodes: 0,
+    /** Messages and bodies refused with 507 because the disk was full. */
+    diskFullRefusals: 0,
+  };
+  #diskFull = false;
 
   constructor(opts: WriterOptions) {
     this.#opts = opts;
@@ -236,11 +247,12 @@ export class Writer {
       this.stats.lastBatch = batch.length;
       this.#tell(inserted);
       batch.forEach((p, i) => p.resolve(outcomes[i]!));
+      this.#resumed();
     } catch (err) {
       await previous;
       this.#queuedBytes -= bytes;
-      this.#opts.log.error("commit failed", { err, messages: batch.length });
-      for (const p of batch) p.reject(err);
+      const e = this.#failure(err, "commit failed", "messages", batch.length);
+      for (const p of batch) p.reject(e);
     } finally {
       done.resolve();
     }
@@ -282,9 +294,42 @@ export class Writer {
       });
     } catch (err) {
       this.#queuedBytes -= bytes;
-      this.#opts.log.error("filling bodies failed", { err, bodies: fills.length });
-      for (const f of fills) f.reject(err);
+      const e = this.#failure(err, "filling bodies failed", "bodies", fills.length);
+      for (const f of fills) f.reject(e);
+      return;
     }
+    this.#resumed();
+  }
+
+  /**
+   * A failed commit: a full disk becomes 507 with `Retry-After`, logged once per episode (until
+   * a commit succeeds again); anything else is logged and passed on.
+   */
+  #failure(err: unknown, what: string, unit: string, count: number): unknown {
+    if (!isDiskFullError(err)) {
+      this.#opts.log.error(what, { err, [unit]: count });
+      return err;
+    }
+    this.stats.diskFullRefusals += count;
+    if (!this.#diskFull) {
+      this.#diskFull = true;
+      this.stats.diskFullEpisodes++;
+      this.#opts.log.error("the disk is full: refusing writes with 507 until space returns", {
+        err: (err as Error).message ?? String(err),
+      });
+    }
+    return diskFullError();
+  }
+
+  #resumed(): void {
+    if (!this.#diskFull) return;
+    this.#diskFull = false;
+    this.#opts.log.info("the disk has room again: writes resumed");
+  }
+
+  /** True between a commit that failed on a full disk and the next one that succeeds. */
+  get diskFull(): boolean {
+    return this.#diskFull;
   }
 
   /**

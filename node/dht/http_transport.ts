@@ -12,7 +12,7 @@ import {
   type WireResponse,
 } from "./envelope.ts";
 import { type RpcHandler, type Transport, TransportError } from "./transport.ts";
-import { readStreamLimited } from "../body.ts";
+import { bodyDeadline, readStreamLimited } from "../body.ts";
 import { PeerAddressError, PeerAddressPolicy } from "./peer_address.ts";
 
 /** Largest request body a node accepts (a full notice batch is about 200 KB). */
@@ -133,7 +133,7 @@ export function httpRpcHandler(
       batches.set(remoteAddr, n + 1);
     }
     try {
-      const body = await readStreamLimited(req.body, MAX_REQUEST_BYTES);
+      const body = await readStreamLimited(req.body, MAX_REQUEST_BYTES, bodyDeadline(req));
       if (body === null) return problem(413, "request body too large");
       const res = await handler(rpc, { headers: pickHeaders(req.headers), body }, { remoteAddr });
       return new Response(res.body as Uint8Array<ArrayBuffer>, {

@@ -10,6 +10,8 @@ import * as opentypeNs from "opentype.js";
 import { createHash } from "node:crypto";
 import { CAPTCHA_FONT_BASE64 } from "./_captcha_font.ts";
 import { defaultRandomBytes, fromBase64, type RandomBytes, toHex } from "../../client/mod.ts";
+import { addressGroup } from "../edge/mod.ts";
+import { HttpError } from "../errors.ts";
 
 /** Characters a captcha uses: no 0/O, 1/l/I or other look-alikes. */
 export const CAPTCHA_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz";
@@ -18,8 +20,17 @@ export const CAPTCHA_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz";
 export interface CaptchaOptions {
   /** Seconds a captcha stays answerable. */
   ttlSeconds: number;
-  /** Most captchas outstanding at once; the oldest are dropped past it. */
+  /**
+   * Most captchas outstanding at once (default 10,000). Past it expired ones are dropped and,
+   * when none has expired, new captchas are refused with 503: an outstanding captcha is never
+   * pushed out by someone else's.
+   */
   maxOutstanding?: number;
+  /**
+   * Most captchas one client address may have outstanding (default 16); past it that address's
+   * own oldest captcha is dropped.
+   */
+  maxPerAddress?: number;
   /** Characters per captcha (default 5). */
   length?: number;
   /** Clock, Unix ms. */
@@ -44,6 +55,7 @@ export type CaptchaFailure = "unknown" | "expired" | "wrong";
 interface Pending {
   answerHash: string;
   expiresAt: number;
+  address: string | undefined;
 }
 
 interface OpenTypeFont {
@@ -141,6 +153,9 @@ export class CaptchaStore {
   #pending = new Map<string, Pending>();
   #ttlMs: number;
   #max: number;
+  #maxPerAddress: number;
+  /** Outstanding ids per address group, oldest first. */
+  #byAddress = new Map<string, string[]>();
   #length: number;
   #now: () => number;
   #random: RandomBytes;
@@ -148,6 +163,7 @@ export class CaptchaStore {
   constructor(opts: CaptchaOptions) {
     this.#ttlMs = opts.ttlSeconds * 1000;
     this.#max = opts.maxOutstanding ?? 10_000;
+    this.#maxPerAddress = opts.maxPerAddress ?? 16;
     this.#length = opts.length ?? 5;
     this.#now = opts.now ?? Date.now;
     this.#random = opts.randomBytes ?? defaultRandomBytes;
@@ -171,13 +187,32 @@ export class CaptchaStore {
     return out.join("");
   }
 
-  /** Creates a captcha; `text` is for tests only. */
-  create(text: string = this.randomText()): Captcha {
+  /**
+   * Creates a captcha for the client at `address` (its IP address; IPv6 counts by /64), which
+   * bounds how many that client holds. `text` is for tests only. Throws 503 when the store is
+   * full of unexpired captchas.
+   */
+  create(text: string = this.randomText(), address?: string): Captcha {
     const now = this.#now();
     this.#evict(now);
+    const group = address === undefined ? undefined : addressGroup(address);
+    if (group !== undefined) {
+      const mine = this.#byAddress.get(group) ?? [];
+      while (mine.length >= this.#maxPerAddress) this.#remove(mine[0]!);
+    }
+    if (this.#pending.size >= this.#max) {
+      throw new HttpError(503, "Too many signups in progress; retry in a minute", {
+        headers: { "retry-after": "60" },
+      });
+    }
     const id = toHex(this.#random(16));
     const expiresAt = now + this.#ttlMs;
-    this.#pending.set(id, { answerHash: hashAnswer(text), expiresAt });
+    this.#pending.set(id, { answerHash: hashAnswer(text), expiresAt, address: group });
+    if (group !== undefined) {
+      const mine = this.#byAddress.get(group);
+      if (mine === undefined) this.#byAddress.set(group, [id]);
+      else mine.push(id);
+    }
     return { id, svg: drawCaptcha(text), expiresAt };
   }
 
@@ -185,15 +220,28 @@ export class CaptchaStore {
   check(id: string, answer: string): true | CaptchaFailure {
     const p = this.#pending.get(id);
     if (p === undefined) return "unknown";
-    this.#pending.delete(id);
+    this.#remove(id);
     if (this.#now() >= p.expiresAt) return "expired";
     return hashAnswer(answer) === p.answerHash ? true : "wrong";
   }
 
+  #remove(id: string): void {
+    const p = this.#pending.get(id);
+    if (p === undefined) return;
+    this.#pending.delete(id);
+    if (p.address === undefined) return;
+    const mine = this.#byAddress.get(p.address);
+    if (mine === undefined) return;
+    const i = mine.indexOf(id);
+    if (i !== -1) mine.splice(i, 1);
+    if (mine.length === 0) this.#byAddress.delete(p.address);
+  }
+
+  /** Drops expired captchas (they are in creation order, so the first unexpired one ends it). */
   #evict(now: number): void {
     for (const [id, p] of this.#pending) {
-      if (p.expiresAt > now && this.#pending.size < this.#max) break;
-      this.#pending.delete(id);
+      if (p.expiresAt > now) break;
+      this.#remove(id);
     }
   }
 }

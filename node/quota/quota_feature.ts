@@ -102,7 +102,11 @@ async function install(core: NodeCore, opts: QuotaFeatureOptions): Promise<Featu
     maxPerRequest: config.maxTokensPerRequest,
     now,
   });
-  const captchas = new CaptchaStore({ ttlSeconds: config.captchaTtl, now });
+  const captchas = new CaptchaStore({
+    ttlSeconds: config.captchaTtl,
+    maxPerAddress: config.captchasPerAddress,
+    now,
+  });
   const signupLimiter = new AddressRateLimiter({ perHour: config.signupsPerHour, now });
   const fixedAnswer = opts.captchaText ?? Deno.env.get("SUBSPACE_TEST_CAPTCHA_ANSWER");
   if (opts.captchaText === undefined && fixedAnswer !== undefined) {
@@ -142,7 +146,7 @@ async function install(core: NodeCore, opts: QuotaFeatureOptions): Promise<Featu
     freeQuota,
     signupLimiter,
     signups,
-    newCaptcha: () => captchas.create(fixedAnswer),
+    newCaptcha: (address) => captchas.create(fixedAnswer, address),
   };
 
   let maintenance: ReturnType<typeof setInterval> | undefined;

@@ -15,6 +15,7 @@ import { type Migration, Migrator } from "kysely/migration";
 import { join } from "node:path";
 import type { Dialect, DialectMigration } from "./migrations.ts";
 import { openSqlite } from "./sqlite_dialect.ts";
+import { damagedDatabaseError } from "../data_dir.ts";
 import { SqliteWriteWorker } from "./sqlite_writer.ts";
 
 /** An open feature database. */
@@ -62,7 +63,11 @@ export async function openFeatureDatabase(
   if (store.dialect === "sqlite") {
     await Deno.mkdir(opts.dataDir, { recursive: true });
     location = join(opts.dataDir, `${name}.db`);
-    db = new Kysely({ dialect: openSqlite(location).dialect });
+    try {
+      db = new Kysely({ dialect: openSqlite(location).dialect });
+    } catch (err) {
+      throw damagedDatabaseError(location, err) ?? err;
+    }
     ownDb = true;
   }
   const migrations: Record<string, Migration> = {};
@@ -77,6 +82,8 @@ export async function openFeatureDatabase(
   if (error) {
     if (ownDb) await db.destroy();
     const failed = results?.find((r) => r.status === "Error")?.migrationName ?? "unknown";
+    const damaged = damagedDatabaseError(location, error);
+    if (damaged !== undefined && store.dialect === "sqlite") throw damaged;
     throw new Error(
       `Cannot migrate the ${name} database ${location} (${failed}): ${(error as Error).message}`,
     );

@@ -12,6 +12,7 @@ import pg from "pg";
 import { join } from "node:path";
 import { type Dialect, MIGRATIONS } from "./migrations.ts";
 import { openSqlite } from "./sqlite_dialect.ts";
+import { damagedDatabaseError } from "../data_dir.ts";
 import { SqliteWriteWorker } from "./sqlite_writer.ts";
 import { type MessageRow, toMessage } from "./row.ts";
 import {
@@ -461,9 +462,14 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
   }
   await Deno.mkdir(opts.dataDir, { recursive: true });
   const path = join(opts.dataDir, "subspace.db");
-  const { dialect } = openSqlite(path);
-  const db = new Kysely<Database>({ dialect });
-  await migrate(db, "sqlite");
+  let db: Kysely<Database> | undefined;
+  try {
+    db = new Kysely<Database>({ dialect: openSqlite(path).dialect });
+    await migrate(db, "sqlite");
+  } catch (err) {
+    await db?.destroy().catch(() => {});
+    throw damagedDatabaseError(path, err) ?? err;
+  }
   return new SqliteStore(db, path, await SqliteWriteWorker.open(path));
 }
 

@@ -29,7 +29,7 @@ export interface QuotaRoutesContext {
   /** `subspace_signups_total`. */
   signups: Counter;
   /** A new captcha (with the fixed test answer when one is configured). */
-  newCaptcha(): Captcha;
+  newCaptcha(address: string | undefined): Captcha;
 }
 
 /** Largest JSON body the quota routes read. */

@@ -46,7 +46,7 @@ export function signupRoutes(app: Hono<AppEnv>, q: QuotaRoutesContext): void {
   };
 
   app.get("/v1/captcha", (c) => {
-    const cap = q.newCaptcha();
+    const cap = q.newCaptcha(remoteAddress(c));
     c.header("cache-control", "no-store");
     return c.json({ id: cap.id, svg: cap.svg, expires_at: Math.floor(cap.expiresAt / 1000) });
   });
@@ -61,7 +61,7 @@ export function signupRoutes(app: Hono<AppEnv>, q: QuotaRoutesContext): void {
     }, 201);
   });
   app.get("/signup", (c) => {
-    const cap = q.newCaptcha();
+    const cap = q.newCaptcha(remoteAddress(c));
     c.header("cache-control", "no-store");
     return c.html(renderSignupPage({ kind: "form", captchaId: cap.id, svg: cap.svg }));
   });
@@ -83,7 +83,7 @@ export function signupRoutes(app: Hono<AppEnv>, q: QuotaRoutesContext): void {
       );
     } catch (err) {
       if (!(err instanceof HttpError) || err.status >= 500) throw err;
-      const cap = q.newCaptcha();
+      const cap = q.newCaptcha(remoteAddress(c));
       return c.html(
         renderSignupPage({ kind: "form", captchaId: cap.id, svg: cap.svg, error: err.message }),
         err.status as 400,
