@@ -16,12 +16,6 @@ import { CliError, parseFlags } from "./_args.ts";
 import { toBase64Url } from "../client/mod.ts";
 import { ConfigError, loadConfig } from "../node/mod.ts";
 import { openStore } from "../node/store/mod.ts";
-import {
-  checkPassword,
-  hashPassword,
-  openConsoleState,
-  PASSWORD_MIN_LENGTH,
-} from "../node/console/mod.ts";
 import { assertNodeDataDir, NotADataDirError } from "../node/data_dir.ts";
 
 const USAGE = `Usage: subspace admin <task> [--data DIR] [--store URL] [--config FILE]
@@ -117,7 +111,7 @@ export async function run(args: string[]): Promise<number> {
     if (err instanceof NotADataDirError) throw new CliError(err.message);
     throw err;
   }
-  const { checkPassword, ConsoleState, hashPassword, PASSWORD_MIN_LENGTH } = await import(
+  const { checkPassword, hashPassword, openConsoleState, PASSWORD_MIN_LENGTH } = await import(
     "../node/console/mod.ts"
   );
   let password = "";
