@@ -374,24 +374,24 @@ async function fitToFdLimit(wanted: number, reserved: number): Promise<number> {
 function registerMetrics(metrics: Registry | undefined, stats: EdgeStats): void {
   if (metrics === undefined) return;
   metrics.gauge("subspace_edge_connections_open", "Client connections open", () => stats.open);
-  metrics.gauge(
-    "subspace_edge_connections_refused",
-    "Connections closed at accept since start (per-address or total cap)",
+  metrics.counter(
+    "subspace_edge_connections_refused_total",
+    "Connections closed at accept (per-address or total cap)",
     () => stats.refusedPerAddress + stats.refusedTotal,
   );
-  metrics.gauge(
-    "subspace_edge_header_timeouts",
-    "Connections closed since start because request headers did not arrive in time",
+  metrics.counter(
+    "subspace_edge_header_timeouts_total",
+    "Connections closed because request headers did not arrive in time",
     () => stats.headerTimeouts,
   );
-  metrics.gauge(
-    "subspace_edge_idle_timeouts",
-    "Idle keep-alive connections closed since start",
+  metrics.counter(
+    "subspace_edge_idle_timeouts_total",
+    "Idle keep-alive connections closed",
     () => stats.idleTimeouts,
   );
-  metrics.gauge(
-    "subspace_edge_accept_errors",
-    "Failed accepts since start (e.g. out of file descriptors)",
+  metrics.counter(
+    "subspace_edge_accept_errors_total",
+    "Failed accepts (e.g. out of file descriptors)",
     () => stats.acceptErrors,
   );
   const fds = openFdCount();
