@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { type FlagArity, tokenizeArgv } from "../node/argv.ts";
+import { type FlagArity, tokenizeArgv } from "../node/mod.ts";
 
 /** An error the CLI prints as one line before exiting non-zero. */
 export class CliError extends Error {

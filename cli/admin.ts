@@ -16,7 +16,7 @@ import { CliError, parseFlags } from "./_args.ts";
 import { toBase64Url } from "../client/mod.ts";
 import { ConfigError, loadConfig } from "../node/mod.ts";
 import { openStore } from "../node/store/mod.ts";
-import { assertNodeDataDir, NotADataDirError } from "../node/data_dir.ts";
+import { assertNodeDataDir, NotADataDirError } from "../node/mod.ts";
 
 const USAGE = `Usage: subspace admin <task> [--data DIR] [--store URL] [--config FILE]
 

@@ -7,12 +7,12 @@ import {
   ConfigError,
   configMarkdown,
   flagName,
+  isDataDirError,
   loadConfig,
   SCHEMA,
   startNode,
 } from "../node/mod.ts";
 import { standardFeatures } from "../features.ts";
-import { isDataDirError } from "../node/data_dir.ts";
 
 function help(): string {
   const fields = SCHEMA as unknown as Record<string, { description: string; default: unknown }>;

@@ -44,6 +44,8 @@ export {
 } from "./services.ts";
 export { type LimitValues, RuntimeLimits } from "./runtime_limits.ts";
 export { createLogger, type Logger } from "./log.ts";
+export { type ArgvOptions, type ArgvToken, type FlagArity, tokenizeArgv } from "./argv.ts";
+export { assertNodeDataDir, isDataDirError, NotADataDirError } from "./data_dir.ts";
 export { VERSION } from "./version.ts";
 
 /** A running node. */
