@@ -10,8 +10,9 @@
  * every group that arrived meanwhile into one transaction. Waiting for each reply before sending
  * the next batch left that thread idle about half the time (the reply, the answers to the
  * clients and the next hand-off all happened between two commits) and cut ingest to about a
- * quarter of what the engine does alone. Batches complete in the order they were handed over,
- * so counters, `lastSeq` and the listeners see commits in sequence order.
+ * quarter of what the engine does alone. Batches are counted in the order they were handed over
+ * (PostgreSQL may finish them out of order), so counters, `lastSeq` and the listeners see
+ * commits in sequence order.
  *
  * @module
  */
