@@ -19,20 +19,22 @@ import { openStore } from "../node/store/mod.ts";
 import {
   accountHash,
   blind,
-  decodeTokenKey,
-  encodeToken,
   finalize,
-  formatAuthorization,
   generateIssuerKey,
   IssuerKeyRing,
   parseAccountNumber,
   QUOTA_MIGRATIONS,
   QuotaStore,
   SpentSet,
-  TOKEN_TYPE_BLIND_RSA,
-  tokenInput,
   TokenService,
 } from "../node/quota/mod.ts";
+import {
+  decodeTokenKey,
+  encodeToken,
+  formatAuthorization,
+  TOKEN_TYPE_BLIND_RSA,
+  tokenInput,
+} from "../client/mod.ts";
 import { fetchTokens } from "../cli/tokens.ts";
 import { startNode } from "../tests/_node.ts";
 

@@ -14,7 +14,7 @@ import {
   parseWwwAuthenticate,
   tokenInput,
   tokenKeyId,
-} from "./token_wire.ts";
+} from "../../client/mod.ts";
 
 const b64u = (b: Uint8Array) => b.toBase64({ alphabet: "base64url" });
 

@@ -17,7 +17,7 @@ import {
   encodeTokenKey,
   TOKEN_TYPE_BLIND_RSA,
   tokenKeyId,
-} from "./token_wire.ts";
+} from "../../client/mod.ts";
 
 /** File name of the key file in the data folder. */
 export const ISSUER_KEY_FILE = "issuer-keys.json";

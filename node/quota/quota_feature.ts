@@ -32,7 +32,7 @@ import { ACCOUNT_CREDIT, FREE_QUOTA } from "./services.ts";
 import { SpentSet } from "./spent.ts";
 import { QuotaStore } from "./store.ts";
 import { tokenQuota } from "./token_quota.ts";
-import { ISSUER_DIRECTORY_PATH } from "./token_wire.ts";
+import { ISSUER_DIRECTORY_PATH } from "../../client/mod.ts";
 import { TokenService } from "./tokens.ts";
 import type { QuotaRoutesContext } from "./routes/_shared.ts";
 import { accountRoutes } from "./routes/account.ts";

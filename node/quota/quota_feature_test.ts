@@ -15,7 +15,7 @@ import {
   TOKEN_REQUEST_MEDIA_TYPE,
   TOKEN_RESPONSE_MEDIA_TYPE,
   TOKEN_TYPE_BLIND_RSA,
-} from "./token_wire.ts";
+} from "../../client/mod.ts";
 import { publicVerif, TokenChallenge as RefChallenge } from "@cloudflare/privacypass-ts";
 
 const KEY = await generateIssuerKey();

@@ -14,7 +14,7 @@ import {
   TOKEN_TYPE_BLIND_RSA,
   tokenInput,
   tokenKeyId,
-} from "./token_wire.ts";
+} from "../../client/mod.ts";
 import { publicVerif, TokenChallenge as RefChallenge } from "@cloudflare/privacypass-ts";
 import { RFC9578 } from "../../testdata/rfc9578_vectors.ts";
 

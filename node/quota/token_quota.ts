@@ -7,7 +7,7 @@
  */
 import { HttpError } from "../errors.ts";
 import type { Quota } from "../quota.ts";
-import { parseAuthorization } from "./token_wire.ts";
+import { parseAuthorization } from "../../client/mod.ts";
 import type { TokenService } from "./tokens.ts";
 
 /**

@@ -27,11 +27,11 @@ import {
   encodeTokenChallenge,
   formatWwwAuthenticate,
   type IssuerDirectory,
-  sha256,
   TOKEN_TYPE_BLIND_RSA,
   tokenInput,
   type TokenRequest,
-} from "./token_wire.ts";
+} from "../../client/mod.ts";
+import { sha256 } from "@noble/hashes/sha2.js";
 
 export { ACCOUNT_BYTES, parseAccountNumber };
 

@@ -12,7 +12,7 @@ import {
   TOKEN_TYPE_BLIND_RSA,
   tokenInput,
   type TokenRequest,
-} from "./token_wire.ts";
+} from "../../client/mod.ts";
 import {
   accountHash,
   IssueError,

@@ -19,7 +19,7 @@ import {
   TOKEN_REQUEST_MEDIA_TYPE,
   TOKEN_RESPONSE_MEDIA_TYPE,
   type TokenRequest,
-} from "../token_wire.ts";
+} from "../../../client/mod.ts";
 import { IssueError } from "../tokens.ts";
 import { type QuotaRoutesContext, readJson } from "./_shared.ts";
 
