@@ -9,6 +9,7 @@
  * @module
  */
 import { BENCH_ARGS } from "./_util.ts";
+import { ackingLoad } from "../tests/_load.ts";
 
 const trials = Number(Deno.args[0] ?? 5);
 const clients = Number(Deno.args[1] ?? 64);
@@ -53,31 +54,12 @@ let lostTotal = 0;
 for (let trial = 1; trial <= trials; trial++) {
   const dataDir = await Deno.makeTempDir({ prefix: "subspace-kill9-" });
   const node = await start(dataDir);
-  const acked = new Map<string, string>();
-  let stop = false;
-  const client = async () => {
-    while (!stop) {
-      const tag = crypto.getRandomValues(new Uint8Array(20)).toHex();
-      const payload = crypto.getRandomValues(new Uint8Array(1024)).toBase64();
-      try {
-        const res = await fetch(`${node.url}/v1/messages`, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({ tag, payload }),
-        });
-        if (res.status === 201) acked.set((await res.json()).id, payload);
-        else await res.body?.cancel();
-      } catch {
-        // The process died mid-request: not acknowledged, nothing owed.
-      }
-    }
-  };
-  const running = Array.from({ length: clients }, client);
+  const load = ackingLoad(node.url, clients);
+  const { acked } = load;
   await new Promise((r) => setTimeout(r, 1000 + Math.random() * 2000));
   node.child.kill("SIGKILL");
   await node.child.status;
-  stop = true;
-  await Promise.all(running);
+  await load.stop();
 
   const again = await start(dataDir);
   let lost = 0;
@@ -86,7 +68,7 @@ for (let trial = 1; trial <= trials; trial++) {
     await Promise.all(
       ids.slice(i, i + 64).map(async (id) => {
         const res = await fetch(`${again.url}/v1/messages/${id}`);
-        if (res.status !== 200 || (await res.json()).payload !== acked.get(id)) lost++;
+        if (res.status !== 200 || (await res.json()).payload !== acked.get(id)!.payload) lost++;
         else return;
         await res.body?.cancel().catch(() => {});
       }),

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { startNode } from "./_node.ts";
+import { ackingLoad } from "./_load.ts";
 
 /**
  * Every message the node acknowledged survives `kill -9` at a random moment under load.
@@ -7,37 +8,14 @@ import { startNode } from "./_node.ts";
 Deno.test("acknowledged messages survive kill -9 under concurrent load", async () => {
   const args = ["--rate-limit", "100000", "--rate-burst", "100000"];
   const node = await startNode({ args });
-  const acked = new Map<string, { tag: string; payload: string }>();
-  let stop = false;
-  let refused = 0;
-  const client = async () => {
-    while (!stop) {
-      const tag = crypto.getRandomValues(new Uint8Array(20)).toHex();
-      const payload = crypto.getRandomValues(new Uint8Array(1024)).toBase64();
-      try {
-        const res = await fetch(`${node.url}/v1/messages`, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({ tag, payload }),
-        });
-        if (res.status === 201) acked.set((await res.json()).id, { tag, payload });
-        else {
-          refused++;
-          await res.body?.cancel();
-        }
-      } catch {
-        // The connection died with the process: not acknowledged, so nothing is owed.
-      }
-    }
-  };
-  const clients = Array.from({ length: 16 }, client);
+  const load = ackingLoad(node.url, 16);
+  const { acked } = load;
   await new Promise((r) => setTimeout(r, 400 + Math.random() * 800));
   await node.kill();
-  stop = true;
-  await Promise.all(clients);
+  await load.stop();
   assert.ok(
     acked.size > 50,
-    `expected load before the kill, got ${acked.size} acks (${refused} refused)`,
+    `expected load before the kill, got ${acked.size} acks (${load.refused()} refused)`,
   );
 
   const again = await startNode({ dataDir: node.dataDir, args });
