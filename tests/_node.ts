@@ -72,6 +72,33 @@ export async function startNode(opts: StartNodeOptions = {}): Promise<NodeProces
     stderr: "piped",
   }).spawn();
   const logs: string[] = [];
+  const url = await waitListening(child, logs, opts.timeoutMs);
+  const end = async (signal: Deno.Signal) => {
+    try {
+      child.kill(signal);
+    } catch { /* already gone */ }
+    await child.status;
+  };
+  return {
+    url,
+    port: Number(new URL(url).port),
+    dataDir,
+    process: child,
+    logs,
+    stop: () => end("SIGTERM"),
+    kill: () => end("SIGKILL"),
+  };
+}
+
+/**
+ * Reads a spawned node's stderr (JSON log lines, appended to `logs`) until its "listening" line
+ * and returns the URL. Rejects, after killing the child, if it exits first or `timeoutMs` passes.
+ */
+export async function waitListening(
+  child: Deno.ChildProcess,
+  logs: string[],
+  timeoutMs = 30_000,
+): Promise<string> {
   const listening = Promise.withResolvers<string>();
   const exited = child.status.then((s) => {
     listening.reject(
@@ -79,9 +106,8 @@ export async function startNode(opts: StartNodeOptions = {}): Promise<NodeProces
     );
   });
   (async () => {
-    const decoder = new TextDecoderStream();
     let buf = "";
-    for await (const chunk of child.stderr.pipeThrough(decoder)) {
+    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
       buf += chunk;
       let nl;
       while ((nl = buf.indexOf("\n")) !== -1) {
@@ -98,11 +124,10 @@ export async function startNode(opts: StartNodeOptions = {}): Promise<NodeProces
   })().catch(() => {});
   const timer = setTimeout(
     () => listening.reject(new Error(`node did not listen in time:\n${logs.join("\n")}`)),
-    opts.timeoutMs ?? 30_000,
+    timeoutMs,
   );
-  let url: string;
   try {
-    url = await listening.promise;
+    return await listening.promise;
   } catch (err) {
     try {
       child.kill("SIGKILL");
@@ -112,19 +137,4 @@ export async function startNode(opts: StartNodeOptions = {}): Promise<NodeProces
   } finally {
     clearTimeout(timer);
   }
-  const end = async (signal: Deno.Signal) => {
-    try {
-      child.kill(signal);
-    } catch { /* already gone */ }
-    await child.status;
-  };
-  return {
-    url,
-    port: Number(new URL(url).port),
-    dataDir,
-    process: child,
-    logs,
-    stop: () => end("SIGTERM"),
-    kill: () => end("SIGKILL"),
-  };
 }

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
-import { NODE_DENO_FLAGS, startNode } from "./_node.ts";
+import { NODE_DENO_FLAGS, startNode, waitListening } from "./_node.ts";
 import { loadConfig } from "../node/config.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -227,28 +227,7 @@ Deno.test({
     }).spawn();
     const logs: string[] = [];
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(
-          () => reject(new Error(`no listening:\n${logs.join("\n")}`)),
-          30_000,
-        );
-        (async () => {
-          let buf = "";
-          for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
-            buf += chunk;
-            let nl;
-            while ((nl = buf.indexOf("\n")) !== -1) {
-              const line = buf.slice(0, nl);
-              buf = buf.slice(nl + 1);
-              logs.push(line);
-              if (line.includes('"msg":"listening"')) {
-                clearTimeout(timer);
-                resolve(JSON.parse(line).url);
-              }
-            }
-          }
-        })().catch(reject);
-      });
+      const url = await waitListening(child, logs);
       assert.equal(url, `http://127.0.0.1:${port}`);
       const res = await fetch(`${url}/healthz`);
       assert.equal(res.status, 200);

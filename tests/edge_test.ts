@@ -7,7 +7,7 @@
  * error-level log line and no 5xx, each under its own metric.
  */
 import assert from "node:assert/strict";
-import { NODE_DENO_FLAGS } from "./_node.ts";
+import { NODE_DENO_FLAGS, waitListening } from "./_node.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const ADMIN_TOKEN = "edge-test-admin-token";
@@ -46,25 +46,7 @@ async function startLimitedNode(fdLimit: number, args: string[]): Promise<Limite
     stderr: "piped",
   }).spawn();
   const logs: string[] = [];
-  const listening = Promise.withResolvers<string>();
-  child.status.then((s) =>
-    listening.reject(new Error(`node exited (${s.code}):\n${logs.join("\n")}`))
-  );
-  (async () => {
-    let buf = "";
-    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
-      buf += chunk;
-      let nl;
-      while ((nl = buf.indexOf("\n")) !== -1) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        logs.push(line);
-        if (line.includes('"msg":"listening"')) listening.resolve(JSON.parse(line).url);
-      }
-    }
-  })().catch(() => {});
-  const timer = setTimeout(() => listening.reject(new Error("node did not listen")), 30_000);
-  const url = await listening.promise.finally(() => clearTimeout(timer));
+  const url = await waitListening(child, logs);
   return {
     url,
     port: Number(new URL(url).port),
