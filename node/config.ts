@@ -330,11 +330,30 @@ export const SCHEMA = {
     min: 0,
     description: "Byte budget for kept copies of remote message bodies.",
   }),
-  broadcastR: int({
-    default: 2,
+  follow: oneOf(["wallets", "all"] as const, {
+    default: "wallets",
+    description:
+      "Which notices become rows here: those in regions this node's wallets watch (subscribed at the servers responsible for them), or all (archives; costs the whole network's traffic).",
+  }),
+  noticeReplicas: int({
+    default: 3,
     min: 1,
-    max: 8,
-    description: "Broadcast redundancy: notice trees per insertion (copies each server receives).",
+    max: 20,
+    description: "Servers each notice is stored at: the ones whose ids are closest to its tag.",
+  }),
+  followMinBits: int({
+    default: 0,
+    min: 0,
+    max: 160,
+    description:
+      "Shortest prefix (bits) this node follows for wallets; wallets asking with fewer bits get 422. A 0-bit wallet costs the whole network's notices.",
+  }),
+  subscribeBitsMax: int({
+    default: 24,
+    min: 0,
+    max: 160,
+    description:
+      "Most prefix bits a subscription reveals to other servers: wallets asking with more bits are subscribed at this many (more notices, more privacy).",
   }),
   dhtRangeLimits: bool({
     default: true,

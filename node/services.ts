@@ -24,6 +24,16 @@ export const BODY_RESOLVER = serviceKey<(messages: StoredMessage[]) => Promise<S
   "core.bodies",
 );
 
+/**
+ * Makes this node follow a region before a wallet's query is answered from the local store:
+ * with federation, it subscribes at the servers responsible for the region and pulls what they
+ * hold (the backlog), so the rows are here when the query runs. May throw an `HttpError` (a
+ * region shorter than the node follows). Resolves within a bounded wait.
+ */
+export const REGION_FOLLOWER = serviceKey<
+  (region: { prefix: Uint8Array; bits: number }) => Promise<void>
+>("core.follow");
+
 /** The node's DHT identity (hex node id), shown in `GET /v1/info`. */
 export const NODE_IDENTITY = serviceKey<{ readonly id: string }>("core.identity");
 

@@ -8,7 +8,7 @@ import { Hono } from "hono";
 import { createHash } from "node:crypto";
 import type { AppEnv, NodeCore } from "../feature.ts";
 import { openQuota } from "../quota.ts";
-import { BODY_RESOLVER, QUOTA_POLICY } from "../services.ts";
+import { BODY_RESOLVER, QUOTA_POLICY, REGION_FOLLOWER } from "../services.ts";
 import { readJsonObject } from "../body.ts";
 import { badRequest, HttpError } from "../errors.ts";
 import { chargedBytes, chooseScan, type StoredMessage } from "../store/mod.ts";
@@ -186,6 +186,8 @@ export function messageRoutes(ctx: NodeCore): Hono<AppEnv> {
       : parseIntIn(q.limit, "limit", 1, MAX_LIMIT);
     const waitSeconds = q.wait === undefined ? 0 : parseIntIn(q.wait, "wait", 0, config.maxWait);
     const start = decodeCursor(q.after, ctx.writer.lastSeq);
+    // Federation: a region first asked for here is subscribed to and its backlog pulled in.
+    await ctx.service(REGION_FOLLOWER)?.({ prefix: range.lo, bits: range.bits });
     const query = async (from: PageCursor) => {
       const held = await ctx.store.bySeqs(from.pending, ctx.now());
       const fresh = await ctx.store.query({

@@ -35,10 +35,10 @@ import type { RoutingTable } from "./routing_table.ts";
 /** Largest tree index accepted on the wire (so r <= 8). */
 export const MAX_TREES = 8;
 
-/** One notice in a batch, and the tree it travels in. */
+/** One notice in a batch, and the tree it travels in (null: sent directly, not forwarded). */
 export interface BroadcastEntry {
   notice: Notice;
-  tree: number;
+  tree: number | null;
 }
 
 /** Options of a {@link Broadcaster}. */
@@ -76,10 +76,13 @@ export interface BroadcastStats {
 
 interface Pending {
   notice: Notice;
-  tree: number;
+  tree: number | null;
+  /** -1 for a direct send. */
   bucket: number;
   attempt: number;
   tried: NodeId[];
+  /** Direct sends: where to try next once the peer failed twice. */
+  alternates?: Contact[];
 }
 
 interface Outbox {
@@ -126,6 +129,8 @@ export class Broadcaster {
   #busy = new Map<NodeId, number>();
   #inflight = 0;
   #stopped = false;
+  /** Direct-send peers that may not be in the table (subscribers), for retries. */
+  #lastContacts = new Map<NodeId, Contact>();
 
   /** A broadcaster over `table`. */
   constructor(opts: BroadcasterOptions) {
@@ -150,6 +155,28 @@ export class Broadcaster {
     let n = this.#inflight;
     for (const o of this.#outboxes.values()) n += o.entries.length;
     return n;
+  }
+
+  /**
+   * Sends `notice` to `peer` alone, in an acknowledged batch, not to be forwarded down a tree
+   * (placement at the servers responsible for its tag, and pushes to subscribers). A hop that is
+   * not acknowledged is sent again once, then to `alternates` in order.
+   */
+  direct(peer: Contact, notice: Notice, alternates: Contact[] = []): void {
+    this.#track(notice);
+    this.#enqueue(peer, {
+      notice,
+      tree: null,
+      bucket: -1,
+      attempt: 0,
+      tried: [peer.id],
+      alternates: [...alternates],
+    });
+  }
+
+  /** Remembers a verified notice so later copies are recognised as duplicates. */
+  track(notice: Notice): void {
+    this.#track(notice);
   }
 
   /** Starts the broadcast of our own notice: r trees from height 160. */
@@ -248,8 +275,19 @@ export class Broadcaster {
     return candidates[index % candidates.length]!.contact;
   }
 
+  #lastPeer(p: Pending): Contact | undefined {
+    const id = p.tried[p.tried.length - 1]!;
+    return this.#lastContacts.get(id) ?? this.#opts.table.get(id)?.contact;
+  }
+
   #enqueue(peer: Contact, p: Pending): void {
     if (this.#stopped) return;
+    if (p.bucket === -1) {
+      if (this.#lastContacts.size >= 4096) {
+        this.#lastContacts.delete(this.#lastContacts.keys().next().value!);
+      }
+      this.#lastContacts.set(peer.id, peer);
+    }
     let o = this.#outboxes.get(peer.id);
     if (o === undefined) {
       o = { peer, entries: [], timer: null };
@@ -300,10 +338,21 @@ export class Broadcaster {
     }
     // The first retry goes to the same peer: if only the acknowledgement was lost it just sees
     // a duplicate, where another contact would broadcast the whole subtree a second time.
+    if (p.bucket === -1) {
+      const next = attempt === 1 ? undefined : p.alternates?.shift();
+      const peer = next ?? this.#lastPeer(p);
+      if (peer === undefined) {
+        this.stats.abandoned++;
+        return;
+      }
+      this.stats.retries++;
+      this.#enqueue(peer, { ...p, attempt, tried: [...p.tried, peer.id] });
+      return;
+    }
     const same = attempt === 1
       ? this.#opts.table.get(p.tried[p.tried.length - 1]!)?.contact
       : undefined;
-    const peer = same ?? this.#pick(p.notice, p.tree, p.bucket, attempt, p.tried);
+    const peer = same ?? this.#pick(p.notice, p.tree ?? 0, p.bucket, attempt, p.tried);
     if (peer === null) {
       this.stats.abandoned++;
       return;

@@ -26,6 +26,8 @@ export const RPC_NAMES = [
   "notices",
   "fetch",
   "catch_up",
+  "subscribe",
+  "region_notices",
 ] as const;
 
 /** One of {@link RPC_NAMES}. */

@@ -15,7 +15,8 @@
  * @module
  */
 import type { Feature, FeatureParts, NodeCore } from "../feature.ts";
-import { BODY_RESOLVER, NODE_IDENTITY } from "../services.ts";
+import { BODY_RESOLVER, NODE_IDENTITY, REGION_FOLLOWER } from "../services.ts";
+import { HttpError } from "../errors.ts";
 import type { StoredMessage } from "../store/mod.ts";
 import { NETWORK_CONSOLE, PUBLIC_URL } from "../console/mod.ts";
 import { federationMetrics, networkSource } from "./console.ts";
@@ -30,7 +31,7 @@ import type { Notice } from "./notice.ts";
 import { DEFAULT_RANGE_LIMITS } from "./routing_table.ts";
 import { type PeerRtt, RttTransport } from "./rtt.ts";
 import type { StoredBody } from "./rpc/_shared.ts";
-import { dhtNoticesMigration } from "./migration.ts";
+import { DHT_MIGRATIONS } from "./migration.ts";
 import { SqlNoticeStore } from "./sql_notice_store.ts";
 import { fromHex, toHex } from "../../client/mod.ts";
 
@@ -55,6 +56,8 @@ const MAX_RECENT = 256;
 /** Kept copies are re-announced this often (newest first, at most MAX_REPUBLISH per pass). */
 const REPUBLISH_MS = 30 * 60_000;
 const MAX_REPUBLISH = 1000;
+/** How long a wallet's first query for a region waits for its backlog. */
+const FOLLOW_WAIT_MS = 3000;
 
 interface SavedState {
   table?: unknown;
@@ -96,7 +99,7 @@ async function install(ctx: NodeCore): Promise<FeatureParts> {
   const clock = systemClock;
   const identity = await loadOrCreateIdentity(config.data);
   ctx.provide(NODE_IDENTITY, { id: identity.id });
-  const dhtDb = await ctx.openDatabase("dht", { "0001_dht_notices": dhtNoticesMigration }, {
+  const dhtDb = await ctx.openDatabase("dht", DHT_MIGRATIONS, {
     writerThread: true,
   });
   const notices = new SqlNoticeStore(dhtDb.db, {
@@ -204,7 +207,7 @@ async function install(ctx: NodeCore): Promise<FeatureParts> {
       p = (async () => {
         const n = node;
         if (n === undefined) return null;
-        const known = origin !== undefined ? [] : await notices.byMessageId(id);
+        const known = origin !== undefined ? [] : await notices.byMessage(id, tag);
         const origins: (Contact | null)[] = origin !== undefined
           ? [origin]
           : known.length > 0
@@ -281,6 +284,8 @@ async function install(ctx: NodeCore): Promise<FeatureParts> {
   // origin serves a body that proves its tag; then the newcomer's row replaces it (with a new
   // sequence number, so wallets whose cursors passed the old row still see it).
   const contested = new Set<string>();
+  /** Notices that claimed a held id under another tag, for a retry when a fetch fails. */
+  const conflicts = new Map<string, Notice>();
   const contest = async (n: Notice, held: StoredMessage) => {
     if (contested.has(n.id) || contested.size >= MAX_FETCHES) return;
     contested.add(n.id);
@@ -314,14 +319,13 @@ async function install(ctx: NodeCore): Promise<FeatureParts> {
   const recontest = (m: StoredMessage) => {
     const id = toHex(m.id);
     if (contested.has(id)) return;
-    notices.byMessageId(id).then((known) => {
-      const other = known.find((k) => k.tag !== toHex(m.tag));
-      if (other !== undefined) return contest(other, m);
-    }).catch(() => {});
+    const other = conflicts.get(id);
+    if (other !== undefined && other.tag !== toHex(m.tag)) contest(other, m).catch(() => {});
   };
 
-  // Remote notices become payload-less rows: GET answers with them and long polls wake.
-  const onNotice = (n: Notice) => {
+  // Remote notices in followed regions become payload-less rows: GET answers with them and
+  // long polls wake. Backlog (catch-up) rows are awaited, so the query that asked sees them.
+  const onNotice = (n: Notice, via: "broadcast" | "catch-up") => {
     log.debug("notice", { id: n.id, origin: n.origin.id });
     // A wallet is waiting for this tag: fetch the body while the row is being committed.
     if (config.replicate !== "all" && ctx.hub.wants(fromHex(n.tag))) {
@@ -336,10 +340,12 @@ async function install(ctx: NodeCore): Promise<FeatureParts> {
       expiresAt: n.expiresAt * 1000,
       origin: n.origin.id,
     };
-    ctx.writer.submit(row, { remote: true }).then(
+    const stored = ctx.writer.submit(row, { remote: true }).then(
       (o) => {
         log.debug("notice stored", { id: n.id });
         if (!o.inserted && o.message.payload === null && toHex(o.message.tag) !== n.tag) {
+          if (conflicts.size >= MAX_FETCHES) conflicts.delete(conflicts.keys().next().value!);
+          conflicts.set(n.id, n);
           contest(n, o.message).catch((err) =>
             log.warn("settling two notices for one id failed", { err: String(err) })
           );
@@ -351,7 +357,28 @@ async function install(ctx: NodeCore): Promise<FeatureParts> {
       },
       (err) => log.warn("storing a remote notice failed", { err: String(err) }),
     );
+    return via === "catch-up" ? stored : undefined;
   };
+
+  // A wallet's query for a region: follow it (subscribe, pull the backlog) before answering.
+  ctx.provide(REGION_FOLLOWER, async ({ prefix, bits }) => {
+    const n = node;
+    if (n === undefined || config.follow === "all") return;
+    if (bits < config.followMinBits) {
+      throw new HttpError(
+        422,
+        `This server follows prefixes of at least ${config.followMinBits} bits; ask with more bits or use a server that follows everything`,
+        { field: "bits" },
+      );
+    }
+    const b = Math.min(bits, config.subscribeBitsMax);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      n.follow(toHex(prefix), b),
+      new Promise((r) => timer = setTimeout(r, FOLLOW_WAIT_MS)),
+    ]);
+    clearTimeout(timer);
+  });
 
   // Every local insert is announced; one commit is one signed group (one signature).
   ctx.writer.onCommit((inserted) => {
@@ -404,7 +431,9 @@ async function install(ctx: NodeCore): Promise<FeatureParts> {
       url,
       transport,
       clock,
-      broadcastR: config.broadcastR,
+      placement: "region" as const,
+      noticeReplicas: config.noticeReplicas,
+      followAll: config.follow === "all",
       rangeLimits: config.dhtRangeLimits ? DEFAULT_RANGE_LIMITS : null,
       notices,
       bodies,
@@ -486,7 +515,8 @@ async function install(ctx: NodeCore): Promise<FeatureParts> {
       federation: {
         public_url: node?.url ?? null,
         contacts: node?.table.size ?? 0,
-        broadcast_r: config.broadcastR,
+        follow: config.follow,
+        notice_replicas: config.noticeReplicas,
         replicate: config.replicate,
       },
     }),

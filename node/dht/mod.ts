@@ -108,4 +108,4 @@ export {
 } from "./feature.ts";
 export { SqlNoticeStore } from "./sql_notice_store.ts";
 export { type PeerRtt, RttTransport, type RttTransportOptions } from "./rtt.ts";
-export { dhtNoticesMigration } from "./migration.ts";
+export { DHT_MIGRATIONS } from "./migration.ts";

@@ -20,7 +20,14 @@ import {
   type WireRequest,
   type WireResponse,
 } from "./envelope.ts";
-import { bucketIndex, keyOfMessageId, type NodeId, randomIdInBucket } from "./id.ts";
+import {
+  bucketIndex,
+  compareDistance,
+  ID_BITS,
+  keyOfMessageId,
+  type NodeId,
+  randomIdInBucket,
+} from "./id.ts";
 import type { NodeIdentity, SignatureScheme } from "./identity.ts";
 import { iterativeLookup, type LookupAnswer, type LookupEvent } from "./lookup.ts";
 import {
@@ -45,6 +52,7 @@ import {
   BadRequest,
   type BodySource,
   type DhtServices,
+  type IngestMode,
   type IngestResult,
   type RpcResult,
   type StoredBody,
@@ -56,6 +64,21 @@ import { handleGetProviders, parseGetProvidersResponse } from "./rpc/get_provide
 import { batchEntries, handleNotices } from "./rpc/notices.ts";
 import { handleFetch, parseFetchResponse } from "./rpc/fetch.ts";
 import { handleCatchUp, MAX_CATCH_UP_PAGE } from "./rpc/catch_up.ts";
+import {
+  handleRegionNotices,
+  handleSubscribe,
+  MAX_REGION_PAGE,
+  parseSubscribeRequest,
+} from "./rpc/subscribe.ts";
+import { closestTo, distance, inRegion, regionKey, regionSet } from "./region.ts";
+import {
+  MAX_LEASE_SECONDS,
+  signSubscription,
+  type Subscription,
+  SubscriptionTable,
+  subscriptionToJson,
+  verifySubscription,
+} from "./subscription.ts";
 import { toHex } from "../../client/mod.ts";
 
 /** Abuse limits; every queue and cache has a named bound. */
@@ -156,6 +179,19 @@ export interface DhtNodeOptions {
   limits?: Partial<DhtLimits>;
   /** Bucket refresh interval. Default 1 hour. */
   refreshIntervalMs?: number;
+  /**
+   * How notices travel. "region" (default): each is stored at the {@link noticeReplicas} servers
+   * closest to its tag, which push it to the servers subscribed to a region holding it.
+   * "broadcast": every server receives every notice down r Kademlia trees (the former design,
+   * kept for comparison in the simulation).
+   */
+  placement?: "region" | "broadcast";
+  /** Servers each notice is stored at (region placement). Default 3. */
+  noticeReplicas?: number;
+  /** Follow the whole keyspace: every notice becomes a row here (archives). Default false. */
+  followAll?: boolean;
+  /** Subscription lease; renewed every third of it while a region is followed. Default 10 min. */
+  leaseMs?: number;
 }
 
 /** Counters of a node. */
@@ -175,8 +211,43 @@ export interface DhtNodeStats {
   noticesDuplicate: number;
   noticesRejected: number;
   noticesInvalid: number;
+  /** Accepted notices in regions this node follows (handed to `onNotice`). */
+  noticesFollowed: number;
+  /** Subscriptions sent (new and renewed) and backlog notices they brought. */
+  subscriptionsSent: number;
+  backlogNotices: number;
+  /** Notices pushed to subscribers. */
+  pushes: number;
+  /** Lookups run to place notices (the rest were answered from the cache). */
+  placementLookups: number;
   broadcast: BroadcastStats;
 }
+
+/** A region this node follows for its wallets. */
+interface Following {
+  prefix: string;
+  bits: number;
+  /** Last time a wallet asked (renewals stop a lease after nobody asked). */
+  askedMs: number;
+  /** When the first subscription went out (backlog pushes are accepted for a while). */
+  sinceMs: number;
+  /** Never dropped (followAll). */
+  pinned: boolean;
+  /** Settles once the subscriptions are placed and the backlog is in. */
+  ready: Promise<void>;
+}
+
+/** A cached lookup: the closest contacts to `target`, for placing notices near it. */
+interface CachedLookup {
+  target: string;
+  contacts: Contact[];
+  atMs: number;
+}
+
+/** How long a placement lookup is reused. */
+const PLACEMENT_CACHE_MS = 60_000;
+/** Backlog pushes for a region are accepted this long after subscribing to it. */
+const BACKLOG_WINDOW_MS = 60_000;
 
 /** A failed RPC (transport failure, bad envelope, or a non-200 answer). */
 export class RpcError extends Error {
@@ -251,13 +322,22 @@ export class DhtNode implements DhtServices {
   /** Origins that did not: id → until when their notices are refused. */
   #failedOrigins = new Map<NodeId, number>();
   /** Notices waiting for their origin's verification. */
-  #held = new Map<NodeId, { notice: Notice; from: Contact; tree: number | null }[]>();
+  #held = new Map<NodeId, { notice: Notice; from: Contact; mode: IngestMode }[]>();
   #heldCount = 0;
   #verifying = new Map<NodeId, Promise<boolean>>();
   #holderChecks = 0;
   #batchesInFlight = new Map<string, number>();
   #penalties: PenaltyBox;
   #pendingChecks = new Set<NodeId>();
+  readonly placement: "region" | "broadcast";
+  readonly noticeReplicas: number;
+  readonly followAll: boolean;
+  readonly leaseMs: number;
+  /** Subscriptions other servers hold here. */
+  readonly subscriptions = new SubscriptionTable();
+  #following = new Map<string, Following>();
+  #lookupCache = new Map<string, CachedLookup[]>();
+  #lookupsInFlight = new Map<string, Promise<Contact[]>>();
   #verifiedRoots: VerifiedRoots;
   #onNotice: DhtNodeOptions["onNotice"];
   #timers: TimerId[] = [];
@@ -280,6 +360,13 @@ export class DhtNode implements DhtServices {
     this.maxTtlSeconds = opts.maxTtlSeconds ?? 30 * 86400;
     this.maxMessageBytes = opts.maxMessageBytes ?? 16 * 1024 * 1024;
     this.refreshIntervalMs = opts.refreshIntervalMs ?? 3_600_000;
+    this.placement = opts.placement ?? "region";
+    this.noticeReplicas = opts.noticeReplicas ?? 3;
+    this.followAll = opts.followAll ?? false;
+    this.leaseMs = opts.leaseMs ?? 600_000;
+    if (!Number.isInteger(this.noticeReplicas) || this.noticeReplicas < 1) {
+      throw new RangeError(`noticeReplicas must be a positive integer, got ${this.noticeReplicas}`);
+    }
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
     const tableOpts = {
       k: this.k,
@@ -307,6 +394,11 @@ export class DhtNode implements DhtServices {
       noticesDuplicate: 0,
       noticesRejected: 0,
       noticesInvalid: 0,
+      noticesFollowed: 0,
+      subscriptionsSent: 0,
+      backlogNotices: 0,
+      pushes: 0,
+      placementLookups: 0,
     };
     this.#scheme = {
       name: scheme.name,
@@ -491,6 +583,10 @@ export class DhtNode implements DhtServices {
         return handleFetch(this, body);
       case "catch_up":
         return handleCatchUp(this, body);
+      case "subscribe":
+        return handleSubscribe(this, body, from);
+      case "region_notices":
+        return handleRegionNotices(this, body);
     }
   }
 
@@ -521,10 +617,13 @@ export class DhtNode implements DhtServices {
   }
 
   /**
-   * Verifies and stores one notice from `from`; for broadcast (`tree` set) it is also forwarded
-   * down that tree, for catch-up it is not.
+   * Verifies and stores one notice from `from`. `mode` is the broadcast tree it came in (it is
+   * forwarded down that tree), "placed" (sent to us as a server responsible for its tag, or as a
+   * subscriber: stored, pushed to our subscribers, not forwarded) or "catch-up" (pages we asked
+   * for: neither forwarded nor pushed, outside the live budgets).
    */
-  async ingestNotice(notice: Notice, from: Contact, tree: number | null): Promise<IngestResult> {
+  async ingestNotice(notice: Notice, from: Contact, mode: IngestMode): Promise<IngestResult> {
+    const tree = typeof mode === "number" ? mode : null;
     const nowMs = this.clock.now();
     const key = noticeKey(notice);
     const tracked = this.broadcaster.tracked(key);
@@ -554,7 +653,7 @@ export class DhtNode implements DhtServices {
       return "rejected";
     }
     // Catch-up mostly repeats what we hold: check the store before spending a verification.
-    if (tree === null && await this.notices.has(key)) {
+    if (mode === "catch-up" && await this.notices.has(key, notice.tag)) {
       this.stats.noticesDuplicate++;
       return "duplicate";
     }
@@ -574,14 +673,14 @@ export class DhtNode implements DhtServices {
     // URL its notices name; until then its notices wait (bounded), and are neither stored nor
     // forwarded.
     if (!this.#originVerified(notice.origin, nowMs)) {
-      if (tree !== null) return this.#hold(notice, from, tree);
+      if (mode !== "catch-up") return this.#hold(notice, from, mode);
       // Catch-up is paged by us: waiting for the origin's check here costs only our own pace.
       if (!await this.#verifyOrigin(notice.origin)) {
         this.stats.noticesRejected++;
         return "rejected";
       }
     }
-    return await this.#accept(notice, from, tree);
+    return await this.#accept(notice, from, mode);
   }
 
   #originVerified(origin: Contact, nowMs: number): boolean {
@@ -591,7 +690,7 @@ export class DhtNode implements DhtServices {
     return known !== undefined && known.contact.url === origin.url;
   }
 
-  #hold(notice: Notice, from: Contact, tree: number | null): IngestResult {
+  #hold(notice: Notice, from: Contact, mode: IngestMode): IngestResult {
     const origin = notice.origin;
     let list = this.#held.get(origin.id);
     if (
@@ -606,7 +705,7 @@ export class DhtNode implements DhtServices {
       this.#held.set(origin.id, list);
       this.#verifyOrigin(origin).catch(() => {});
     }
-    list.push({ notice, from, tree });
+    list.push({ notice, from, mode });
     this.#heldCount++;
     this.stats.noticesHeld++;
     return "held";
@@ -634,7 +733,7 @@ export class DhtNode implements DhtServices {
         this.#verifiedOrigins.delete(this.#verifiedOrigins.keys().next().value!);
       }
       for (const h of list) {
-        if (h.notice.origin.url === origin.url) await this.#accept(h.notice, h.from, h.tree);
+        if (h.notice.origin.url === origin.url) await this.#accept(h.notice, h.from, h.mode);
       }
       return true;
     };
@@ -660,12 +759,13 @@ export class DhtNode implements DhtServices {
    * Stores an admitted notice (live ones within the origin's and its range's budgets) and
    * forwards it.
    */
-  async #accept(notice: Notice, from: Contact, tree: number | null): Promise<IngestResult> {
+  async #accept(notice: Notice, from: Contact, mode: IngestMode): Promise<IngestResult> {
     const nowMs = this.clock.now();
-    // Live traffic is budgeted per origin and range; catch-up (tree null) is paced by our own
-    // paging, so a late joiner gets the whole history of a busy origin.
+    const tree = typeof mode === "number" ? mode : null;
+    // Live traffic is budgeted per origin and range; catch-up is paced by our own paging, so a
+    // late joiner gets the whole history of a busy origin.
     if (
-      tree !== null &&
+      mode !== "catch-up" &&
       (!this.#originLimits.take(notice.origin.id, 1, nowMs) ||
         !this.#rangeLimits.take(rangeKeyOf(notice.origin.url), 1, nowMs))
     ) {
@@ -675,6 +775,7 @@ export class DhtNode implements DhtServices {
     // Forward first: storing must not delay the broadcast. (The store's add is idempotent, so
     // no lookup is needed here; recent duplicates were caught by the broadcaster above.)
     if (tree !== null) this.broadcaster.received(notice, from.id, tree);
+    else this.broadcaster.track(notice);
     const added = await this.notices.add(notice, nowMs);
     if (added === "over-cap") {
       this.stats.noticesRejected++;
@@ -685,8 +786,11 @@ export class DhtNode implements DhtServices {
       return "duplicate";
     }
     this.stats.noticesAccepted++;
+    if (mode === "placed") this.#push(notice, from.id);
+    if (!this.follows(notice.tag)) return "accepted";
+    this.stats.noticesFollowed++;
     try {
-      await this.#onNotice?.(notice, tree === null ? "catch-up" : "broadcast");
+      await this.#onNotice?.(notice, mode === "catch-up" ? "catch-up" : "broadcast");
     } catch {
       // A failing hook must not break the broadcast; the store already holds the notice.
     }
@@ -802,6 +906,7 @@ export class DhtNode implements DhtServices {
     if (this.table.size === 0) return 0;
     await this.findNode(this.identity.id);
     if (opts.refresh ?? true) await this.refreshBuckets(true);
+    if (this.followAll && this.placement === "region") await this.#followEverything();
     return this.table.size;
   }
 
@@ -870,9 +975,13 @@ export class DhtNode implements DhtServices {
     for (const group of groups) {
       for (const notice of group) {
         await this.notices.add(notice, this.clock.now());
-        this.broadcaster.originate(notice);
+        if (this.placement === "broadcast") this.broadcaster.originate(notice);
+        else this.broadcaster.track(notice);
         out.push(notice);
       }
+    }
+    if (this.placement === "region") {
+      await Promise.all(out.map((n) => this.#place(n).catch(() => {})));
     }
     return out;
   }
@@ -987,7 +1096,7 @@ export class DhtNode implements DhtServices {
           } catch {
             continue;
           }
-          if ((await this.ingestNotice(n, r.from, null)) === "accepted") {
+          if ((await this.ingestNotice(n, r.from, "catch-up")) === "accepted") {
             added++;
             this.stats.catchUpNotices++;
           }
@@ -1010,6 +1119,362 @@ export class DhtNode implements DhtServices {
     }
   }
 
+  // ---------------------------------------------------------------- regions
+
+  /** Whether notices with `tag` become rows here (followed by our wallets, or everything). */
+  follows(tag: string): boolean {
+    if (this.placement === "broadcast" || this.followAll) return true;
+    for (const f of this.#following.values()) if (inRegion(tag, f.prefix, f.bits)) return true;
+    return false;
+  }
+
+  /** See {@link DhtServices.wantsBacklog}. */
+  wantsBacklog(tag: string): boolean {
+    const nowMs = this.clock.now();
+    for (const f of this.#following.values()) {
+      if (nowMs - f.sinceMs < BACKLOG_WINDOW_MS && inRegion(tag, f.prefix, f.bits)) return true;
+    }
+    return false;
+  }
+
+  /** Regions followed now (prefix as a region key). */
+  following(): { prefix: string; bits: number }[] {
+    return [...this.#following.values()].map((f) => ({ prefix: f.prefix, bits: f.bits }));
+  }
+
+  /**
+   * Follows region (`prefixHex`, `bits`) for our wallets: subscribes at the servers responsible
+   * for it and ingests the notices they hold (the backlog), so every notice of the region, old
+   * and new, reaches `onNotice`. Resolves once the backlog is in (or the servers failed); later
+   * calls for the same region only mark it as still wanted.
+   */
+  follow(prefixHex: string, bits: number): Promise<void> {
+    if (this.placement === "broadcast") return Promise.resolve();
+    const prefix = regionKey(prefixHex, bits);
+    const key = `${prefix}/${bits}`;
+    const nowMs = this.clock.now();
+    const known = this.#following.get(key);
+    if (known !== undefined) {
+      known.askedMs = nowMs;
+      return known.ready;
+    }
+    const f: Following = {
+      prefix,
+      bits,
+      askedMs: nowMs,
+      sinceMs: nowMs,
+      pinned: false,
+      ready: Promise.resolve(),
+    };
+    this.#following.set(key, f);
+    f.ready = this.#subscribe(f, true).catch(() => {});
+    return f.ready;
+  }
+
+  /** Sends (or renews) our subscription to a followed region; with `backlog`, pulls its notices. */
+  async #subscribe(f: Following, backlog: boolean): Promise<void> {
+    const nowMs = this.clock.now();
+    const sub = signSubscription(
+      this.#signer,
+      this.url,
+      f.prefix,
+      f.bits,
+      Math.floor((nowMs + this.leaseMs) / 1000),
+    );
+    if (backlog) {
+      // What we hold ourselves (we may be responsible for part of the region).
+      await this.#ingestPages(
+        (after) => this.notices.region(f.prefix, f.bits, after, MAX_REGION_PAGE, this.clock.now()),
+        this.contact,
+        null,
+      );
+    }
+    const found = await this.findNode(f.prefix as NodeId);
+    const set = regionSet(found, this.identity.id, f.prefix, f.bits, this.noticeReplicas, this.k);
+    const body = { subscription: subscriptionToJson(sub), spread: set.spread, backlog };
+    if (set.spread && inRegion(this.identity.id, f.prefix, f.bits)) {
+      // We are inside the region: our own buckets below it cover the rest of its subtree.
+      await this.#spread(sub, ID_BITS - f.bits, backlog);
+      return;
+    }
+    const targets = set.spread ? set.contacts.slice(0, 1) : set.contacts;
+    const spares = set.spread ? set.contacts.slice(1, 3) : [];
+    await Promise.all(targets.map(async (peer) => {
+      for (const p of [peer, ...spares]) {
+        this.stats.subscriptionsSent++;
+        let r;
+        try {
+          r = await this.call(p, "subscribe", body, this.rpcTimeoutMs * 2);
+        } catch {
+          continue;
+        }
+        if (!backlog) return;
+        const first = r.body as { notices?: unknown; next?: unknown };
+        await this.#ingestPages(
+          async (after) => {
+            if (after === null) return pageOf(first);
+            const more = await this.call(p, "region_notices", {
+              prefix: f.prefix,
+              bits: f.bits,
+              after,
+              limit: MAX_REGION_PAGE,
+            });
+            return pageOf(more.body);
+          },
+          r.from,
+          null,
+        );
+        return;
+      }
+    }));
+  }
+
+  /** Ingests notice pages (as catch-up) until `next` is null; counts them as backlog. */
+  async #ingestPages(
+    page: (after: string | null) => Promise<{ notices: unknown[]; next: string | null }> | {
+      notices: readonly (Notice | unknown)[];
+      next: string | null;
+    },
+    from: Contact,
+    first: string | null,
+  ): Promise<void> {
+    let after = first;
+    for (let pages = 0; pages < 10_000; pages++) {
+      const p = await page(after);
+      for (const raw of p.notices) {
+        let n: Notice;
+        try {
+          n = isNotice(raw) ? raw : parseNotice(raw);
+        } catch {
+          continue;
+        }
+        if (n.origin.id === this.identity.id) {
+          // Our own notice (we are responsible for its tag): it is a row here already.
+          continue;
+        }
+        const r = from.id === this.identity.id
+          ? (this.follows(n.tag) ? (await this.#onNotice?.(n, "catch-up"), "accepted") : "")
+          : await this.ingestNotice(n, from, "catch-up");
+        if (r === "accepted") this.stats.backlogNotices++;
+      }
+      if (p.next === null || p.notices.length === 0) return;
+      after = p.next;
+    }
+  }
+
+  /**
+   * Forwards a subscription to one contact in each of our buckets below `height` (all inside
+   * the region), like the tree broadcast restricted to the region's subtree; resolves when they
+   * answered (each after its own subtree) or failed.
+   */
+  async #spread(sub: Subscription, height: number, backlog: boolean): Promise<void> {
+    const body = { subscription: subscriptionToJson(sub), spread: true, backlog };
+    const jobs: Promise<void>[] = [];
+    for (let b = 0; b < height; b++) {
+      const entries = [...this.table.bucket(b)]
+        .filter((e) => e.contact.id !== sub.subscriber.id)
+        .sort((x, y) =>
+          (x.failures > 0 ? 1 : 0) - (y.failures > 0 ? 1 : 0) ||
+          compareDistance(sub.subscriber.id, x.contact.id, y.contact.id)
+        );
+      if (entries.length === 0) continue;
+      jobs.push((async () => {
+        for (const e of entries.slice(0, 3)) {
+          try {
+            this.stats.subscriptionsSent++;
+            await this.call(e.contact, "subscribe", body, this.rpcTimeoutMs * 2);
+            return;
+          } catch {
+            // the next contact of the bucket
+          }
+        }
+      })());
+    }
+    await Promise.all(jobs);
+  }
+
+  /** See {@link DhtServices.serveSubscribe}. */
+  async serveSubscribe(body: unknown, from: Contact): Promise<RpcResult> {
+    const req = parseSubscribeRequest(body);
+    const sub = req.subscription;
+    const nowMs = this.clock.now();
+    if (!verifySubscription(sub, this.#scheme)) {
+      this.#penalties.strike(`id:${from.id}`, nowMs);
+      return { status: 400, body: { error: "bad subscription signature" } };
+    }
+    if (sub.expiresAt * 1000 > nowMs + MAX_LEASE_SECONDS * 1000 + this.limits.maxSkewMs) {
+      return { status: 400, body: { error: `lease longer than ${MAX_LEASE_SECONDS} s` } };
+    }
+    // Only the subscriber itself, or a server of the region spreading it, hands it to us.
+    const forwarded = from.id !== sub.subscriber.id;
+    if (forwarded && !(req.spread && inRegion(from.id, sub.prefix, sub.bits))) {
+      return { status: 403, body: { error: "not the subscriber" } };
+    }
+    const before = this.subscriptions.get(sub);
+    const added = this.subscriptions.add(sub, nowMs);
+    if (added === "over-cap" || added === "expired") {
+      return { status: 200, body: { stored: false, reason: added, notices: [], next: null } };
+    }
+    const fresh = before === undefined || sub.expiresAt > before.expiresAt;
+    const jobs: Promise<void>[] = [];
+    if (req.spread && fresh && inRegion(this.identity.id, sub.prefix, sub.bits)) {
+      const height = inRegion(from.id, sub.prefix, sub.bits)
+        ? bucketIndex(from.id, this.identity.id)
+        : ID_BITS - sub.bits;
+      jobs.push(this.#spread(sub, height, req.backlog && before === undefined));
+    }
+    let page: { notices: Notice[]; next: string | null } = { notices: [], next: null };
+    if (req.backlog && before === undefined) {
+      if (!forwarded) {
+        page = await this.notices.region(sub.prefix, sub.bits, null, MAX_REGION_PAGE, nowMs);
+      } else {
+        jobs.push(this.#pushBacklog(sub));
+      }
+    }
+    await Promise.all(jobs);
+    return {
+      status: 200,
+      body: {
+        stored: true,
+        expires_at: sub.expiresAt,
+        notices: page.notices.map(noticeToJson),
+        next: page.next,
+      },
+    };
+  }
+
+  /** Sends a forwarded subscriber the notices we hold in its region, once it proved its URL. */
+  async #pushBacklog(sub: Subscription): Promise<void> {
+    if (!await this.#subscriberReachable(sub.subscriber)) return;
+    let after: string | null = null;
+    for (let pages = 0; pages < 1000; pages++) {
+      const p = await this.notices.region(
+        sub.prefix,
+        sub.bits,
+        after,
+        MAX_REGION_PAGE,
+        this.clock.now(),
+      );
+      if (p.notices.length === 0) return;
+      try {
+        await this.call(sub.subscriber, "notices", {
+          notices: p.notices.map((n) => ({ notice: noticeToJson(n), tree: null, backlog: true })),
+        });
+      } catch {
+        return;
+      }
+      this.stats.pushes += p.notices.length;
+      if (p.next === null) return;
+      after = p.next;
+    }
+  }
+
+  /** True once `c` answered our own ping at its URL (nobody can aim our pushes at others). */
+  #subscriberReachable(c: Contact): Promise<boolean> {
+    if (this.#originVerified(c, this.clock.now())) return Promise.resolve(true);
+    return this.#verifyOrigin(c);
+  }
+
+  /** Pushes a stored notice to the subscribers of regions holding its tag. */
+  #push(notice: Notice, fromId: NodeId | null): void {
+    const nowMs = this.clock.now();
+    for (const s of this.subscriptions.match(notice.tag, nowMs)) {
+      const c = s.subscriber;
+      if (c.id === this.identity.id || c.id === fromId || c.id === notice.origin.id) continue;
+      this.stats.pushes++;
+      if (this.#originVerified(c, nowMs)) this.broadcaster.direct(c, notice);
+      else {
+        this.#subscriberReachable(c).then((ok) => ok && this.broadcaster.direct(c, notice))
+          .catch(() => {});
+      }
+    }
+  }
+
+  /** Stores our own notice at the servers responsible for its tag (and pushes it if we are). */
+  async #place(notice: Notice): Promise<void> {
+    const candidates = [this.contact, ...await this.#near(notice.tag)];
+    const ranked = closestTo(notice.tag, dedupeContacts(candidates), this.noticeReplicas + 2);
+    const chosen = ranked.slice(0, this.noticeReplicas);
+    const spares = ranked.slice(this.noticeReplicas).filter((c) => c.id !== this.identity.id);
+    for (const c of chosen) {
+      if (c.id === this.identity.id) this.#push(notice, null);
+      else this.broadcaster.direct(c, notice, spares);
+    }
+  }
+
+  /**
+   * Contacts near `key`: a cached lookup result when it provably contains the servers closest to
+   * `key` (every server it lacks is farther than its k-th, and by the triangle inequality of the
+   * XOR metric farther from `key` than the ones we pick), else a new lookup.
+   */
+  async #near(key: string): Promise<Contact[]> {
+    const slot = key.slice(0, 3);
+    const nowMs = this.clock.now();
+    const want = this.noticeReplicas + 2;
+    const fits = (e: CachedLookup) => {
+      if (nowMs - e.atMs > PLACEMENT_CACHE_MS) return false;
+      if (e.contacts.length < this.k) return true; // the lookup saw the whole network
+      const dk = distance(e.target, e.contacts[e.contacts.length - 1]!.id);
+      const dt = distance(e.target, key);
+      const best = closestTo(key, [this.contact, ...e.contacts], want);
+      const last = best[best.length - 1];
+      return last !== undefined && dt < dk && distance(key, last.id) < dk - dt;
+    };
+    const cached = this.#lookupCache.get(slot)?.find(fits);
+    if (cached !== undefined) return cached.contacts;
+    const running = this.#lookupsInFlight.get(slot);
+    if (running !== undefined) {
+      await running.catch(() => {});
+      const again = this.#lookupCache.get(slot)?.find(fits);
+      if (again !== undefined) return again.contacts;
+    }
+    const p = (async () => {
+      this.stats.placementLookups++;
+      const contacts = await this.findNode(key as NodeId);
+      const list = (this.#lookupCache.get(slot) ?? []).filter((e) =>
+        nowMs - e.atMs <= PLACEMENT_CACHE_MS
+      );
+      list.push({ target: key, contacts, atMs: this.clock.now() });
+      if (list.length > 8) list.shift();
+      this.#lookupCache.set(slot, list);
+      if (this.#lookupCache.size > 4096) {
+        this.#lookupCache.delete(this.#lookupCache.keys().next().value!);
+      }
+      return contacts;
+    })();
+    this.#lookupsInFlight.set(slot, p);
+    try {
+      return await p;
+    } finally {
+      if (this.#lookupsInFlight.get(slot) === p) this.#lookupsInFlight.delete(slot);
+    }
+  }
+
+  /** Follows the whole keyspace (pinned: renewed for as long as the node runs). */
+  async #followEverything(): Promise<void> {
+    const key = `${"0".repeat(40)}/0`;
+    const known = this.#following.get(key);
+    if (known !== undefined) {
+      known.pinned = true;
+      return this.#subscribe(known, false);
+    }
+    await this.follow("", 0);
+    this.#following.get(key)!.pinned = true;
+  }
+
+  /** Renews the leases of followed regions; drops regions no wallet asked for in a lease. */
+  #renew(): void {
+    const nowMs = this.clock.now();
+    for (const [key, f] of this.#following) {
+      if (!f.pinned && nowMs - f.askedMs > this.leaseMs) {
+        this.#following.delete(key);
+        continue;
+      }
+      this.#subscribe(f, false).catch(() => {});
+    }
+    this.subscriptions.prune(nowMs);
+  }
+
   // ---------------------------------------------------------------- maintenance
 
   /** Starts periodic bucket refresh and pruning. */
@@ -1024,6 +1489,14 @@ export class DhtNode implements DhtServices {
       });
     };
     this.#timers.push(this.clock.setTimeout(tick, 60_000));
+    const renew = () => {
+      if (!this.#running) return;
+      this.#renew();
+      this.#timers.push(this.clock.setTimeout(renew, this.leaseMs / 3));
+    };
+    if (this.placement === "region") {
+      this.#timers.push(this.clock.setTimeout(renew, this.leaseMs / 3));
+    }
   }
 
   /** Stops timers and drops queued broadcast batches. */
@@ -1038,4 +1511,24 @@ export class DhtNode implements DhtServices {
   describe(): { id: NodeId; public_key: string; url: string; contacts: number } {
     return { ...contactToJson(this.contact), id: this.identity.id, contacts: this.table.size };
   }
+}
+
+function pageOf(body: unknown): { notices: unknown[]; next: string | null } {
+  const o = (typeof body === "object" && body !== null ? body : {}) as {
+    notices?: unknown;
+    next?: unknown;
+  };
+  return {
+    notices: Array.isArray(o.notices) ? o.notices.slice(0, MAX_REGION_PAGE) : [],
+    next: typeof o.next === "string" ? o.next : null,
+  };
+}
+
+function isNotice(v: unknown): v is Notice {
+  return typeof v === "object" && v !== null && "signature" in v && "proof" in v;
+}
+
+function dedupeContacts(list: readonly Contact[]): Contact[] {
+  const seen = new Set<string>();
+  return list.filter((c) => !seen.has(c.id) && (seen.add(c.id), true));
 }

@@ -6,6 +6,7 @@
  * @module
  */
 import { type Notice, noticeKey } from "./notice.ts";
+import { inRegion } from "./region.ts";
 
 /** Result of {@link NoticeStore.add}. */
 export type AddNoticeResult = "added" | "duplicate" | "over-cap";
@@ -19,8 +20,8 @@ export interface NoticePage {
 
 /** Storage for verified notices. */
 export interface NoticeStore {
-  /** Whether a notice with this {@link noticeKey} is held. */
-  has(key: string): boolean | Promise<boolean>;
+  /** Whether a notice with this {@link noticeKey} (and `tag`, which lets SQL use its key) is held. */
+  has(key: string, tag?: string): boolean | Promise<boolean>;
   /**
    * Stores a verified notice received at `receivedAtMs` (our clock). Must be idempotent; it may
    * report an old notice as "added" again (the caller's consumers dedupe by id).
@@ -32,6 +33,17 @@ export interface NoticeStore {
    */
   since(
     sinceMs: number,
+    after: string | null,
+    limit: number,
+    nowMs: number,
+  ): NoticePage | Promise<NoticePage>;
+  /**
+   * Unexpired notices whose tag lies in region (`prefix` = a region key, `bits`), ordered by
+   * notice key, continuing after the opaque `after` cursor.
+   */
+  region(
+    prefix: string,
+    bits: number,
     after: string | null,
     limit: number,
     nowMs: number,
@@ -154,5 +166,27 @@ export class MemoryNoticeStore implements NoticeStore {
     const last = this.#log[i - 1];
     const more = i < this.#log.length && last !== undefined;
     return { notices, next: more ? `${last.receivedAtMs}:${last.key}` : null };
+  }
+
+  /** See {@link NoticeStore.region}. Cursor: the last notice key. */
+  region(
+    prefix: string,
+    bits: number,
+    after: string | null,
+    limit: number,
+    nowMs: number,
+  ): NoticePage {
+    const keys: string[] = [];
+    for (const [key, h] of this.#byKey) {
+      if (h.notice.expiresAt * 1000 <= nowMs || !inRegion(h.notice.tag, prefix, bits)) continue;
+      if (after !== null && key <= after) continue;
+      keys.push(key);
+    }
+    keys.sort();
+    const page = keys.slice(0, limit);
+    return {
+      notices: page.map((k) => this.#byKey.get(k)!.notice),
+      next: keys.length > limit ? page[page.length - 1]! : null,
+    };
   }
 }

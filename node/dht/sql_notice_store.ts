@@ -1,39 +1,132 @@
 /**
- * A {@link NoticeStore} in SQL (`dht_notices`), in the federation's own database (on SQLite
- * `<data>/dht.db`, written by its writer thread so no fsync stalls the event loop). Writes are queued and committed in batches (one transaction every `flushMs`);
- * reads see queued notices too.
+ * A {@link NoticeStore} in SQL, in the federation's own database (on SQLite `<data>/dht.db`,
+ * written by its writer thread so no fsync stalls the event loop). Writes are queued and
+ * committed in batches (one transaction every `flushMs`); reads see queued notices too.
+ *
+ * Layout (`migration.ts`, `0002_compact_notices`): a notice is a binary row of `dht_stored`
+ * clustered by `(tag, id, gid)`, so a region is one range scan and no secondary index is kept;
+ * the origin's contact and the group's signature live once in `dht_origins` and `dht_groups`,
+ * named by 52-bit hashes (`oid`, `gid`) that every writer computes the same way.
  *
  * @module
  */
 import { type Kysely, sql } from "kysely";
 import type { SqliteWriteWorker } from "../store/mod.ts";
 import type { Clock, TimerId } from "./clock.ts";
-import { type Notice, noticeKey, noticeToJson, parseNotice } from "./notice.ts";
+import type { Contact } from "./contact.ts";
+import { sha256 } from "./_hash.ts";
+import { type Notice, noticeKey } from "./notice.ts";
 import type { AddNoticeResult, NoticePage, NoticeStore } from "./notice_store.ts";
+import { regionBounds } from "./region.ts";
+import { fromHex, toHex } from "../../client/mod.ts";
 
-interface DhtNoticesTable {
-  key: string;
-  id: string;
-  origin: string;
-  received_at: number;
-  expires_at: number;
-  notice: string;
+type Param = null | number | string | Uint8Array;
+
+/** Bytes a stored row costs beyond its siblings (key, numbers, B-tree cell), for the cap. */
+const ROW_BYTES = 110;
+
+const enc = new TextEncoder();
+
+/** A 52-bit integer name for `parts` (the first bits of their SHA-256). */
+function hash52(...parts: string[]): number {
+  const h = sha256(enc.encode(parts.join("\n")));
+  return (h[0]! * 2 ** 44) + (h[1]! * 2 ** 36) + (h[2]! * 2 ** 28) + (h[3]! * 2 ** 20) +
+    (h[4]! * 2 ** 12) + (h[5]! * 2 ** 4) + (h[6]! >> 4);
 }
 
-/** The part of the database this store uses. */
-export interface DhtDatabase {
-  dht_notices: DhtNoticesTable;
+function originRef(c: Contact): number {
+  return hash52("origin", c.id, c.publicKey, c.url);
 }
 
-/** Bytes a row costs beyond its text columns (numbers, index entries), for the cap. */
-const ROW_BYTES = 64;
-
-function rowBytes(r: DhtNoticesTable): number {
-  return r.notice.length + r.key.length + r.id.length + ROW_BYTES;
+function groupRef(oid: number, signature: string): number {
+  return hash52("group", String(oid), signature);
 }
 
-const INSERT_SQL = "INSERT INTO dht_notices (key, id, origin, received_at, expires_at, notice) " +
-  "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING";
+/**
+ * The rows that store `notices` (origins and groups once each): used by the store and by the
+ * migration that converts the first format.
+ */
+export function noticeRows(notices: readonly { notice: Notice; at: number }[]): {
+  origins: Param[][];
+  groups: Param[][];
+  stored: Param[][];
+} {
+  const origins = new Map<number, Param[]>();
+  const groups = new Map<number, Param[]>();
+  const stored: Param[][] = [];
+  for (const { notice: n, at } of notices) {
+    const oid = originRef(n.origin);
+    const gid = groupRef(oid, n.signature);
+    origins.set(oid, [oid, n.origin.id, n.origin.publicKey, n.origin.url]);
+    groups.set(gid, [gid, oid, fromHex(n.signature), n.proof.count]);
+    const sib = n.proof.siblings.length === 0 ? null : fromHex(n.proof.siblings.join(""));
+    stored.push([
+      fromHex(n.tag),
+      fromHex(n.id),
+      gid,
+      n.size,
+      n.expiresAt,
+      n.createdAtMs,
+      n.proof.index,
+      sib,
+      at,
+    ]);
+  }
+  return { origins: [...origins.values()], groups: [...groups.values()], stored };
+}
+
+const INSERT_ORIGIN = "INSERT INTO dht_origins (oid, node_id, public_key, url) " +
+  "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING";
+const INSERT_GROUP = "INSERT INTO dht_groups (gid, oid, sig, count) VALUES (?, ?, ?, ?) " +
+  "ON CONFLICT DO NOTHING";
+const INSERT_STORED = "INSERT INTO dht_stored " +
+  "(tag, id, gid, size, expires_at, created_at_ms, idx, siblings, received_at) " +
+  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
+
+interface Row {
+  tag: Uint8Array;
+  id: Uint8Array;
+  gid: number | string;
+  size: number | string;
+  expires_at: number | string;
+  created_at_ms: number | string;
+  idx: number;
+  siblings: Uint8Array | null;
+  received_at: number | string;
+  sig: Uint8Array;
+  count: number;
+  node_id: string;
+  public_key: string;
+  url: string;
+}
+
+const SELECT = sql`SELECT s.tag, s.id, s.gid, s.size, s.expires_at, s.created_at_ms, s.idx,
+  s.siblings, s.received_at, g.sig, g.count, o.node_id, o.public_key, o.url
+  FROM dht_stored s JOIN dht_groups g ON g.gid = s.gid JOIN dht_origins o ON o.oid = g.oid`;
+
+function bytesOf(v: Uint8Array | null): Uint8Array {
+  return v === null ? new Uint8Array(0) : new Uint8Array(v);
+}
+
+function toNotice(r: Row): Notice {
+  const sib = toHex(bytesOf(r.siblings));
+  const siblings: string[] = [];
+  for (let i = 0; i < sib.length; i += 64) siblings.push(sib.slice(i, i + 64));
+  return {
+    id: toHex(bytesOf(r.id)),
+    tag: toHex(bytesOf(r.tag)),
+    size: Number(r.size),
+    expiresAt: Number(r.expires_at),
+    createdAtMs: Number(r.created_at_ms),
+    origin: { id: r.node_id as Contact["id"], publicKey: r.public_key, url: r.url },
+    signature: toHex(bytesOf(r.sig)),
+    proof: { index: Number(r.idx), count: Number(r.count), siblings },
+  };
+}
+
+function rowBytes(n: Notice): number {
+  return ROW_BYTES + 32 * n.proof.siblings.length;
+}
 
 /** Options of a {@link SqlNoticeStore}. */
 export interface SqlNoticeStoreOptions {
@@ -53,7 +146,7 @@ export interface SqlNoticeStoreOptions {
  *
  * @example
  * ```ts
- * const fdb = await core.openDatabase("dht", { "0001_dht_notices": dhtNoticesMigration });
+ * const fdb = await core.openDatabase("dht", DHT_MIGRATIONS);
  * const notices = new SqlNoticeStore(fdb.db, { clock: systemClock, writer: fdb.writer });
  * await notices.init();
  * ```
@@ -63,16 +156,18 @@ export class SqlNoticeStore implements NoticeStore {
   readonly flushMs: number;
   readonly maxBytes: number;
   #bytes = 0;
-  #db: Kysely<DhtDatabase>;
+  // deno-lint-ignore no-explicit-any
+  #db: Kysely<any>;
   #writer: SqliteWriteWorker | undefined;
   #clock: Clock;
-  #pending = new Map<string, DhtNoticesTable>();
+  #pending = new Map<string, { notice: Notice; at: number }>();
   #perOrigin = new Map<string, number>();
   #timer: TimerId | null = null;
   #flushing: Promise<void> = Promise.resolve();
 
-  /** A store on `db` (the federation's own database, which has `dht_notices`). */
-  constructor(db: Kysely<DhtDatabase>, opts: SqlNoticeStoreOptions) {
+  /** A store on `db` (the federation's own database, migrated with `DHT_MIGRATIONS`). */
+  // deno-lint-ignore no-explicit-any
+  constructor(db: Kysely<any>, opts: SqlNoticeStoreOptions) {
     this.#db = db;
     this.#writer = opts.writer;
     this.#clock = opts.clock;
@@ -92,29 +187,27 @@ export class SqlNoticeStore implements NoticeStore {
   }
 
   async #countOrigins(): Promise<void> {
-    const rows = await this.#db.selectFrom("dht_notices")
-      .select((eb) => [
-        "origin",
-        eb.fn.countAll<string | number>().as("n"),
-        sql<string | number>`sum(length(notice) + length(key) + length(id) + ${sql.lit(ROW_BYTES)})`
-          .as("b"),
-      ])
-      .where("expires_at", ">", this.#clock.now())
-      .groupBy("origin").execute();
-    this.#perOrigin = new Map(rows.map((r) => [r.origin, Number(r.n)]));
-    this.#bytes = rows.reduce((sum, r) => sum + Number(r.b ?? 0), 0);
+    const nowS = Math.floor(this.#clock.now() / 1000);
+    const rows = await sql<{ node_id: string; n: string | number; b: string | number | null }>`
+      SELECT o.node_id, count(*) AS n,
+        sum(${sql.lit(ROW_BYTES)} + coalesce(length(s.siblings), 0)) AS b
+      FROM dht_stored s JOIN dht_groups g ON g.gid = s.gid JOIN dht_origins o ON o.oid = g.oid
+      WHERE s.expires_at > ${nowS} GROUP BY o.node_id`.execute(this.#db);
+    this.#perOrigin = new Map(rows.rows.map((r) => [r.node_id, Number(r.n)]));
+    this.#bytes = rows.rows.reduce((sum, r) => sum + Number(r.b ?? 0), 0);
     for (const p of this.#pending.values()) {
-      this.#perOrigin.set(p.origin, (this.#perOrigin.get(p.origin) ?? 0) + 1);
-      this.#bytes += rowBytes(p);
+      const o = p.notice.origin.id;
+      this.#perOrigin.set(o, (this.#perOrigin.get(o) ?? 0) + 1);
+      this.#bytes += rowBytes(p.notice);
     }
   }
 
   /** See {@link NoticeStore.has}. */
-  async has(key: string): Promise<boolean> {
+  async has(key: string, tag?: string): Promise<boolean> {
     if (this.#pending.has(key)) return true;
-    const r = await this.#db.selectFrom("dht_notices").select("key").where("key", "=", key)
-      .executeTakeFirst();
-    return r !== undefined;
+    if (tag === undefined) return false;
+    const [id, origin] = key.split(":");
+    return (await this.byMessage(id!, tag)).some((n) => n.origin.id === origin);
   }
 
   /** See {@link NoticeStore.add}. The caller checked {@link has}; repeats are ignored. */
@@ -124,18 +217,10 @@ export class SqlNoticeStore implements NoticeStore {
     const origin = notice.origin.id;
     const count = this.#perOrigin.get(origin) ?? 0;
     if (count >= this.maxPerOrigin) return "over-cap";
-    const row = {
-      key,
-      id: notice.id,
-      origin,
-      received_at: receivedAtMs,
-      expires_at: notice.expiresAt * 1000,
-      notice: JSON.stringify(noticeToJson(notice)),
-    };
-    if (this.#bytes + rowBytes(row) > this.maxBytes) return "over-cap";
-    this.#bytes += rowBytes(row);
+    if (this.#bytes + rowBytes(notice) > this.maxBytes) return "over-cap";
+    this.#bytes += rowBytes(notice);
     this.#perOrigin.set(origin, count + 1);
-    this.#pending.set(key, row);
+    this.#pending.set(key, { notice, at: receivedAtMs });
     if (this.#timer === null) {
       this.#timer = this.#clock.setTimeout(() => {
         this.#timer = null;
@@ -149,96 +234,153 @@ export class SqlNoticeStore implements NoticeStore {
   flush(): Promise<void> {
     this.#flushing = this.#flushing.then(async () => {
       if (this.#pending.size === 0) return;
-      const rows = [...this.#pending.values()];
+      const entries = [...this.#pending];
+      const { origins, groups, stored } = noticeRows(entries.map(([, v]) => v));
       if (this.#writer !== undefined) {
-        await this.#writer.batch(
-          INSERT_SQL,
-          rows.map((r) => [r.key, r.id, r.origin, r.received_at, r.expires_at, r.notice]),
-        );
+        await this.#writer.batch(INSERT_ORIGIN, origins);
+        await this.#writer.batch(INSERT_GROUP, groups);
+        await this.#writer.batch(INSERT_STORED, stored);
       } else {
         await this.#db.transaction().execute(async (trx) => {
-          for (let i = 0; i < rows.length; i += 200) {
-            await trx.insertInto("dht_notices").values(rows.slice(i, i + 200))
-              .onConflict((oc) => oc.column("key").doNothing()).execute();
+          const origin = (o: Param[]) => ({
+            oid: o[0],
+            node_id: o[1],
+            public_key: o[2],
+            url: o[3],
+          });
+          const group = (g: Param[]) => ({ gid: g[0], oid: g[1], sig: g[2], count: g[3] });
+          const cols = [
+            "tag",
+            "id",
+            "gid",
+            "size",
+            "expires_at",
+            "created_at_ms",
+            "idx",
+            "siblings",
+            "received_at",
+          ];
+          const row = (r: Param[]) => Object.fromEntries(cols.map((c, i) => [c, r[i]]));
+          for (
+            const [table, rows, shape] of [
+              ["dht_origins", origins, origin],
+              ["dht_groups", groups, group],
+              ["dht_stored", stored, row],
+            ] as const
+          ) {
+            for (let i = 0; i < rows.length; i += 200) {
+              await trx.insertInto(table).values(rows.slice(i, i + 200).map(shape))
+                .onConflict((oc) => oc.doNothing()).execute();
+            }
           }
         });
       }
-      for (const r of rows) this.#pending.delete(r.key);
+      for (const [k] of entries) this.#pending.delete(k);
     });
     return this.#flushing;
   }
 
-  /** See {@link NoticeStore.since}. Cursor: "<received_at>:<key>". */
+  /** See {@link NoticeStore.since}: a scan in receipt order (asked for only by catch-up). */
   async since(sinceMs: number, after: string | null, limit: number, nowMs: number): Promise<
     NoticePage
   > {
     await this.flush();
-    let q = this.#db.selectFrom("dht_notices").select(["key", "received_at", "notice"])
-      .where("expires_at", ">", nowMs).where("received_at", ">=", sinceMs);
-    const m = after === null ? null : /^(\d+):([0-9a-f:]+)$/.exec(after);
-    if (m) {
-      const at = Number(m[1]), key = m[2]!;
-      q = q.where((eb) =>
-        eb.or([
-          eb("received_at", ">", at),
-          eb.and([eb("received_at", "=", at), eb("key", ">", key)]),
-        ])
-      );
-    }
-    const rows = await q.orderBy("received_at").orderBy("key").limit(limit + 1).execute();
-    const page = rows.slice(0, limit);
-    const notices: Notice[] = [];
-    for (const r of page) {
-      try {
-        notices.push(parseNotice(JSON.parse(r.notice)));
-      } catch {
-        // a damaged row is skipped
-      }
-    }
+    const m = after === null ? null : /^(\d+):([0-9a-f]{40}):([0-9a-f]{64}):(\d+)$/.exec(after);
+    const nowS = Math.floor(nowMs / 1000);
+    const cursor = m
+      ? sql`AND (s.received_at, s.tag, s.id, s.gid) > (${Number(m[1])}, ${fromHex(m[2]!)},
+          ${fromHex(m[3]!)}, ${Number(m[4])})`
+      : sql``;
+    const rows = await sql<Row>`${SELECT} WHERE s.expires_at > ${nowS}
+      AND s.received_at >= ${sinceMs} ${cursor}
+      ORDER BY s.received_at, s.tag, s.id, s.gid LIMIT ${limit + 1}`.execute(this.#db);
+    const page = rows.rows.slice(0, limit);
     const last = page[page.length - 1];
     return {
-      notices,
-      next: rows.length > limit && last ? `${Number(last.received_at)}:${last.key}` : null,
+      notices: page.map(toNotice),
+      next: rows.rows.length > limit && last
+        ? `${Number(last.received_at)}:${toHex(bytesOf(last.tag))}:${toHex(bytesOf(last.id))}:${
+          Number(last.gid)
+        }`
+        : null,
     };
   }
 
-  /** Notices of message `id` (one per origin that announced it). */
-  async byMessageId(id: string): Promise<Notice[]> {
+  /** See {@link NoticeStore.region}. Cursor: "<tag>:<id>:<gid>". */
+  async region(
+    prefix: string,
+    bits: number,
+    after: string | null,
+    limit: number,
+    nowMs: number,
+  ): Promise<NoticePage> {
+    await this.flush();
+    const { lo, hi } = regionBounds(prefix, bits);
+    const m = after === null ? null : /^([0-9a-f]{40}):([0-9a-f]{64}):(\d+)$/.exec(after);
+    const nowS = Math.floor(nowMs / 1000);
+    const cursor = m
+      ? sql`AND (s.tag, s.id, s.gid) > (${fromHex(m[1]!)}, ${fromHex(m[2]!)}, ${Number(m[3])})`
+      : sql``;
+    const rows = await sql<Row>`${SELECT} WHERE s.tag >= ${fromHex(lo)} AND s.tag <= ${
+      fromHex(hi)
+    } AND s.expires_at > ${nowS} ${cursor} ORDER BY s.tag, s.id, s.gid LIMIT ${limit + 1}`
+      .execute(this.#db);
+    const page = rows.rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      notices: page.map(toNotice),
+      next: rows.rows.length > limit && last
+        ? `${toHex(bytesOf(last.tag))}:${toHex(bytesOf(last.id))}:${Number(last.gid)}`
+        : null,
+    };
+  }
+
+  /** Notices of message `id` under `tag` (one per origin that announced it). */
+  async byMessage(id: string, tag: string): Promise<Notice[]> {
     const out: Notice[] = [];
     for (const p of this.#pending.values()) {
-      if (p.id === id) out.push(parseNotice(JSON.parse(p.notice)));
+      if (p.notice.id === id && p.notice.tag === tag) out.push(p.notice);
     }
-    const rows = await this.#db.selectFrom("dht_notices").select("notice").where("id", "=", id)
-      .limit(8).execute();
-    for (const r of rows) {
-      try {
-        const n = parseNotice(JSON.parse(r.notice));
-        if (!out.some((o) => noticeKey(o) === noticeKey(n))) out.push(n);
-      } catch {
-        // skip
-      }
+    const rows = await sql<Row>`${SELECT} WHERE s.tag = ${fromHex(tag)} AND s.id = ${
+      fromHex(id)
+    } LIMIT 8`.execute(this.#db);
+    for (const r of rows.rows) {
+      const n = toNotice(r);
+      if (!out.some((o) => noticeKey(o) === noticeKey(n))) out.push(n);
     }
     return out;
   }
 
-  /** Deletes expired notices and recounts origins; returns how many were deleted. */
+  /** Deletes expired notices (and groups and origins left without any); returns how many. */
   async sweep(): Promise<number> {
     await this.flush();
-    const now = this.#clock.now();
-    let deleted: number;
+    const nowS = Math.floor(this.#clock.now() / 1000);
+    const statements = [
+      "DELETE FROM dht_stored WHERE expires_at <= ?",
+      "DELETE FROM dht_groups WHERE NOT EXISTS " +
+      "(SELECT 1 FROM dht_stored s WHERE s.gid = dht_groups.gid)",
+      "DELETE FROM dht_origins WHERE NOT EXISTS " +
+      "(SELECT 1 FROM dht_groups g WHERE g.oid = dht_origins.oid)",
+    ];
+    const before = await this.#count();
     if (this.#writer !== undefined) {
-      const out = await this.#writer.batch(
-        "DELETE FROM dht_notices WHERE expires_at <= ? RETURNING key",
-        [[now]],
-      );
-      deleted = out[0]?.length ?? 0;
+      await this.#writer.batch(statements[0]!, [[nowS]]);
+      await this.#writer.batch(statements[1]!, [[]]);
+      await this.#writer.batch(statements[2]!, [[]]);
     } else {
-      const r = await this.#db.deleteFrom("dht_notices").where("expires_at", "<=", now)
-        .executeTakeFirst();
-      deleted = Number(r.numDeletedRows ?? 0);
+      await sql`DELETE FROM dht_stored WHERE expires_at <= ${nowS}`.execute(this.#db);
+      await sql.raw(statements[1]!).execute(this.#db);
+      await sql.raw(statements[2]!).execute(this.#db);
     }
+    const deleted = before - await this.#count();
     await this.#countOrigins();
     return deleted;
+  }
+
+  async #count(): Promise<number> {
+    const r = await sql<{ n: string | number }>`SELECT count(*) AS n FROM dht_stored`
+      .execute(this.#db);
+    return Number(r.rows[0]?.n ?? 0);
   }
 
   /** Flushes and stops the timer. */

@@ -21,6 +21,12 @@ export interface BodySource {
   get(id: string): Promise<StoredBody | null> | StoredBody | null;
 }
 
+/**
+ * How a notice reached us: in broadcast tree n, "placed" (sent as to a server responsible for its
+ * tag or to a subscriber) or "catch-up" (a page we asked for).
+ */
+export type IngestMode = number | "placed" | "catch-up";
+
 /** Outcome of ingesting one notice. */
 export type IngestResult = "accepted" | "held" | "duplicate" | "rejected" | "invalid";
 
@@ -39,11 +45,11 @@ export interface DhtServices {
   /** True when `peer` serves the body of `messageId` under `tag` (fetched and checked now). */
   holds(peer: Contact, messageId: string, tag: string): Promise<boolean>;
   /** Verifies, stores and (for broadcast) forwards one notice received from `from`. */
-  ingestNotice(
-    notice: Notice,
-    from: Contact,
-    tree: number | null,
-  ): Promise<IngestResult>;
+  ingestNotice(notice: Notice, from: Contact, mode: IngestMode): Promise<IngestResult>;
+  /** True when this node asked for the backlog of a region holding `tag` within the last minute. */
+  wantsBacklog(tag: string): boolean;
+  /** Records (and for a large region spreads) a subscription; answers with the first backlog page. */
+  serveSubscribe(body: unknown, from: Contact): Promise<RpcResult>;
 }
 
 /** A handler's answer: HTTP status and JSON body. */

@@ -1,6 +1,6 @@
 /**
- * `notices`: one broadcast batch, `{notices: [{notice, tree}]}` → `{accepted, duplicates,
- * rejected, invalid}`. A 200 answer is the hop's acknowledgement. Each notice is checked on its
+ * `notices`: one batch, `{notices: [{notice, tree, backlog?}]}` → `{accepted, duplicates,
+ * rejected, invalid}`; `tree` null for a notice placed at us (not forwarded down a tree). A 200 answer is the hop's acknowledgement. Each notice is checked on its
  * own (format, expiry, origin signature); see `DhtNode.ingestNotice`.
  *
  * @module
@@ -38,8 +38,12 @@ export async function handleNotices(
       counts.invalid++;
       continue;
     }
+    // tree null: placed at us directly (as a responsible server or a subscriber), not forwarded.
     const tree = entry.tree;
-    if (typeof tree !== "number" || !Number.isInteger(tree) || tree < 0 || tree >= MAX_TREES) {
+    if (
+      tree !== null &&
+      (typeof tree !== "number" || !Number.isInteger(tree) || tree < 0 || tree >= MAX_TREES)
+    ) {
       counts.invalid++;
       continue;
     }
@@ -50,7 +54,13 @@ export async function handleNotices(
       counts.invalid++;
       continue;
     }
-    const r = await s.ingestNotice(notice, from, tree);
+    // A backlog page we asked for (subscribing to a region) is paced by our own request.
+    const mode = tree !== null
+      ? tree
+      : entry.backlog === true && s.wantsBacklog(notice.tag)
+      ? "catch-up"
+      : "placed";
+    const r = await s.ingestNotice(notice, from, mode);
     if (r === "accepted") counts.accepted++;
     else if (r === "held") counts.held++;
     else if (r === "duplicate") counts.duplicates++;
