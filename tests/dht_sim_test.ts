@@ -9,7 +9,7 @@ import { percentile, Swarm } from "../node/dht/testing.ts";
 const SIZE = 150;
 
 Deno.test("simulated swarm: lookups, broadcast coverage and cost, loss and churn", async (t) => {
-  const swarm = new Swarm({ seed: 42 });
+  const swarm = new Swarm({ seed: 42, node: { placement: "broadcast" } });
   await swarm.grow(SIZE);
 
   await t.step("lookups succeed in a few hops without churn", async () => {
@@ -59,5 +59,36 @@ Deno.test("simulated swarm: lookups, broadcast coverage and cost, loss and churn
     const trees = await swarm.measureBroadcast(5);
     assert.ok(naive.copiesPerNodePerNotice > trees.copiesPerNodePerNotice);
   });
+  swarm.stop();
+});
+
+Deno.test("region placement: a server's share follows its keyspace and its wallets' prefixes", async () => {
+  const R = 3;
+  const swarm = new Swarm({
+    seed: 43,
+    latencyMs: { min: 50, max: 50 },
+    node: { noticeReplicas: R },
+  });
+  await swarm.grow(SIZE);
+  const m = await swarm.measureRegion({
+    followers: 10,
+    bits: 8,
+    notices: 400,
+    inFollowed: 0.3,
+    rounds: 5,
+    roundMs: 2000,
+    churn: 0.1,
+    lateFollowers: 5,
+  });
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  // Without watched prefixes a server stores about replicas / N of all notices (not all).
+  assert.ok(mean(m.idleShare) <= 3 * R / m.nodes, `idle mean share ${mean(m.idleShare)}`);
+  assert.ok(Math.max(...m.idleShare) < 0.25, `idle max share ${Math.max(...m.idleShare)}`);
+  assert.ok(
+    mean(m.followerShare) <= m.followedFraction + 3 * R / m.nodes,
+    `follower mean share ${mean(m.followerShare)}`,
+  );
+  assert.ok(m.delivery >= 0.98, `delivery ${m.delivery}`);
+  assert.ok(m.backlogCompleteness >= 0.98, `backlog ${m.backlogCompleteness}`);
   swarm.stop();
 });

@@ -517,6 +517,9 @@ async function install(ctx: NodeCore): Promise<FeatureParts> {
         contacts: node?.table.size ?? 0,
         follow: config.follow,
         notice_replicas: config.noticeReplicas,
+        // Remote notices this server accepted since it started (its share of the network).
+        notices_accepted: node?.stats.noticesAccepted ?? 0,
+        regions_followed: node?.following().length ?? 0,
         replicate: config.replicate,
       },
     }),

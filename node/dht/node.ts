@@ -22,6 +22,7 @@ import {
 } from "./envelope.ts";
 import {
   bucketIndex,
+  commonPrefixBits,
   compareDistance,
   ID_BITS,
   keyOfMessageId,
@@ -241,6 +242,8 @@ interface Following {
 interface CachedLookup {
   target: string;
   contacts: Contact[];
+  /** The lookup's width: fewer contacts than this means it saw the whole network. */
+  width: number;
   atMs: number;
 }
 
@@ -336,6 +339,8 @@ export class DhtNode implements DhtServices {
   /** Subscriptions other servers hold here. */
   readonly subscriptions = new SubscriptionTable();
   #following = new Map<string, Following>();
+  /** Servers that accepted a subscription of ours, until its lease ends. */
+  #subscribedAt = new Map<NodeId, number>();
   #lookupCache = new Map<string, CachedLookup[]>();
   #lookupsInFlight = new Map<string, Promise<Contact[]>>();
   #verifiedRoots: VerifiedRoots;
@@ -623,6 +628,8 @@ export class DhtNode implements DhtServices {
    * for: neither forwarded nor pushed, outside the live budgets).
    */
   async ingestNotice(notice: Notice, from: Contact, mode: IngestMode): Promise<IngestResult> {
+    // With region placement nothing travels down broadcast trees: a tree entry is a placement.
+    if (this.placement === "region" && typeof mode === "number") mode = "placed";
     const tree = typeof mode === "number" ? mode : null;
     const nowMs = this.clock.now();
     const key = noticeKey(notice);
@@ -672,7 +679,12 @@ export class DhtNode implements DhtServices {
     // Admission: an origin is trusted with storage only once it answered our own ping at the
     // URL its notices name; until then its notices wait (bounded), and are neither stored nor
     // forwarded.
-    if (!this.#originVerified(notice.origin, nowMs)) {
+    // A push from a server we subscribed at, in a region we follow, is taken at once: the body
+    // fetch from the origin checks it before any wallet sees it, and that server is one we
+    // chose by lookup, within its per-peer budget.
+    const pushed = mode === "placed" && (this.#subscribedAt.get(from.id) ?? 0) > nowMs &&
+      this.follows(notice.tag);
+    if (!pushed && !this.#originVerified(notice.origin, nowMs)) {
       if (mode !== "catch-up") return this.#hold(notice, from, mode);
       // Catch-up is paged by us: waiting for the origin's check here costs only our own pace.
       if (!await this.#verifyOrigin(notice.origin)) {
@@ -878,6 +890,7 @@ export class DhtNode implements DhtServices {
       return;
     }
     const r = this.table.observe(contact, rangeKeyOf(contact.url), nowMs);
+    if (r.kind === "added" && this.placement === "region") this.#handoff(contact);
     if (r.kind === "replacement" && r.ping !== null) {
       const old = r.ping;
       this.ping(old).then(
@@ -928,13 +941,13 @@ export class DhtNode implements DhtServices {
    * for await (const ev of node.lookup(target)) if (ev.type === "done") return ev.closest;
    * ```
    */
-  lookup(target: NodeId): AsyncGenerator<LookupEvent> {
+  lookup(target: NodeId, width = this.k, alpha = this.alpha): AsyncGenerator<LookupEvent> {
     return iterativeLookup({
       target,
       selfId: this.identity.id,
       seeds: this.table.closest(target, this.k),
-      k: this.k,
-      alpha: this.alpha,
+      k: width,
+      alpha,
       query: async (peer): Promise<LookupAnswer> => {
         const r = await this.call(peer, "find_node", { target });
         return { closer: parseFindNodeResponse(r.body, this.k) };
@@ -943,9 +956,11 @@ export class DhtNode implements DhtServices {
   }
 
   /** The k closest live nodes to `target` (runs {@link lookup} to the end). */
-  async findNode(target: NodeId): Promise<Contact[]> {
+  async findNode(target: NodeId, width = this.k, alpha = this.alpha): Promise<Contact[]> {
     let closest: Contact[] = [];
-    for await (const ev of this.lookup(target)) if (ev.type === "done") closest = ev.closest;
+    for await (const ev of this.lookup(target, width, alpha)) {
+      if (ev.type === "done") closest = ev.closest;
+    }
     const i = bucketIndex(this.identity.id, target);
     if (i >= 0) this.table.markRefreshed(i, this.clock.now());
     return closest;
@@ -1199,6 +1214,8 @@ export class DhtNode implements DhtServices {
     }
     const targets = set.spread ? set.contacts.slice(0, 1) : set.contacts;
     const spares = set.spread ? set.contacts.slice(1, 3) : [];
+    // A lookup run before the first subscription found the region's servers; later renewals
+    // find the servers that joined since.
     await Promise.all(targets.map(async (peer) => {
       for (const p of [peer, ...spares]) {
         this.stats.subscriptionsSent++;
@@ -1208,6 +1225,10 @@ export class DhtNode implements DhtServices {
         } catch {
           continue;
         }
+        if (this.#subscribedAt.size >= 10_000) {
+          this.#subscribedAt.delete(this.#subscribedAt.keys().next().value!);
+        }
+        this.#subscribedAt.set(r.from.id, sub.expiresAt * 1000);
         if (!backlog) return;
         const first = r.body as { notices?: unknown; next?: unknown };
         await this.#ingestPages(
@@ -1241,22 +1262,21 @@ export class DhtNode implements DhtServices {
     let after = first;
     for (let pages = 0; pages < 10_000; pages++) {
       const p = await page(after);
-      for (const raw of p.notices) {
+      // Concurrently: notices of an origin not yet verified wait for one ping, shared.
+      await Promise.all(p.notices.map(async (raw) => {
         let n: Notice;
         try {
           n = isNotice(raw) ? raw : parseNotice(raw);
         } catch {
-          continue;
+          return;
         }
-        if (n.origin.id === this.identity.id) {
-          // Our own notice (we are responsible for its tag): it is a row here already.
-          continue;
-        }
+        // Our own notice (we are responsible for its tag): it is a row here already.
+        if (n.origin.id === this.identity.id) return;
         const r = from.id === this.identity.id
           ? (this.follows(n.tag) ? (await this.#onNotice?.(n, "catch-up"), "accepted") : "")
           : await this.ingestNotice(n, from, "catch-up");
         if (r === "accepted") this.stats.backlogNotices++;
-      }
+      }));
       if (p.next === null || p.notices.length === 0) return;
       after = p.next;
     }
@@ -1305,11 +1325,10 @@ export class DhtNode implements DhtServices {
     if (sub.expiresAt * 1000 > nowMs + MAX_LEASE_SECONDS * 1000 + this.limits.maxSkewMs) {
       return { status: 400, body: { error: `lease longer than ${MAX_LEASE_SECONDS} s` } };
     }
-    // Only the subscriber itself, or a server of the region spreading it, hands it to us.
+    // The subscriber signed it, so anyone may hand it to us (a neighbour handing over its
+    // region, a server of the region spreading it): it only brings the subscriber notices of a
+    // region it asked for, from the few servers responsible for each.
     const forwarded = from.id !== sub.subscriber.id;
-    if (forwarded && !(req.spread && inRegion(from.id, sub.prefix, sub.bits))) {
-      return { status: 403, body: { error: "not the subscriber" } };
-    }
     const before = this.subscriptions.get(sub);
     const added = this.subscriptions.add(sub, nowMs);
     if (added === "over-cap" || added === "expired") {
@@ -1317,7 +1336,8 @@ export class DhtNode implements DhtServices {
     }
     const fresh = before === undefined || sub.expiresAt > before.expiresAt;
     const jobs: Promise<void>[] = [];
-    if (req.spread && fresh && inRegion(this.identity.id, sub.prefix, sub.bits)) {
+    const spreads = !forwarded || inRegion(from.id, sub.prefix, sub.bits);
+    if (req.spread && spreads && fresh && inRegion(this.identity.id, sub.prefix, sub.bits)) {
       const height = inRegion(from.id, sub.prefix, sub.bits)
         ? bucketIndex(from.id, this.identity.id)
         : ID_BITS - sub.bits;
@@ -1413,7 +1433,7 @@ export class DhtNode implements DhtServices {
     const want = this.noticeReplicas + 2;
     const fits = (e: CachedLookup) => {
       if (nowMs - e.atMs > PLACEMENT_CACHE_MS) return false;
-      if (e.contacts.length < this.k) return true; // the lookup saw the whole network
+      if (e.contacts.length < e.width) return true; // the lookup saw the whole network
       const dk = distance(e.target, e.contacts[e.contacts.length - 1]!.id);
       const dt = distance(e.target, key);
       const best = closestTo(key, [this.contact, ...e.contacts], want);
@@ -1430,11 +1450,13 @@ export class DhtNode implements DhtServices {
     }
     const p = (async () => {
       this.stats.placementLookups++;
-      const contacts = await this.findNode(key as NodeId);
+      // A narrow, wide-open lookup: only the few closest matter, found in as few rounds as can be.
+      const width = Math.min(this.k, want);
+      const contacts = await this.findNode(key as NodeId, width, width);
       const list = (this.#lookupCache.get(slot) ?? []).filter((e) =>
         nowMs - e.atMs <= PLACEMENT_CACHE_MS
       );
-      list.push({ target: key, contacts, atMs: this.clock.now() });
+      list.push({ target: key, contacts, width, atMs: this.clock.now() });
       if (list.length > 8) list.shift();
       this.#lookupCache.set(slot, list);
       if (this.#lookupCache.size > 4096) {
@@ -1460,6 +1482,36 @@ export class DhtNode implements DhtServices {
     }
     await this.follow("", 0);
     this.#following.get(key)!.pinned = true;
+  }
+
+  /**
+   * A new contact joined near us: hand it what it is now closer to than we are (the notices we
+   * hold in its half of our subtree, and the subscriptions covering it), as Kademlia replicates
+   * keys to a closer newcomer, so churn moves responsibility instead of losing it.
+   */
+  #handoff(c: Contact): void {
+    const near = this.table.closest(this.identity.id, this.noticeReplicas + 2);
+    if (!near.some((n) => n.id === c.id)) return;
+    const bits = Math.min(ID_BITS, commonPrefixBits(this.identity.id, c.id) + 1);
+    const nowMs = this.clock.now();
+    const region = regionKey(c.id, bits);
+    const subs = this.subscriptions.all(nowMs).filter((s) =>
+      commonPrefixBits(s.prefix, region) >= Math.min(s.bits, bits) &&
+      s.subscriber.id !== c.id
+    );
+    (async () => {
+      for (const sub of subs) {
+        const body = { subscription: subscriptionToJson(sub), spread: false, backlog: false };
+        await this.call(c, "subscribe", body).catch(() => {});
+      }
+      let after: string | null = null;
+      for (let pages = 0; pages < 40; pages++) {
+        const p = await this.notices.region(region, bits, after, MAX_REGION_PAGE, nowMs);
+        for (const n of p.notices) this.broadcaster.direct(c, n);
+        if (p.next === null) return;
+        after = p.next;
+      }
+    })().catch(() => {});
   }
 
   /** Renews the leases of followed regions; drops regions no wallet asked for in a lease. */

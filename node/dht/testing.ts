@@ -15,6 +15,7 @@ import { MemoryNetwork } from "./memory_transport.ts";
 import { DhtNode, type DhtNodeOptions } from "./node.ts";
 import type { Notice } from "./notice.ts";
 import { MemoryNoticeStore } from "./notice_store.ts";
+import { inRegion, regionKey } from "./region.ts";
 import { type Random, randomBytes, seededRandom, shuffled } from "./random.ts";
 import { toHex } from "../../client/mod.ts";
 
@@ -73,6 +74,52 @@ export interface LookupMeasurement {
   rpcs: number[];
 }
 
+/** Options of {@link Swarm.measureRegion}. */
+export interface RegionRunOptions {
+  followers: number;
+  bits: number;
+  notices: number;
+  inFollowed: number;
+  rounds: number;
+  roundMs: number;
+  churn: number;
+  lateFollowers: number;
+}
+
+/** Results of {@link Swarm.measureRegion}. */
+export interface RegionMeasurement {
+  nodes: number;
+  notices: number;
+  /** Request and response bytes of every RPC during the run, per live server per message. */
+  bytesPerServerPerMessage: number;
+  /** Share of all notices each server without followed prefixes received. */
+  idleShare: number[];
+  /** Same, for the servers that follow a prefix. */
+  followerShare: number[];
+  followedFraction: number;
+  delivery: number;
+  latencyMs: number[];
+  backlogMs: number[];
+  backlogCompleteness: number;
+  left: number;
+}
+
+function withPrefix(prefix: string, bits: number, rest: string): string {
+  const key = regionKey(prefix, bits);
+  let out = "";
+  for (let i = 0; i < 40; i++) {
+    const bitPos = i * 4;
+    const keep = Math.max(0, Math.min(4, bits - bitPos));
+    const mask = (0xf << (4 - keep)) & 0xf;
+    out += ((parseInt(key[i]!, 16) & mask) | (parseInt(rest[i]!, 16) & ~mask & 0xf)).toString(16);
+  }
+  return out;
+}
+
+function inRegionOf(tag: string, prefix: string, bits: number): boolean {
+  return inRegion(tag, regionKey(prefix, bits), bits);
+}
+
 /** Results of {@link Swarm.measureBroadcast}. */
 export interface BroadcastMeasurement {
   notices: number;
@@ -103,6 +150,8 @@ export class Swarm {
   readonly random: Random;
   readonly nodes: DhtNode[] = [];
   readonly delivered = new Map<NodeId, Set<string>>();
+  /** First arrival (virtual ms) of each notice id at each node's `onNotice`. */
+  readonly arrivals = new Map<NodeId, Map<string, number>>();
   #opts: SwarmOptions;
   #dead = new Set<NodeId>();
   #count = 0;
@@ -135,6 +184,8 @@ export class Swarm {
     const url = `mem://n${i}.sim`;
     const delivered = new Set<string>();
     this.delivered.set(identity.id, delivered);
+    const arrivals = new Map<string, number>();
+    this.arrivals.set(identity.id, arrivals);
     const node = new DhtNode({
       identity,
       url,
@@ -143,7 +194,10 @@ export class Swarm {
       random: seededRandom(Math.floor(this.random() * 2 ** 32)),
       rpcTimeoutMs: 500,
       notices: new MemoryNoticeStore(),
-      onNotice: (n) => void delivered.add(n.id),
+      onNotice: (n) => {
+        delivered.add(n.id);
+        if (!arrivals.has(n.id)) arrivals.set(n.id, this.clock.now());
+      },
       ...this.#opts.node,
     });
     this.net.listen(url, (rpc, req, meta) => node.handle(rpc, req, meta));
@@ -281,6 +335,123 @@ export class Swarm {
       copiesPerNodePerNotice: (after.copies - before.copies) / denom,
       batchesPerNodePerNotice: (after.batches - before.batches) / denom,
       durationMs: this.clock.now() - startMs,
+    };
+  }
+
+  /**
+   * Region placement under load and churn: `followers` servers each follow a random prefix of
+   * `bits` bits; `notices` notices from random origins (a share `inFollowed` of them under a
+   * followed prefix, the rest random) are published in `rounds` rounds, with `churn` of the
+   * servers replaced (left without notice, new ones joined) spread over the rounds; finally
+   * `lateFollowers` fresh servers follow prefixes that already hold notices (the backlog).
+   */
+  async measureRegion(opts: RegionRunOptions): Promise<RegionMeasurement> {
+    const bits = opts.bits;
+    const live0 = this.live();
+    const followers = shuffled(live0, this.random).slice(0, opts.followers);
+    const prefixes = followers.map(() => randomId(this.random).slice(0, 10));
+    const followedSet = new Set(followers.map((f) => f.selfId));
+    await this.clock.run(Promise.all(followers.map((f, i) => f.follow(prefixes[i]!, bits))));
+    const bytes0 = this.net.stats.bytes;
+    const accepted0 = new Map(this.nodes.map((n) => [n.selfId, n.stats.noticesAccepted]));
+    const published: {
+      id: string;
+      tag: string;
+      atMs: number;
+      prefix: number | null;
+      origin: NodeId;
+    }[] = [];
+    const nowS = () => Math.floor(this.clock.now() / 1000);
+    const rounds = opts.rounds;
+    const perRound = Math.ceil(opts.notices / rounds);
+    const churnPerRound = Math.round((this.live().length * opts.churn) / rounds);
+    const left = new Set<NodeId>();
+    for (let r = 0; r < rounds; r++) {
+      if (churnPerRound > 0 && r > 0) {
+        for (const v of this.churn(churnPerRound / this.live().length, followers)) {
+          left.add(v.selfId);
+        }
+        await this.grow(churnPerRound);
+      }
+      const live = this.live();
+      const jobs: Promise<unknown>[] = [];
+      for (let i = 0; i < perRound && published.length < opts.notices; i++) {
+        const origin = live[Math.floor(this.random() * live.length)]!;
+        const followed = this.random() < opts.inFollowed;
+        const p = followed ? Math.floor(this.random() * prefixes.length) : null;
+        const tag = p === null
+          ? randomId(this.random)
+          : withPrefix(prefixes[p]!, bits, randomId(this.random));
+        const id = toHex(randomBytes(this.random, 32));
+        published.push({ id, tag, atMs: this.clock.now(), prefix: p, origin: origin.selfId });
+        jobs.push(origin.publishMany([{
+          id,
+          tag,
+          size: 1024,
+          expiresAt: nowS() + 3600,
+          createdAtMs: this.clock.now(),
+        }]));
+      }
+      await this.clock.run(Promise.all(jobs));
+      await this.clock.runUntilIdle({ untilMs: this.clock.now() + opts.roundMs });
+    }
+    await this.clock.runUntilIdle({ untilMs: this.clock.now() + 10_000 });
+    // Received: new notices each server accepted (stored), over all published.
+    const total = published.length;
+    const idle: number[] = [], busy: number[] = [];
+    for (const n of this.live()) {
+      const got = (n.stats.noticesAccepted - (accepted0.get(n.selfId) ?? 0)) / total;
+      (followedSet.has(n.selfId) ? busy : idle).push(got);
+    }
+    // Delivery to followers.
+    const latencies: number[] = [];
+    let expected = 0, delivered = 0;
+    for (const [i, f] of followers.entries()) {
+      const arrivals = this.arrivals.get(f.selfId)!;
+      for (const m of published) {
+        if (m.prefix === null || !inRegionOf(m.tag, prefixes[i]!, bits)) continue;
+        // A message whose origin left is gone with its body (unless copies were kept).
+        if (this.#dead.has(m.origin)) continue;
+        expected++;
+        const at = arrivals.get(m.id);
+        if (at !== undefined) {
+          delivered++;
+          latencies.push(at - m.atMs);
+        }
+      }
+    }
+    // Backlog: fresh servers follow prefixes that hold notices.
+    const backlogMs: number[] = [];
+    let backlogExpected = 0, backlogGot = 0;
+    const late: DhtNode[] = [];
+    for (let i = 0; i < opts.lateFollowers; i++) late.push(this.create());
+    const via = this.live().filter((n) => !late.includes(n));
+    await this.clock.run(Promise.all(late.map((n) => n.bootstrap([via[0]!.url]))));
+    await this.clock.run(Promise.all(late.map(async (n, i) => {
+      const p = i % prefixes.length;
+      const start = this.clock.now();
+      await n.follow(prefixes[p]!, bits);
+      backlogMs.push(this.clock.now() - start);
+      const got = this.delivered.get(n.selfId)!;
+      for (const m of published) {
+        if (m.prefix === null || !inRegionOf(m.tag, prefixes[p]!, bits)) continue;
+        if (this.#dead.has(m.origin)) continue;
+        backlogExpected++;
+        if (got.has(m.id)) backlogGot++;
+      }
+    })));
+    return {
+      nodes: this.live().length,
+      notices: total,
+      bytesPerServerPerMessage: (this.net.stats.bytes - bytes0) / (this.live().length * total),
+      idleShare: idle,
+      followerShare: busy,
+      followedFraction: 2 ** -bits,
+      delivery: expected === 0 ? 1 : delivered / expected,
+      latencyMs: latencies,
+      backlogMs,
+      backlogCompleteness: backlogExpected === 0 ? 1 : backlogGot / backlogExpected,
+      left: left.size,
     };
   }
 
