@@ -38,14 +38,16 @@ export const dhtNoticesMigration: DialectMigration = () => ({
 export const compactNoticesMigration: DialectMigration = (dialect) => ({
   async up(db: Kysely<unknown>) {
     const blob = sql.raw(dialect === "postgres" ? "bytea" : "blob");
+    // On SQLite "integer primary key" is the rowid itself (no second index for the key).
+    const key = dialect === "postgres" ? "bigint" : "integer";
     await db.schema.createTable("dht_origins")
-      .addColumn("oid", "bigint", (c) => c.primaryKey())
+      .addColumn("oid", key, (c) => c.primaryKey())
       .addColumn("node_id", "text", (c) => c.notNull())
       .addColumn("public_key", "text", (c) => c.notNull())
       .addColumn("url", "text", (c) => c.notNull())
       .execute();
     await db.schema.createTable("dht_groups")
-      .addColumn("gid", "bigint", (c) => c.primaryKey())
+      .addColumn("gid", key, (c) => c.primaryKey())
       .addColumn("oid", "bigint", (c) => c.notNull())
       .addColumn("sig", blob, (c) => c.notNull())
       .addColumn("count", "integer", (c) => c.notNull())

@@ -682,8 +682,7 @@ export class DhtNode implements DhtServices {
     // A push from a server we subscribed at, in a region we follow, is taken at once: the body
     // fetch from the origin checks it before any wallet sees it, and that server is one we
     // chose by lookup, within its per-peer budget.
-    const pushed = mode === "placed" && (this.#subscribedAt.get(from.id) ?? 0) > nowMs &&
-      this.follows(notice.tag);
+    const pushed = mode === "placed" && this.#pushedBySubscribed(from.id, notice.tag, nowMs);
     if (!pushed && !this.#originVerified(notice.origin, nowMs)) {
       if (mode !== "catch-up") return this.#hold(notice, from, mode);
       // Catch-up is paged by us: waiting for the origin's check here costs only our own pace.
@@ -1148,6 +1147,19 @@ export class DhtNode implements DhtServices {
     const nowMs = this.clock.now();
     for (const f of this.#following.values()) {
       if (nowMs - f.sinceMs < BACKLOG_WINDOW_MS && inRegion(tag, f.prefix, f.bits)) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Whether `fromId` is a server we subscribed at (or, for a region spread down its subtree, a
+   * server inside it) for a followed region holding `tag`.
+   */
+  #pushedBySubscribed(fromId: NodeId, tag: string, nowMs: number): boolean {
+    const direct = (this.#subscribedAt.get(fromId) ?? 0) > nowMs;
+    for (const f of this.#following.values()) {
+      if (!inRegion(tag, f.prefix, f.bits)) continue;
+      if (direct || inRegion(fromId, f.prefix, f.bits)) return true;
     }
     return false;
   }

@@ -1,0 +1,70 @@
+/**
+ * Region placement against broadcast, in one run (memory transport, virtual time, 50 ms links):
+ * the share of all notices each server receives (without and with followed prefixes), delivery
+ * to long polls under 10% churn, backlog completeness, and bytes per server per message for both
+ * designs on swarms of the same size and seed.
+ *
+ *   deno run -A bench/dht_region.ts [nodes=1000] [notices=2000] [replicas=3] [seed=1]
+ *
+ * @module
+ */
+import { percentile, Swarm } from "../node/dht/testing.ts";
+
+const N = Number(Deno.args[0] ?? 1000);
+const NOTICES = Number(Deno.args[1] ?? 2000);
+const R = Number(Deno.args[2] ?? 3);
+const SEED = Number(Deno.args[3] ?? 1);
+const t0 = performance.now();
+const latency = { min: 50, max: 50 };
+
+const region = new Swarm({ seed: SEED, latencyMs: latency, node: { noticeReplicas: R } });
+await region.grow(N);
+const m = await region.measureRegion({
+  followers: Math.max(10, Math.round(N / 20)),
+  bits: 8,
+  notices: NOTICES,
+  inFollowed: 0.3,
+  rounds: 10,
+  roundMs: 2000,
+  churn: 0.1,
+  lateFollowers: 20,
+});
+region.stop();
+
+const broadcast = new Swarm({ seed: SEED, latencyMs: latency, node: { placement: "broadcast" } });
+await broadcast.grow(N);
+const b0 = broadcast.net.stats.bytes;
+const b = await broadcast.measureBroadcast(Math.min(NOTICES, 200));
+const broadcastBytes = (broadcast.net.stats.bytes - b0) / (b.liveNodes * b.notices);
+broadcast.stop();
+
+const mean = (xs: number[]) => xs.reduce((a, x) => a + x, 0) / xs.length;
+const f = (x: number) => x.toFixed(4);
+const rows = [
+  `## Region placement, ${N} servers (seed ${SEED}, replicas ${R}, 50 ms links, 10% churn)\n`,
+  "| measure | value | target |",
+  "|---|---:|---:|",
+  `| share of all notices received, servers following nothing: mean / p99 / max | ${
+    f(mean(m.idleShare))
+  } / ${f(percentile(m.idleShare, 99))} / ${f(Math.max(...m.idleShare))} | <= ${f(3 * R / N)} |`,
+  `| same, servers following one 8-bit prefix (f = ${f(m.followedFraction)}): mean / max | ${
+    f(mean(m.followerShare))
+  } / ${f(Math.max(...m.followerShare))} | <= ${f(m.followedFraction + 3 * R / N)} |`,
+  `| delivery to followers (origin alive) | ${(100 * m.delivery).toFixed(2)}% | >= 99.9% |`,
+  `| delivery latency p50 / p99 (virtual ms) | ${percentile(m.latencyMs, 50)} / ${
+    percentile(m.latencyMs, 99)
+  } | p99 <= 500 |`,
+  `| first query for a new prefix: complete backlog | ${
+    (100 * m.backlogCompleteness).toFixed(2)
+  }% | 100% |`,
+  `| first query latency p50 / p99 (virtual ms) | ${percentile(m.backlogMs, 50)} / ${
+    percentile(m.backlogMs, 99)
+  } | p99 <= 1000 |`,
+  `| bytes per server per message, region placement | ${m.bytesPerServerPerMessage.toFixed(1)} | |`,
+  `| bytes per server per message, broadcast (r = 2, same size) | ${broadcastBytes.toFixed(1)} | |`,
+  `\n${m.notices} notices, ${m.left} servers left and as many joined during the run; ` +
+  `wall clock ${((performance.now() - t0) / 1000).toFixed(0)} s.`,
+];
+console.log(rows.join("\n"));
+await Deno.mkdir(".tmp", { recursive: true });
+await Deno.writeTextFile(`.tmp/dht_region_${N}.md`, rows.join("\n") + "\n");

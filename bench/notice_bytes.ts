@@ -1,0 +1,68 @@
+/**
+ * Bytes on disk per stored notice (`dht.db`, SQLite, the compact layout), for notices signed in
+ * groups of 1, 8 and 64 (a commit's size at low and high load), measured after a checkpoint.
+ * The message database is measured in the same run for scale: the same count of 1 KiB messages.
+ *
+ *   deno run -A bench/notice_bytes.ts [count=100000]
+ *
+ * @module
+ */
+import { DatabaseSync } from "node:sqlite";
+import { systemClock } from "../node/dht/clock.ts";
+import { generateIdentity, secp256k1Scheme } from "../node/dht/identity.ts";
+import { DHT_MIGRATIONS } from "../node/dht/migration.ts";
+import { signNotices } from "../node/dht/notice.ts";
+import { SqlNoticeStore } from "../node/dht/sql_notice_store.ts";
+import { openFeatureDatabase } from "../node/store/mod.ts";
+import { toHex } from "../client/mod.ts";
+
+const COUNT = Number(Deno.args[0] ?? 100_000);
+const rows: string[] = [];
+for (const group of [1, 8, 64]) {
+  const dir = await Deno.makeTempDir({ prefix: "notice-bytes-" });
+  const fdb = await openFeatureDatabase({
+    store: { dialect: "sqlite", db: undefined as never, location: dir },
+    dataDir: dir,
+    name: "dht",
+    migrations: DHT_MIGRATIONS,
+    writerThread: true,
+  });
+  const store = new SqlNoticeStore(fdb.db, {
+    clock: systemClock,
+    ...(fdb.writer === undefined ? {} : { writer: fdb.writer }),
+  });
+  await store.init();
+  const origins = Array.from({ length: 20 }, () => generateIdentity(secp256k1Scheme));
+  const nowS = Math.floor(Date.now() / 1000);
+  for (let i = 0; i < COUNT; i += group) {
+    const me = origins[(i / group) % origins.length]!;
+    const fields = Array.from({ length: Math.min(group, COUNT - i) }, () => ({
+      id: toHex(crypto.getRandomValues(new Uint8Array(32))),
+      tag: toHex(crypto.getRandomValues(new Uint8Array(20))),
+      size: 1024,
+      expiresAt: nowS + 86400,
+      createdAtMs: Date.now(),
+    }));
+    for (const n of signNotices(me, `https://n${(i / group) % 20}.example`, fields)) {
+      store.add(n, Date.now());
+    }
+    if (i % 5000 < group) await store.flush();
+  }
+  await store.close();
+  await fdb.close();
+  const check = new DatabaseSync(`${dir}/dht.db`);
+  check.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  check.close();
+  let bytes = 0;
+  for await (const e of Deno.readDir(dir)) {
+    if (e.name.startsWith("dht.db")) bytes += (await Deno.stat(`${dir}/${e.name}`)).size;
+  }
+  rows.push(
+    `| ${group} | ${COUNT} | ${(bytes / 2 ** 20).toFixed(1)} MiB | ${(bytes / COUNT).toFixed(0)} |`,
+  );
+  console.log(rows[rows.length - 1]);
+  await Deno.remove(dir, { recursive: true });
+}
+console.log("| notices per signed group | notices | dht.db | bytes per notice |");
+console.log("|---:|---:|---:|---:|");
+for (const r of rows) console.log(r);

@@ -1,0 +1,143 @@
+import assert from "node:assert/strict";
+import pg from "pg";
+import { DatabaseSync } from "node:sqlite";
+import { systemClock } from "./clock.ts";
+import { generateIdentity, secp256k1Scheme } from "./identity.ts";
+import { DHT_MIGRATIONS, dhtNoticesMigration } from "./migration.ts";
+import { type Notice, noticeKey, noticeToJson, signNotices, verifyNotice } from "./notice.ts";
+import { regionKey } from "./region.ts";
+import { SqlNoticeStore } from "./sql_notice_store.ts";
+import { openStore } from "../store/mod.ts";
+import { toHex } from "../../client/mod.ts";
+
+const PG_URL = Deno.env.get("SUBSPACE_TEST_PG_URL");
+
+function group(n: number, prefix: string, url = "https://a.example"): Notice[] {
+  const me = generateIdentity(secp256k1Scheme);
+  const nowS = Math.floor(Date.now() / 1000);
+  return signNotices(
+    me,
+    url,
+    Array.from({ length: n }, (_, i) => ({
+      id: toHex(crypto.getRandomValues(new Uint8Array(32))),
+      tag: prefix + toHex(crypto.getRandomValues(new Uint8Array(20))).slice(prefix.length),
+      size: 100 + i,
+      expiresAt: nowS + (i === 0 ? -10 : 3600),
+      createdAtMs: Date.now(),
+    })),
+  );
+}
+
+/** `extra`: unexpired and expired notices the store already holds. */
+async function exercise(notices: SqlNoticeStore, extra = { live: 0, expired: 0 }) {
+  const a = group(9, "ab");
+  const b = group(5, "cd");
+  for (const n of [...a, ...b]) assert.equal(notices.add(n, Date.now()), "added");
+  assert.equal(notices.add(a[1]!, Date.now()), "duplicate");
+  await notices.flush();
+  // A region in pages of 3: every unexpired notice once, verifiable as read back.
+  const seen: Notice[] = [];
+  let after: string | null = null;
+  for (;;) {
+    const p = await notices.region(regionKey("ab", 8), 8, after, 3, Date.now());
+    seen.push(...p.notices);
+    if (p.next === null) break;
+    after = p.next;
+  }
+  assert.deepEqual(
+    seen.map(noticeKey).sort(),
+    a.slice(1).map(noticeKey).sort(),
+    "the expired notice is not served",
+  );
+  for (const n of seen) {
+    assert.ok(verifyNotice(n, secp256k1Scheme), "a stored notice verifies as read back");
+    assert.deepEqual(noticeToJson(n), noticeToJson(a.find((x) => x.id === n.id)!));
+  }
+  assert.equal(
+    (await notices.region(regionKey("c", 4), 4, null, 100, Date.now())).notices.length,
+    4,
+  );
+  assert.equal((await notices.byMessage(a[2]!.id, a[2]!.tag)).length, 1);
+  assert.ok(await notices.has(noticeKey(a[3]!), a[3]!.tag));
+  assert.ok(!await notices.has(noticeKey(a[3]!), b[1]!.tag));
+  const since = await notices.since(0, null, 100, Date.now());
+  assert.equal(since.notices.length, 12 + extra.live);
+  assert.equal(await notices.sweep(), 2 + extra.expired, "the expired notices are swept");
+}
+
+Deno.test("SQLite notice store: region pages, lookups, sweep; rows of the first format move over", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    // A database at the first format with one notice in it.
+    const old = group(2, "ee");
+    const store0 = await openStore({ dataDir: dir });
+    const f0 = await store0.openFeatureDatabase({
+      dataDir: dir,
+      name: "dht",
+      migrations: { "0001_dht_notices": dhtNoticesMigration },
+    });
+    await f0.db.insertInto("dht_notices").values(old.map((n) => ({
+      key: noticeKey(n),
+      id: n.id,
+      origin: n.origin.id,
+      received_at: Date.now(),
+      expires_at: n.expiresAt * 1000,
+      notice: JSON.stringify(noticeToJson(n)),
+    }))).execute();
+    await f0.close();
+    await store0.close();
+
+    const store = await openStore({ dataDir: dir });
+    const fdb = await store.openFeatureDatabase({
+      dataDir: dir,
+      name: "dht",
+      migrations: DHT_MIGRATIONS,
+      writerThread: true,
+    });
+    const notices = new SqlNoticeStore(fdb.db, { clock: systemClock, writer: fdb.writer! });
+    await notices.init();
+    const moved = await notices.region(regionKey("ee", 8), 8, null, 10, Date.now());
+    assert.deepEqual(moved.notices.map(noticeKey), [noticeKey(old[1]!)]);
+    await exercise(notices, { live: 1, expired: 1 });
+    await notices.close();
+    await fdb.close();
+    await store.close();
+    const raw = new DatabaseSync(`${dir}/dht.db`);
+    const tables = raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all()
+      .map((r) => r.name);
+    raw.close();
+    assert.ok(!tables.includes("dht_notices"), "the first format's table is dropped");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test({
+  name: "PostgreSQL notice store: region pages, lookups, sweep",
+  ignore: PG_URL === undefined,
+  async fn() {
+    const name = "subspace_test_" + crypto.randomUUID().replaceAll("-", "");
+    const admin = new pg.Client({ connectionString: PG_URL });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${name}`);
+    const url = new URL(PG_URL!);
+    url.pathname = "/" + name;
+    try {
+      const store = await openStore({ url: url.toString(), dataDir: "/nonexistent" });
+      const fdb = await store.openFeatureDatabase({
+        dataDir: "/nonexistent",
+        name: "dht",
+        migrations: DHT_MIGRATIONS,
+      });
+      const notices = new SqlNoticeStore(fdb.db, { clock: systemClock });
+      await notices.init();
+      await exercise(notices);
+      await notices.close();
+      await fdb.close();
+      await store.close();
+    } finally {
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
+    }
+  },
+});
