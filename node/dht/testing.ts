@@ -410,8 +410,9 @@ export class Swarm {
       const arrivals = this.arrivals.get(f.selfId)!;
       for (const m of published) {
         if (m.prefix === null || !inRegionOf(m.tag, prefixes[i]!, bits)) continue;
-        // A message whose origin left is gone with its body (unless copies were kept).
-        if (this.#dead.has(m.origin)) continue;
+        // A message whose origin left is gone with its body (unless copies were kept); one the
+        // follower stored itself is a row there already.
+        if (this.#dead.has(m.origin) || m.origin === f.selfId) continue;
         expected++;
         const at = arrivals.get(m.id);
         if (at !== undefined) {
