@@ -44,6 +44,26 @@ export function Layout({ title, page, bare, children }: LayoutProps) {
           )}
         </header>
         <main>
+          {!bare && page.problems !== undefined && page.problems.length > 0 && (
+            <div
+              class={`health-banner health-${
+                page.problems.some((p) => p.status === "fail") ? "fail" : "warn"
+              }`}
+              role="alert"
+            >
+              <strong>
+                {page.problems.some((p) => p.status === "fail")
+                  ? "Needs attention:"
+                  : "Check soon:"}
+              </strong>
+              <ul>
+                {page.problems.map((p) => (
+                  <li key={p.id} data-check={p.id} data-status={p.status}>{p.summary}</li>
+                ))}
+              </ul>
+              <a href="/console#health">Health details</a>
+            </div>
+          )}
           {!bare && <h1>{title}</h1>}
           {page.flash && (
             <p

@@ -52,6 +52,10 @@ import {
 import { CONSOLE_MIGRATIONS, ConsoleState, type SessionRecord } from "./state.ts";
 import { overviewData } from "./overview.ts";
 import { registerProcessMetrics } from "./metrics.ts";
+import { type HealthCheck, HealthMonitor } from "./health.ts";
+
+/** How often health is evaluated in the background (metrics, growth rates). */
+const HEALTH_INTERVAL_MS = 15_000;
 
 /** Options for {@linkcode consoleFeature}. */
 export interface ConsoleOptions {
@@ -199,6 +203,7 @@ async function installConsole(core: NodeCore, opts: ConsoleOptions): Promise<Fea
   });
   await series.load();
   registerProcessMetrics(core, { storedMessages });
+  const health = new HealthMonitor({ core, sources: () => sources, series });
 
   const { islandsJs, consoleCss } = manifest.assets;
   const jsHash = (await sha256Hex(islandsJs)).slice(0, 12);
@@ -210,8 +215,15 @@ async function installConsole(core: NodeCore, opts: ConsoleOptions): Promise<Fea
   const scriptUrl = `/console/static/islands.${jsHash}.js`;
   const styleUrl = `/console/static/console.${cssHash}.css`;
 
-  const pageInfo = (path: string, csrf: string, flash: Flash | undefined, script: boolean) => ({
+  const pageInfo = (
+    path: string,
+    csrf: string,
+    flash: Flash | undefined,
+    script: boolean,
+    problems?: HealthCheck[],
+  ) => ({
     path,
+    problems,
     csrf,
     flash,
     version: VERSION,
@@ -305,7 +317,9 @@ async function installConsole(core: NodeCore, opts: ConsoleOptions): Promise<Fea
       if (fn === undefined) return errorPage(405, `${method} is not allowed here.`, session);
       const flash = flashes.get(session.id);
       flashes.delete(session.id);
-      const page = pageInfo(path, session.csrf, flash, true);
+      const report = await health.evaluate();
+      const problems = report.checks.filter((ch) => ch.status !== "ok");
+      const page = pageInfo(path, session.csrf, flash, true, problems);
       const pc: PageContext<unknown> = {
         req: c.req.raw,
         url: new URL(c.req.url),
@@ -313,6 +327,7 @@ async function installConsole(core: NodeCore, opts: ConsoleOptions): Promise<Fea
         sources,
         series,
         overview,
+        health: report,
         session,
         page,
         form,
@@ -545,6 +560,11 @@ async function installConsole(core: NodeCore, opts: ConsoleOptions): Promise<Fea
       }
       return errorPage(404, "No such file.", session);
     });
+    // Behind the core's guard on /admin/*: a session or the admin bearer token.
+    app.get("/admin/api/health", async (c) => {
+      const report = await health.evaluate();
+      return c.json(report, report.status === "fail" ? 503 : 200, { "cache-control": "no-store" });
+    });
     app.get(
       "/console/api/overview",
       guarded((c) => {
@@ -566,8 +586,10 @@ async function installConsole(core: NodeCore, opts: ConsoleOptions): Promise<Fea
     routes,
     started() {
       series.start();
+      health.start(HEALTH_INTERVAL_MS);
     },
     async close() {
+      health.stop();
       await series.stop();
     },
   };

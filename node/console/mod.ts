@@ -25,6 +25,13 @@ export { consoleFeature, type ConsoleOptions } from "./feature.tsx";
 export * from "./sources.ts";
 export * from "./page.ts";
 export type { OverviewData } from "./overview.ts";
+export type {
+  DatabaseFileView,
+  DiskView,
+  HealthCheck,
+  HealthReport,
+  HealthStatus,
+} from "./health.ts";
 export {
   CONSOLE_MIGRATIONS,
   ConsoleState,

@@ -11,6 +11,7 @@
  */
 import type { ComponentChildren, VNode } from "preact";
 import type { NodeCore } from "../feature.ts";
+import type { HealthCheck, HealthReport } from "./health.ts";
 import type { OverviewData } from "./overview.ts";
 import type { Series, SeriesWindow } from "./series.ts";
 import type { ConsoleSources } from "./sources.ts";
@@ -43,6 +44,8 @@ export interface PageInfo {
   styleUrl: string;
   /** The navigation, in the manifest's order. */
   nav: readonly NavEntry[];
+  /** Health checks that are not ok (the layout shows them as a banner). */
+  problems?: HealthCheck[] | undefined;
 }
 
 /** Props of a page component. */
@@ -62,6 +65,8 @@ export interface PageContext<D> {
   series: Series;
   /** The overview's live data for a chart window. */
   overview(window: SeriesWindow): OverviewData;
+  /** The node's health, evaluated for this request. */
+  health: HealthReport;
   session: SessionRecord;
   /** What the layout will show (path, CSRF token, version, ...). */
   page: PageInfo;

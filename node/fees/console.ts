@@ -101,6 +101,7 @@ export function pricingConsole(opts: PricingConsoleOptions): PricingSource {
       };
     },
     invoiceCounts: () => store.invoiceCounts(),
+    health: () => invoices.health(),
     async invoices({ limit }) {
       return (await store.listInvoices(limit)).map((inv): InvoiceView => ({
         id: inv.id,
