@@ -13,7 +13,13 @@
 import { statfs } from "node:fs/promises";
 import type { NodeCore } from "../feature.ts";
 import type { Series } from "./series.ts";
-import type { BootstrapView, ConsoleSources, PaymentHealthView, SelfCheckView } from "./sources.ts";
+import type {
+  BootstrapView,
+  ConsoleSources,
+  PaymentHealthView,
+  PeerView,
+  SelfCheckView,
+} from "./sources.ts";
 
 /** How bad one check is. */
 export type HealthStatus = "ok" | "warn" | "fail";
@@ -96,6 +102,18 @@ const MAX_FILE_SAMPLES = 2000;
 const MIN_GROWTH_SPAN_MS = 3600_000;
 /** Server errors (5xx) above this share of requests since the last evaluation warn. */
 const ERROR_RATIO_WARN = 0.01;
+
+/**
+ * Whether a peer is up: false when our last request to it failed, true when it answered it
+ * (or, before we asked it anything, when it was heard from lately), null when unknown.
+ */
+export function peerUp(p: PeerView, now: number): boolean | null {
+  const ok = p.lastOkAt ?? null;
+  const err = p.lastErrorAt ?? null;
+  if (err !== null && (ok === null || err > ok)) return false;
+  if (ok !== null) return true;
+  return p.lastSeenAt !== null && now - p.lastSeenAt < PEER_STALE_MS ? true : null;
+}
 
 /** The worse of two statuses. */
 export function worst(a: HealthStatus, b: HealthStatus): HealthStatus {
@@ -224,20 +242,12 @@ export class HealthMonitor {
     if (sources.network !== undefined) {
       const view = await sources.network.view();
       const list = view.peers.map((p) => {
-        const ok = p.lastOkAt ?? null;
-        const err = p.lastErrorAt ?? null;
-        const up = err !== null && (ok === null || err > ok)
-          ? false
-          : ok !== null
-          ? true
-          : p.lastSeenAt !== null && now - p.lastSeenAt < PEER_STALE_MS
-          ? true
-          : null;
+        const up = peerUp(p, now);
         return {
           id: p.id,
           url: p.url,
           up,
-          lastOkAt: ok,
+          lastOkAt: p.lastOkAt ?? null,
           error: up === false ? p.lastError ?? null : null,
         };
       });

@@ -25,12 +25,13 @@ export { consoleFeature, type ConsoleOptions } from "./feature.tsx";
 export * from "./sources.ts";
 export * from "./page.ts";
 export type { OverviewData } from "./overview.ts";
-export type {
-  DatabaseFileView,
-  DiskView,
-  HealthCheck,
-  HealthReport,
-  HealthStatus,
+export {
+  type DatabaseFileView,
+  type DiskView,
+  type HealthCheck,
+  type HealthReport,
+  type HealthStatus,
+  peerUp,
 } from "./health.ts";
 export {
   CONSOLE_MIGRATIONS,
