@@ -87,6 +87,7 @@ function memoryPricing() {
     xpub: "",
     esploraUrl: "",
     confirmations: 1,
+    addressType: "auto",
   };
   const source: PricingSource = {
     get: () => ({ ...pricing }),

@@ -169,6 +169,19 @@ export interface PricingView {
   esploraUrl: string;
   /** Confirmations a payment needs (0 accepts mempool transactions). */
   confirmations: number;
+  /** Address type: `auto` (the key's prefix decides), `p2pkh`, `p2sh-p2wpkh` or `p2wpkh`. */
+  addressType: string;
+}
+
+/** What a key and address type would derive, shown before the operator saves them. */
+export interface PaymentPreviewView {
+  network: string;
+  /** The type the key's prefix implies. */
+  keyType: string;
+  /** The type that would be derived. */
+  type: string;
+  /** The first receive addresses (index 0, 1, 2). */
+  addresses: string[];
 }
 
 /** Payment facts shown next to the prices (read-only). */
@@ -261,6 +274,11 @@ export interface PricingSource {
   status?(): MaybePromise<PaymentStatusView>;
   /** How payment detection is doing. */
   health?(): MaybePromise<PaymentHealthView>;
+  /**
+   * What the payment fields in `patch` would derive, without saving (undefined: no key).
+   * Throws a {@linkcode FieldError} for a refused field.
+   */
+  preview?(patch: Partial<PricingView>): MaybePromise<PaymentPreviewView | undefined>;
   /** Fields shown but not editable here, each with the reason (e.g. "set with --fee-xpub"). */
   readOnly?: Partial<Record<keyof PricingView, string>>;
 }
