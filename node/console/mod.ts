@@ -51,10 +51,20 @@ export {
   type ScryptParams,
   verifyPassword,
 } from "./password.ts";
-export { envName, flagName, parseBytes, parseDuration, redactedConfig } from "../config.ts";
+export {
+  type ConfigSource,
+  configSources,
+  envName,
+  flagName,
+  parseBytes,
+  parseDuration,
+  redactedConfig,
+} from "../config.ts";
 
 /** A configuration key's description, as the settings page shows it. */
 export interface ConfigFieldInfo {
+  /** Value kind: "string", "int", "bytes", "duration", "bool", "list" or "enum". */
+  kind: string;
   default: unknown;
   description: string;
   unit?: string;
