@@ -15,6 +15,7 @@ export function Layout({ title, page, bare, children }: LayoutProps) {
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="referrer" content="same-origin" />
         <title>{`${title} · Subspace console`}</title>
+        <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
         <link rel="stylesheet" href={page.styleUrl} />
         {page.scriptUrl && <script type="module" src={page.scriptUrl} />}
       </head>

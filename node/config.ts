@@ -351,6 +351,11 @@ export const SCHEMA = {
     min: 1,
     description: "How often pending invoices are checked.",
   }),
+  operatorContact: optStr({
+    default: undefined,
+    description:
+      "How people reach the operator (an email address or a URL), shown on the public page at /.",
+  }),
   // Federation (issue 4; docs/federation.md).
   publicUrl: optStr({
     default: undefined,

@@ -30,7 +30,14 @@ import {
   sameOrigin,
   SESSION_COOKIE,
 } from "./auth.ts";
-import type { ConsoleManifest, Flash, PageContext, PageInfo, RouteModule } from "./page.ts";
+import type {
+  ConsoleManifest,
+  Flash,
+  LandingData,
+  PageContext,
+  PageInfo,
+  RouteModule,
+} from "./page.ts";
 import {
   checkPassword,
   DEFAULT_SCRYPT,
@@ -533,6 +540,54 @@ async function installConsole(core: NodeCore, opts: ConsoleOptions): Promise<Fea
       ),
     };
 
+    if (manifest.assets.faviconSvg !== undefined) {
+      const icon = manifest.assets.faviconSvg;
+      const serveIcon = () =>
+        new Response(icon, {
+          headers: {
+            "content-type": "image/svg+xml",
+            "cache-control": "public, max-age=86400",
+            "x-content-type-options": "nosniff",
+          },
+        });
+      app.get("/favicon.ico", serveIcon);
+      app.get("/favicon.svg", serveIcon);
+    }
+    if (manifest.landing !== undefined) {
+      const Landing = manifest.landing;
+      app.get("/", async (c) => {
+        const pricing = sources.pricing;
+        const [p, status] = pricing === undefined
+          ? [undefined, undefined]
+          : await Promise.all([pricing.get(), pricing.status?.()]);
+        const limits = core.limits.current;
+        const data: LandingData = {
+          origin: sources.publicUrl?.() ?? new URL(c.req.url).origin,
+          version: VERSION,
+          nodeId,
+          quota: config.quota,
+          maxPayloadBytes: limits.maxPayloadBytes,
+          defaultTtlSeconds: limits.defaultTtlSeconds,
+          maxTtlSeconds: limits.maxTtlSeconds,
+          maxWaitSeconds: config.maxWait,
+          maxStoreBytes: config.maxStoreBytes,
+          operatorContact: config.operatorContact,
+          styleUrl,
+          ...(p === undefined ? {} : {
+            pricing: {
+              freeTokens: p.freeTokensPerPeriod,
+              periodSeconds: p.periodSeconds,
+              tokensPerBundle: p.tokensPerBundle,
+              bundlePriceSats: p.bundlePriceSats,
+              feesEnabled: status?.feesEnabled ?? false,
+            },
+          }),
+        };
+        return html(render(<Landing data={data} /> as VNode), 200, {
+          "cache-control": "public, max-age=60",
+        });
+      });
+    }
     app.on(["GET", "POST"], "/console/login", login);
     app.post("/console/logout", logout);
     app.on(["GET", "POST"], "/console/password", changePassword);

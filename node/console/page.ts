@@ -129,6 +129,33 @@ export interface PasswordProps {
   error: string | undefined;
 }
 
+/** What the public page at `/` shows (the same values as `/v1/info` and `/v1/pricing`). */
+export interface LandingData {
+  /** This node's URL as the visitor reached it (or its public URL). */
+  origin: string;
+  version: string;
+  nodeId: string | undefined;
+  /** `tokens`: a message costs a token; `open`: anyone may post. */
+  quota: string;
+  maxPayloadBytes: number;
+  defaultTtlSeconds: number;
+  maxTtlSeconds: number;
+  maxWaitSeconds: number;
+  maxStoreBytes: number;
+  /** Prices, when the fees feature runs. */
+  pricing?: {
+    freeTokens: number;
+    periodSeconds: number;
+    tokensPerBundle: number;
+    bundlePriceSats: number;
+    feesEnabled: boolean;
+  };
+  /** `--operator-contact`, if set. */
+  operatorContact: string | undefined;
+  /** The stylesheet's URL. */
+  styleUrl: string;
+}
+
 /**
  * Everything the console renders, declared outside `node/` (Fresh's generated manifest, written
  * by hand): the pages in navigation order, the frame, the two forms whose handlers the console
@@ -152,8 +179,10 @@ export interface ConsoleManifest {
   layout: (props: LayoutProps) => VNode;
   login: { title: string; component: (props: LoginProps) => VNode };
   password: { title: string; component: (props: PasswordProps) => VNode };
-  /** The browser assets, served from memory at hashed URLs. */
-  assets: { islandsJs: string; consoleCss: string };
+  /** The browser assets, served from memory at hashed URLs (the favicon at `/favicon.ico`). */
+  assets: { islandsJs: string; consoleCss: string; faviconSvg?: string };
+  /** The public page at `/` (none: `/` stays unrouted). */
+  landing?: (props: { data: LandingData }) => VNode;
 }
 
 /** Reads a form field as a trimmed string ("" when absent). */
