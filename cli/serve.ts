@@ -6,6 +6,7 @@
 import {
   ConfigError,
   configMarkdown,
+  createLogger,
   flagName,
   isDataDirError,
   loadConfig,
@@ -51,7 +52,10 @@ export async function run(args: string[]): Promise<number> {
   }
   let node;
   try {
-    node = await startNode(config, { features: standardFeatures() });
+    const tty = Deno.stderr.isTerminal();
+    const format = config.logFormat === "auto" ? (tty ? "pretty" : "json") : config.logFormat;
+    const log = createLogger({ component: "node", level: config.logLevel, format });
+    node = await startNode(config, { features: standardFeatures(), log });
   } catch (err) {
     if (!isDataDirError(err)) throw err;
     console.error(`subspace serve: ${err.message}`);

@@ -143,6 +143,11 @@ export const SCHEMA = {
     default: "info",
     description: "Least severe log level written.",
   }),
+  logFormat: oneOf(["auto", "json", "pretty"] as const, {
+    default: "auto",
+    description:
+      "Log lines as JSON (for collectors) or pretty (short lines for people); auto: pretty when stderr is a terminal, else json.",
+  }),
   rateLimit: int({
     default: 200,
     min: 1,

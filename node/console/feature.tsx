@@ -75,6 +75,36 @@ export interface ConsoleOptions {
    * warning log line (the only secret the node ever logs).
    */
   announcePassword?: (password: string, core: NodeCore) => void;
+  /**
+   * Writes the start-up banner (console URL and one-time password) for a person at a terminal.
+   * Default: to stderr when it is a terminal; nothing otherwise (the log line is always there).
+   */
+  banner?: (text: string) => void;
+}
+
+/**
+ * The short plain banner a terminal shows at start when a one-time password was generated.
+ *
+ * @example
+ * ```ts
+ * startupBanner("http://127.0.0.1:8080", "ab12-cd34");
+ * ```
+ */
+export function startupBanner(url: string, password: string): string {
+  return [
+    "",
+    `  Subspace operator console: ${url}/console/login`,
+    `  One-time password:         ${password}`,
+    "  (works once; then choose your own, or run `subspace admin passwd`)",
+    "",
+    "",
+  ].join("\n");
+}
+
+function terminalBanner(text: string): void {
+  try {
+    if (Deno.stderr.isTerminal()) Deno.stderr.writeSync(new TextEncoder().encode(text));
+  } catch { /* no stderr */ }
 }
 
 /** scrypt cost for generated one-time passwords (random 100 bits; stretching adds nothing). */
@@ -172,8 +202,10 @@ async function installConsole(core: NodeCore, opts: ConsoleOptions): Promise<Fea
 
   // First start (or one-time password never replaced): print a fresh one-time password.
   const stored = await state.getPassword();
+  let bannerPassword: string | undefined;
   if (stored === undefined || stored.oneTime) {
     const password = generatePassword();
+    bannerPassword = password;
     // 100 random bits need no key stretching: the cheapest scrypt keeps startup fast.
     await state.setPassword(await hashPassword(password, ONE_TIME_SCRYPT), true, core.now());
     (opts.announcePassword ??
@@ -639,9 +671,15 @@ async function installConsole(core: NodeCore, opts: ConsoleOptions): Promise<Fea
 
   return {
     routes,
-    started() {
+    started(url) {
       series.start();
       health.start(HEALTH_INTERVAL_MS);
+      if (bannerPassword !== undefined) {
+        (opts.banner ?? terminalBanner)(
+          startupBanner(sources.publicUrl?.() ?? url, bannerPassword),
+        );
+        bannerPassword = undefined;
+      }
     },
     async close() {
       health.stop();

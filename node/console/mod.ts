@@ -21,7 +21,7 @@
  */
 import { SCHEMA } from "../config.ts";
 
-export { consoleFeature, type ConsoleOptions } from "./feature.tsx";
+export { consoleFeature, type ConsoleOptions, startupBanner } from "./feature.tsx";
 export * from "./sources.ts";
 export * from "./page.ts";
 export type { OverviewData } from "./overview.ts";

@@ -1,0 +1,64 @@
+/**
+ * Start-up output of a real node process: `--log-format pretty` writes short readable lines,
+ * the default on a pipe stays JSON, the one-time password is in one log line either way, and
+ * the terminal banner's text (printed only when stderr is a terminal) names the console URL
+ * and the password.
+ */
+import assert from "node:assert/strict";
+import { startupBanner } from "../node/console/mod.ts";
+import { NODE_DENO_FLAGS } from "./_node.ts";
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+
+/** Runs `serve` until its "listening" line, then stops it; returns stderr's lines. */
+async function startupLines(args: string[]): Promise<string[]> {
+  const data = await Deno.makeTempDir({ prefix: "subspace-startup-" });
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [...NODE_DENO_FLAGS, MAIN, "serve", "--data", data, "--port", "0", ...args],
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const lines: string[] = [];
+  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  try {
+    let buf = "";
+    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
+      buf += chunk;
+      const parts = buf.split("\n");
+      buf = parts.pop()!;
+      lines.push(...parts);
+      if (parts.some((l) => /listening/.test(l))) break;
+    }
+    child.kill("SIGTERM");
+    await child.status;
+    return lines;
+  } finally {
+    clearTimeout(timer);
+    await Deno.remove(data, { recursive: true }).catch(() => {});
+  }
+}
+
+Deno.test("--log-format pretty: readable lines; the default on a pipe is JSON", async () => {
+  const pretty = await startupLines(["--log-format", "pretty", "--quota", "open"]);
+  const listening = pretty.find((l) => l.includes("listening"));
+  assert.match(
+    listening ?? "",
+    /^\d\d:\d\d:\d\d INFO  node: listening url=http:\/\/127\.0\.0\.1:\d+/,
+  );
+  assert.ok(pretty.every((l) => !l.startsWith("{")), pretty.join("\n"));
+  assert.equal(pretty.filter((l) => /password=\S+/.test(l)).length, 1, "password logged once");
+
+  const json = await startupLines(["--quota", "open"]);
+  const rec = json.map((l) => JSON.parse(l));
+  assert.ok(rec.some((r) => r.msg === "listening"));
+  assert.equal(rec.filter((r) => typeof r.password === "string").length, 1);
+  assert.ok(!json.some((l) => l.includes("One-time password")), "no banner on a pipe");
+});
+
+Deno.test("the terminal banner names the login URL and the password", () => {
+  const text = startupBanner("https://node.example", "abcd-efgh");
+  assert.match(text, /console: https:\/\/node\.example\/console\/login\n/);
+  assert.match(text, /One-time password: +abcd-efgh\n/);
+  assert.ok(text.split("\n").length < 8, "short");
+});
