@@ -20,6 +20,6 @@ Deno.test("pretty lines: time, level, component: message, then key=value", () =>
   log.child("dht").info("joined", { contacts: 3, reason: "no answer", list: [1, 2] });
   assert.match(
     lines[0]!,
-    /^\d\d:\d\d:\d\d INFO  dht: joined contacts=3 reason="no answer" list=\[1,2\]$/,
+    /^\d\d:\d\d:\d\d INFO {2}dht: joined contacts=3 reason="no answer" list=\[1,2\]$/,
   );
 });

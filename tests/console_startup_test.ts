@@ -44,7 +44,7 @@ Deno.test("--log-format pretty: readable lines; the default on a pipe is JSON", 
   const listening = pretty.find((l) => l.includes("listening"));
   assert.match(
     listening ?? "",
-    /^\d\d:\d\d:\d\d INFO  node: listening url=http:\/\/127\.0\.0\.1:\d+/,
+    /^\d\d:\d\d:\d\d INFO {2}node: listening url=http:\/\/127\.0\.0\.1:\d+/,
   );
   assert.ok(pretty.every((l) => !l.startsWith("{")), pretty.join("\n"));
   assert.equal(pretty.filter((l) => /password=\S+/.test(l)).length, 1, "password logged once");
