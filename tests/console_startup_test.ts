@@ -2,9 +2,10 @@
  * Start-up output of a real node process: `--log-format pretty` writes short readable lines,
  * the default on a pipe stays JSON, the one-time password is in one log line either way, and
  * the terminal banner's text (printed only when stderr is a terminal) names the console URL
- * and the password.
+ * and the password. A data folder a newer version migrated is refused with one clear line.
  */
 import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
 import { startupBanner } from "../node/console/mod.ts";
 import { NODE_DENO_FLAGS } from "./_node.ts";
 
@@ -61,4 +62,39 @@ Deno.test("the terminal banner names the login URL and the password", () => {
   assert.match(text, /console: https:\/\/node\.example\/console\/login\n/);
   assert.match(text, /One-time password: +abcd-efgh\n/);
   assert.ok(text.split("\n").length < 8, "short");
+});
+
+Deno.test("a database migrated by a newer version is refused with a clear message", async () => {
+  const data = await Deno.makeTempDir({ prefix: "subspace-downgrade-" });
+  try {
+    const run = () =>
+      new Deno.Command(Deno.execPath(), {
+        args: [...NODE_DENO_FLAGS, MAIN, "serve", "--data", data, "--port", "0", "--quota", "open"],
+        stdin: "null",
+        stdout: "null",
+        stderr: "piped",
+      });
+    // A first start creates the databases; stop it once it listens.
+    const first = run().spawn();
+    for await (const chunk of first.stderr.pipeThrough(new TextDecoderStream())) {
+      if (chunk.includes('"msg":"listening"')) break;
+    }
+    first.kill("SIGTERM");
+    await first.status;
+    // What a newer version would leave: a migration this one does not know.
+    const db = new DatabaseSync(`${data}/subspace.db`);
+    db.prepare("INSERT INTO kysely_migration (name, timestamp) VALUES (?, ?)")
+      .run("9999_from_a_newer_version", new Date().toISOString());
+    db.close();
+    const out = await run().output();
+    assert.equal(out.code, 1);
+    const err = new TextDecoder().decode(out.stderr);
+    assert.match(
+      err,
+      /refusing to start: the database .* was upgraded by a newer Subspace \(its migration 9999_from_a_newer_version is unknown to version [\d.]+\)\. Downgrades are not supported/,
+    );
+    assert.doesNotMatch(err, /at .*\.ts:\d+/, "no stack trace");
+  } finally {
+    await Deno.remove(data, { recursive: true }).catch(() => {});
+  }
 });
