@@ -465,7 +465,7 @@ function paymentCheck(p: PaymentHealthView, feesEnabled: boolean, now: number): 
 }
 
 const GiB = 1024 ** 3;
-const gib = (n: number) => `${(n / GiB).toFixed(n < 10 * GiB ? 1 : 0)} GiB`;
+const gib = (n: number) => `${(n / GiB).toFixed(1)} GiB`;
 const date = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 function diskCheck(d: DiskView, diskFull: boolean, now: number): HealthCheck {
