@@ -91,10 +91,94 @@ Deno.test("a database migrated by a newer version is refused with a clear messag
     const err = new TextDecoder().decode(out.stderr);
     assert.match(
       err,
-      /refusing to start: the database .* was upgraded by a newer Subspace \(its migration 9999_from_a_newer_version is unknown to version [\d.]+\)\. Downgrades are not supported/,
+      /refusing to start: the database.* was upgraded by a newer Subspace \(its migration 9999_from_a_newer_version is unknown to version [\d.]+\)\. Downgrades are not supported/,
     );
     assert.doesNotMatch(err, /at .*\.ts:\d+/, "no stack trace");
   } finally {
     await Deno.remove(data, { recursive: true }).catch(() => {});
   }
+});
+
+Deno.test("a bad --bootstrap refuses to start, listed with the other errors", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      ...NODE_DENO_FLAGS,
+      MAIN,
+      "serve",
+      "--bootstrap",
+      "127.0.0.1:18080",
+      "--public-url",
+      "node.example",
+      "--port",
+      "x",
+    ],
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  assert.equal(out.code, 2);
+  const err = new TextDecoder().decode(out.stderr);
+  assert.match(err, /refusing to start, invalid configuration/);
+  assert.match(
+    err,
+    /--bootstrap: expected an http:\/\/ or https:\/\/ URL, got '127\.0\.0\.1:18080'/,
+  );
+  assert.match(err, /--public-url: expected an http:\/\/ or https:\/\/ URL/);
+  assert.match(err, /--port: expected an integer/);
+});
+
+Deno.test("an unreachable bootstrap peer is logged with the reason and retried", async () => {
+  const data = await Deno.makeTempDir({ prefix: "subspace-bootstrap-" });
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      ...NODE_DENO_FLAGS,
+      MAIN,
+      "serve",
+      "--data",
+      data,
+      "--port",
+      "0",
+      "--quota",
+      "open",
+      "--dht-private-peers",
+      "true",
+      // Nothing listens on port 9 of loopback: connections are refused at once.
+      "--bootstrap",
+      "http://127.0.0.1:9",
+    ],
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const retries: Record<string, unknown>[] = [];
+  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  try {
+    let buf = "";
+    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
+      buf += chunk;
+      const parts = buf.split("\n");
+      buf = parts.pop()!;
+      for (const l of parts) {
+        const rec = JSON.parse(l);
+        if (rec.msg === "no bootstrap peer answers; retrying") retries.push(rec);
+      }
+      if (retries.length >= 2) break;
+    }
+  } finally {
+    clearTimeout(timer);
+    child.kill("SIGTERM");
+    await child.status;
+    await Deno.remove(data, { recursive: true }).catch(() => {});
+  }
+  assert.equal(retries.length, 2, "two attempts logged");
+  const [first, second] = retries as [Record<string, unknown>, Record<string, unknown>];
+  assert.equal(first.level, "warn");
+  assert.deepEqual(
+    (first.peers as { url: string }[]).map((p) => p.url),
+    ["http://127.0.0.1:9"],
+  );
+  assert.ok((first.peers as { reason: string }[])[0]!.reason, "the reason is given");
+  assert.equal(first.attempt, 1);
+  assert.equal(second.attempt, 2);
+  assert.ok((second.retry_in_s as number) > (first.retry_in_s as number), "backing off");
 });
