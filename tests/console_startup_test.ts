@@ -182,3 +182,52 @@ Deno.test("an unreachable bootstrap peer is logged with the reason and retried",
   assert.equal(second.attempt, 2);
   assert.ok((second.retry_in_s as number) > (first.retry_in_s as number), "backing off");
 });
+
+/** Runs `serve` until a log line matches `until`; returns the JSON records seen. */
+async function logsUntil(args: string[], until: (rec: Record<string, unknown>) => boolean) {
+  const data = await Deno.makeTempDir({ prefix: "subspace-selfcheck-" });
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [...NODE_DENO_FLAGS, MAIN, "serve", "--data", data, "--quota", "open", ...args],
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const recs: Record<string, unknown>[] = [];
+  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  try {
+    let buf = "";
+    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
+      buf += chunk;
+      const parts = buf.split("\n");
+      buf = parts.pop()!;
+      recs.push(...parts.map((l) => JSON.parse(l)));
+      if (recs.some(until)) break;
+    }
+  } finally {
+    clearTimeout(timer);
+    child.kill("SIGTERM");
+    await child.status;
+    await Deno.remove(data, { recursive: true }).catch(() => {});
+  }
+  return recs;
+}
+
+Deno.test("the node checks that it answers at its --public-url and says so", async () => {
+  const wrong = await logsUntil(
+    ["--port", "0", "--public-url", "http://127.0.0.1:9"],
+    (r) => String(r.msg).includes("public URL"),
+  );
+  const bad = wrong.find((r) => r.msg === "this node is not reachable at its public URL");
+  assert.ok(bad, "a wrong --public-url is reported");
+  assert.equal(bad.level, "warn");
+  assert.ok(bad.reason, "with the reason");
+
+  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = probe.addr.port;
+  probe.close();
+  const right = await logsUntil(
+    ["--port", String(port), "--public-url", `http://127.0.0.1:${port}`],
+    (r) => String(r.msg).includes("public URL"),
+  );
+  assert.ok(right.some((r) => r.msg === "this node answers at its public URL"));
+});

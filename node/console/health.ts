@@ -100,6 +100,10 @@ const MIN_FREE_BYTES = 1024 ** 3;
 const MAX_FILE_SAMPLES = 2000;
 /** Growth is reported once this much time has been measured. */
 const MIN_GROWTH_SPAN_MS = 3600_000;
+/** How long a peer dropped from the routing table is still reported down. */
+const GONE_KEPT_MS = 3600_000;
+/** Most peers remembered for that. */
+const MAX_KNOWN_PEERS = 1000;
 /** Server errors (5xx) above this share of requests since the last evaluation warn. */
 const ERROR_RATIO_WARN = 0.01;
 
@@ -174,6 +178,11 @@ export class HealthMonitor {
   #timer: ReturnType<typeof setInterval> | undefined;
   #latest: HealthReport | undefined;
   #gauge;
+  /** Peers seen in the routing table (url → last state; goneAt once it left the table). */
+  readonly #known = new Map<
+    string,
+    { id: string; lastOkAt: number | null; error: string | null; goneAt: number | null }
+  >();
 
   constructor(o: HealthMonitorOptions) {
     this.#o = o;
@@ -251,6 +260,29 @@ export class HealthMonitor {
           error: up === false ? p.lastError ?? null : null,
         };
       });
+      // A peer the routing table dropped (it stopped answering) stays listed as down for a
+      // while, so losing the last peer does not look like never having had one.
+      const present = new Set(list.map((p) => p.url));
+      for (const p of list) this.#known.set(p.url, { ...p, goneAt: null });
+      for (const [url, k] of this.#known) {
+        if (present.has(url)) continue;
+        const goneAt = k.goneAt ?? now;
+        if (now - goneAt > GONE_KEPT_MS) {
+          this.#known.delete(url);
+          continue;
+        }
+        this.#known.set(url, { ...k, goneAt });
+        list.push({
+          id: k.id,
+          url,
+          up: false,
+          lastOkAt: k.lastOkAt,
+          error: `dropped from the routing table${k.error ? ` (${k.error})` : ""}`,
+        });
+      }
+      while (this.#known.size > MAX_KNOWN_PEERS) {
+        this.#known.delete(this.#known.keys().next().value!);
+      }
       const up = list.filter((p) => p.up === true).length;
       const down = list.filter((p) => p.up === false).length;
       report.peers = { total: list.length, up, down, list };

@@ -462,10 +462,13 @@ async function install(ctx: NodeCore): Promise<FeatureParts> {
       await saveState();
     };
     join(0).catch((err) => log.warn("joining failed", { err: String(err) }));
-    health.checkPublicUrl(url, identity.id).then((r) => {
-      if (r.reachable) log.info("this node answers at its public URL", { url });
-      else log.warn("this node is not reachable at its public URL", { url, reason: r.error });
-    });
+    // Without --public-url peers are told the listening URL, which needs no proof.
+    if (config.publicUrl !== undefined) {
+      health.checkPublicUrl(url, identity.id).then((r) => {
+        if (r.reachable) log.info("this node answers at its public URL", { url });
+        else log.warn("this node is not reachable at its public URL", { url, reason: r.error });
+      });
+    }
     // Provider records expire with their message but the k closest nodes change with churn:
     // re-announce kept copies every half hour.
     republishTimer = setInterval(() => {
