@@ -51,5 +51,5 @@ Deno.test("the unit's environment is a valid node configuration", async () => {
   assert.equal(cfg.logFormat, "json");
   assert.match(text, /^ExecStart=\S+ run .*--allow-run=prlimit \S+ serve$/m);
   assert.match(text, /^LimitNOFILE=65536$/m);
-  assert.match(text, /^RestartPreventExitStatus=1 2$/m);
+  assert.match(text, /^RestartPreventExitStatus=2$/m);
 });
