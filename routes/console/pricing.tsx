@@ -339,7 +339,18 @@ export default function Pricing({ data, page }: PageProps<Data>) {
                 </span>,
               ],
               ["Network", st.network ?? "–"],
-              ["Address type", st.addressType ?? "–"],
+              [
+                "Address type",
+                st.addressType === "p2pkh" && p.addressType === "auto"
+                  ? (
+                    <span key="t" class="address-type-hint">
+                      p2pkh (legacy, from the key's prefix) — exported from a segwit account? See
+                      {" "}
+                      <em>Which address type?</em> below.
+                    </span>
+                  )
+                  : st.addressType ?? "–",
+              ],
               [
                 "Next invoice address",
                 st.nextAddress === undefined
