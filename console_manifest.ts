@@ -1,7 +1,7 @@
 /**
  * The console's manifest: every page under `routes/console/` with its URL path, in navigation
  * order, the page frame, the login and password forms, and the browser assets built into
- * `static/bundle.gen.ts`. This is Fresh's `fresh.gen.ts` idea written by hand: the console
+ * `static/bundle.gen.ts`, with the public page at `/` and the favicon. This is Fresh's `fresh.gen.ts` idea written by hand: the console
  * feature (`node/console/`) receives this table instead of importing `routes/`, so nothing
  * under `node/` depends on the pages. A new page is a file in `routes/console/` and a line
  * here.
@@ -24,7 +24,9 @@ import * as pricing from "./routes/console/pricing.tsx";
 import * as settings from "./routes/console/settings.tsx";
 import * as login from "./routes/console/login.tsx";
 import * as password from "./routes/console/password.tsx";
+import * as landing from "./routes/index.tsx";
 import { CONSOLE_CSS, ISLANDS_JS } from "./static/bundle.gen.ts";
+import { FAVICON_SVG } from "./static/favicon.ts";
 
 /** The console's pages, frame, forms and assets. */
 export const CONSOLE_MANIFEST: ConsoleManifest = {
@@ -38,5 +40,6 @@ export const CONSOLE_MANIFEST: ConsoleManifest = {
   layout: Layout,
   login: { title: login.title, component: login.default },
   password: { title: password.title, component: password.default },
-  assets: { islandsJs: ISLANDS_JS, consoleCss: CONSOLE_CSS },
+  assets: { islandsJs: ISLANDS_JS, consoleCss: CONSOLE_CSS, faviconSvg: FAVICON_SVG },
+  landing: landing.default,
 };

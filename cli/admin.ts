@@ -5,6 +5,8 @@
  *   one line from piped stdin) and logs out every console session.
  * - `admin logout-all` ends every console session.
  * - `admin token` prints a random token to use as `SUBSPACE_ADMIN_TOKEN`.
+ * - `admin backup --to FILE` writes a consistent copy of every SQLite database and the keys
+ *   while the node runs; `admin restore --from FILE --data DIR` unpacks one into a new folder.
  *
  * They take the node's `--data`, `--store` and `--config` flags (or `SUBSPACE_*` variables) to
  * find the database, and work while the node runs. A folder that holds no node (no
@@ -17,6 +19,7 @@ import { toBase64Url } from "../client/mod.ts";
 import { ConfigError, loadConfig } from "../node/mod.ts";
 import { openStore } from "../node/store/mod.ts";
 import { assertNodeDataDir, NotADataDirError } from "../node/mod.ts";
+import { backupDataDir, restoreDataDir } from "./_backup.ts";
 
 const USAGE = `Usage: subspace admin <task> [--data DIR] [--store URL] [--config FILE]
 
@@ -24,6 +27,11 @@ Tasks:
   passwd       set the operator console password (logs out every console session)
   logout-all   end every console session
   token        print a random admin token for SUBSPACE_ADMIN_TOKEN / --admin-token
+  backup --to FILE
+               write a consistent copy of every SQLite database and the node's keys to FILE
+               (a tar file) while the node runs; PostgreSQL: use pg_dump as well
+  restore --from FILE --data DIR
+               unpack a backup into DIR (new or empty), then start the node on it
 
 The password is read from the terminal (twice, not echoed) or as one line from stdin:
   printf '%s\\n' "$PASSWORD" | subspace admin passwd --data ./data`;
@@ -77,7 +85,7 @@ export async function run(args: string[]): Promise<number> {
     console.log(USAGE);
     return task === undefined ? 2 : 0;
   }
-  const flags = parseFlags(rest, { string: ["data", "store", "config"] });
+  const flags = parseFlags(rest, { string: ["data", "store", "config", "to", "from"] });
   if (flags.booleans.has("help")) {
     console.log(USAGE);
     return 0;
@@ -90,12 +98,18 @@ export async function run(args: string[]): Promise<number> {
     console.log(token);
     return 0;
   }
-  if (task !== "passwd" && task !== "logout-all") {
+  if (!["passwd", "logout-all", "backup", "restore"].includes(task)) {
     throw new CliError(`unknown task '${task}'. Run 'subspace admin --help'.`, 2);
   }
+  const to = flags.strings.get("to");
+  const from = flags.strings.get("from");
+  if (task === "backup" && to === undefined) throw new CliError("backup needs --to FILE", 2);
+  if (task === "restore" && from === undefined) throw new CliError("restore needs --from FILE", 2);
+  if (task !== "backup" && to !== undefined) throw new CliError("--to is for backup", 2);
+  if (task !== "restore" && from !== undefined) throw new CliError("--from is for restore", 2);
 
   const configArgs: string[] = [];
-  for (const [k, v] of flags.strings) configArgs.push(`--${k}`, v);
+  for (const [k, v] of flags.strings) if (k !== "to" && k !== "from") configArgs.push(`--${k}`, v);
   let config;
   try {
     config = loadConfig({ args: configArgs, env: Deno.env.toObject() });
@@ -104,12 +118,46 @@ export async function run(args: string[]): Promise<number> {
     throw err;
   }
 
+  if (task === "restore") {
+    if (!flags.strings.has("data")) {
+      throw new CliError("restore needs --data DIR (a new folder)", 2);
+    }
+    let names;
+    try {
+      names = await restoreDataDir(from!, config.data);
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) throw new CliError(`${from}: no such file`);
+      throw new CliError((err as Error).message);
+    }
+    console.log(`Restored ${names.join(", ")} into ${config.data}.`);
+    return 0;
+  }
+
   // Never create a database in a mistyped folder.
   try {
     await assertNodeDataDir(config.data, config.store === undefined ? {} : { store: config.store });
   } catch (err) {
     if (err instanceof NotADataDirError) throw new CliError(err.message);
     throw err;
+  }
+  if (task === "backup") {
+    let entries;
+    try {
+      entries = await backupDataDir(config.data, to!);
+    } catch (err) {
+      throw new CliError(`backup failed: ${(err as Error).message}`);
+    }
+    const total = entries.reduce((a, e) => a + e.bytes, 0);
+    console.log(
+      `Backed up ${entries.map((e) => e.name).join(", ")} (${total} bytes) to ${to}.`,
+    );
+    if (config.store !== undefined) {
+      console.log(
+        "The messages, accounts and settings are in PostgreSQL: back them up with pg_dump too " +
+          "(docs/operations.md).",
+      );
+    }
+    return 0;
   }
   const { checkPassword, hashPassword, openConsoleState, PASSWORD_MIN_LENGTH } = await import(
     "../node/console/mod.ts"

@@ -6,11 +6,13 @@
 import {
   ConfigError,
   configMarkdown,
+  createLogger,
   flagName,
   isDataDirError,
   loadConfig,
   SCHEMA,
   startNode,
+  VERSION,
 } from "../node/mod.ts";
 import { standardFeatures } from "../features.ts";
 
@@ -26,6 +28,19 @@ function help(): string {
   return `Usage: subspace serve [options]\n\nRuns a Subspace node.\n\nOptions:\n${
     lines.join("\n")
   }`;
+}
+
+/**
+ * The one line for a database a newer version migrated (kysely refuses to run when a migration
+ * it applied is not in this version's list), or undefined for any other error.
+ */
+function downgradeMessage(err: unknown): string | undefined {
+  const m = /previously executed migration (\S+) is missing/.exec(String((err as Error)?.message));
+  if (m === null) return undefined;
+  const where = /Cannot migrate the (\w+ )?database( [^\s(]\S*)?/.exec((err as Error).message);
+  return `the ${where?.[1] ?? ""}database${where?.[2] ?? ""} was upgraded by a newer Subspace ` +
+    `(its migration ${m[1]} is unknown to version ${VERSION}). Downgrades are not supported: ` +
+    "run the newer version, or restore a backup taken before the upgrade (docs/operations.md).";
 }
 
 /** Runs the command. */
@@ -51,8 +66,16 @@ export async function run(args: string[]): Promise<number> {
   }
   let node;
   try {
-    node = await startNode(config, { features: standardFeatures() });
+    const tty = Deno.stderr.isTerminal();
+    const format = config.logFormat === "auto" ? (tty ? "pretty" : "json") : config.logFormat;
+    const log = createLogger({ component: "node", level: config.logLevel, format });
+    node = await startNode(config, { features: standardFeatures(), log });
   } catch (err) {
+    const newer = downgradeMessage(err);
+    if (newer !== undefined) {
+      console.error(`subspace serve: refusing to start: ${newer}`);
+      return 1;
+    }
     if (!isDataDirError(err)) throw err;
     console.error(`subspace serve: ${err.message}`);
     return 1;

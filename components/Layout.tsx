@@ -15,6 +15,7 @@ export function Layout({ title, page, bare, children }: LayoutProps) {
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="referrer" content="same-origin" />
         <title>{`${title} · Subspace console`}</title>
+        <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
         <link rel="stylesheet" href={page.styleUrl} />
         {page.scriptUrl && <script type="module" src={page.scriptUrl} />}
       </head>
@@ -44,6 +45,26 @@ export function Layout({ title, page, bare, children }: LayoutProps) {
           )}
         </header>
         <main>
+          {!bare && page.problems !== undefined && page.problems.length > 0 && (
+            <div
+              class={`health-banner health-${
+                page.problems.some((p) => p.status === "fail") ? "fail" : "warn"
+              }`}
+              role="alert"
+            >
+              <strong>
+                {page.problems.some((p) => p.status === "fail")
+                  ? "Needs attention:"
+                  : "Check soon:"}
+              </strong>
+              <ul>
+                {page.problems.map((p) => (
+                  <li key={p.id} data-check={p.id} data-status={p.status}>{p.summary}</li>
+                ))}
+              </ul>
+              <a href="/console#health">Health details</a>
+            </div>
+          )}
           {!bare && <h1>{title}</h1>}
           {page.flash && (
             <p

@@ -101,3 +101,36 @@ export function formatAgo(ms: number | null | undefined, now: number): string {
   if (ms === null || ms === undefined) return "never";
   return `${formatDuration((now - ms) / 1000)} ago`;
 }
+
+/**
+ * Formats seconds in the largest unit that divides them exactly, as forms accept them
+ * (`7d`, `12h`, `90s`).
+ *
+ * @example
+ * ```ts
+ * formatSeconds(604800); // "7d"
+ * ```
+ */
+export function formatSeconds(seconds: number): string {
+  for (const [unit, size] of [["d", 86400], ["h", 3600], ["m", 60]] as const) {
+    if (seconds > 0 && seconds % size === 0) return `${seconds / size}${unit}`;
+  }
+  return `${seconds}s`;
+}
+
+/**
+ * Formats a byte count in the largest binary unit that divides it exactly (`10GiB`,
+ * `64KiB`), or approximately when none does (`9.31 GiB`).
+ *
+ * @example
+ * ```ts
+ * formatBytesExact(10737418240); // "10GiB"
+ * ```
+ */
+export function formatBytesExact(n: number): string {
+  for (let i = SIZE_UNITS.length - 1; i >= 1; i--) {
+    const size = 1024 ** i;
+    if (n >= size && n % size === 0 && n / size < 10_000) return `${n / size}${SIZE_UNITS[i]}`;
+  }
+  return n < 1024 ? `${n}B` : formatBytes(n);
+}

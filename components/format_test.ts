@@ -2,9 +2,11 @@ import assert from "node:assert/strict";
 import {
   formatAgo,
   formatBytes,
+  formatBytesExact,
   formatCount,
   formatDuration,
   formatRate,
+  formatSeconds,
   formatTime,
 } from "./format.ts";
 
@@ -30,4 +32,16 @@ Deno.test("formatCount, formatRate, formatDuration, formatTime, formatAgo", () =
   assert.equal(formatTime(null), "–");
   assert.equal(formatAgo(1000, 61000), "1m ago");
   assert.equal(formatAgo(null, 0), "never");
+});
+
+Deno.test("formatSeconds and formatBytesExact read as the forms accept them", () => {
+  assert.equal(formatSeconds(604800), "7d");
+  assert.equal(formatSeconds(2419200), "28d");
+  assert.equal(formatSeconds(43200), "12h");
+  assert.equal(formatSeconds(90), "90s");
+  assert.equal(formatSeconds(0), "0s");
+  assert.equal(formatBytesExact(10737418240), "10GiB");
+  assert.equal(formatBytesExact(65536), "64KiB");
+  assert.equal(formatBytesExact(1000), "1000B");
+  assert.equal(formatBytesExact(1e10), "9.31 GiB");
 });

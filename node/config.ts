@@ -22,6 +22,45 @@ interface Field<K extends Kind, T> {
   max?: number;
   /** Redacted in logs, `/v1/info` and the console's settings page. */
   secret?: boolean;
+  /** Checks a set value (each item of a list); throws a `RangeError` saying what is wrong. */
+  check?: (value: string) => void;
+}
+
+/**
+ * Checks that `text` is a bare http(s) origin such as `https://node.example:8443` (no path,
+ * query, fragment or credentials), as `--bootstrap` and `--public-url` need.
+ *
+ * @example
+ * ```ts
+ * checkOriginUrl("https://node.example"); // ok
+ * checkOriginUrl("127.0.0.1:18080"); // throws RangeError
+ * ```
+ */
+export function checkOriginUrl(text: string): void {
+  checkHttpUrl(text);
+  const u = new URL(text);
+  if (u.username || u.password || u.search || u.hash || /[?#@]/.test(text) || u.pathname !== "/") {
+    throw new RangeError(
+      `expected a bare origin like https://node.example:8080 (no path, query or credentials), got '${
+        text.slice(0, 80)
+      }'`,
+    );
+  }
+}
+
+/** Checks that `text` is an absolute http:// or https:// URL. */
+export function checkHttpUrl(text: string): void {
+  let u: URL | undefined;
+  try {
+    u = new URL(text);
+  } catch { /* reported below */ }
+  if (u === undefined || (u.protocol !== "http:" && u.protocol !== "https:")) {
+    throw new RangeError(
+      `expected an http:// or https:// URL, got '${text.slice(0, 80)}'${
+        /^[\w.-]+:\d+$/.test(text) ? ` (did you mean http://${text.slice(0, 80)}?)` : ""
+      }`,
+    );
+  }
 }
 
 const str = (f: Omit<Field<"string", string>, "kind">) => ({ kind: "string" as const, ...f });
@@ -103,6 +142,11 @@ export const SCHEMA = {
   logLevel: oneOf(["debug", "info", "warn", "error"] as const, {
     default: "info",
     description: "Least severe log level written.",
+  }),
+  logFormat: oneOf(["auto", "json", "pretty"] as const, {
+    default: "auto",
+    description:
+      "Log lines as JSON (for collectors) or pretty (short lines for people); auto: pretty when stderr is a terminal, else json.",
   }),
   rateLimit: int({
     default: 200,
@@ -290,6 +334,7 @@ export const SCHEMA = {
   }),
   esploraUrl: optStr({
     default: undefined,
+    check: checkHttpUrl,
     description:
       "Esplora-compatible API base URL used to detect invoice payments. Initial value: the console changes it at run time.",
   }),
@@ -311,13 +356,20 @@ export const SCHEMA = {
     min: 1,
     description: "How often pending invoices are checked.",
   }),
+  operatorContact: optStr({
+    default: undefined,
+    description:
+      "How people reach the operator (an email address or a URL), shown on the public page at /.",
+  }),
   // Federation (issue 4; docs/federation.md).
   publicUrl: optStr({
     default: undefined,
+    check: checkOriginUrl,
     description: "URL peers use to reach this node (default: the URL it listens on).",
   }),
   bootstrap: list({
     default: [],
+    check: checkOriginUrl,
     description: "Peers to join the network through: comma-separated base URLs.",
   }),
   replicate: oneOf(["none", "fetched", "all"] as const, {
@@ -507,10 +559,10 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   const errors: string[] = [];
   const fields = SCHEMA as unknown as Record<string, AnyField>;
   const byFlag = new Map(Object.keys(fields).map((k) => [flagName(k), k]));
-  const raw: Record<string, { value: unknown; from: string }> = {};
+  const raw: Record<string, { value: unknown; from: string; source?: ConfigSource }> = {};
 
   // Flags.
-  const flagValues: Record<string, { value: unknown; from: string }> = {};
+  const flagValues: Record<string, { value: unknown; from: string; source?: ConfigSource }> = {};
   const arity = (name: string): FlagArity | undefined => {
     const key = byFlag.get(name);
     return key === undefined ? undefined : fields[key]!.kind === "bool" ? "optional" : "required";
@@ -523,7 +575,11 @@ export function loadConfig(sources: ConfigSources = {}): Config {
         t.error === "unknown" ? `--${t.name}: unknown flag` : `--${t.name}: needs a value`,
       );
     } else {
-      flagValues[byFlag.get(t.name)!] = { value: t.value ?? true, from: `--${t.name}` };
+      flagValues[byFlag.get(t.name)!] = {
+        value: t.value ?? true,
+        from: `--${t.name}`,
+        source: "flag",
+      };
     }
   }
 
@@ -540,7 +596,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
       for (const [name, value] of Object.entries(obj)) {
         const key = byFlag.get(name) ?? (name in fields ? name : undefined);
         if (key === undefined) errors.push(`${filePath}: unknown key '${name}'`);
-        else raw[key] = { value, from: `${filePath}: ${name}` };
+        else raw[key] = { value, from: `${filePath}: ${name}`, source: "file" };
       }
     } catch (err) {
       errors.push(`${filePath}: cannot read config file: ${(err as Error).message}`);
@@ -548,7 +604,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   }
   for (const key of Object.keys(fields)) {
     const v = env[envName(key)];
-    if (v !== undefined) raw[key] = { value: v, from: envName(key) };
+    if (v !== undefined) raw[key] = { value: v, from: envName(key), source: "env" };
   }
   Object.assign(raw, flagValues);
 
@@ -563,6 +619,11 @@ export function loadConfig(sources: ConfigSources = {}): Config {
         }
         if (field.max !== undefined && v > field.max) {
           throw new RangeError(`must be at most ${field.max}, got ${v}`);
+        }
+      }
+      if (field.check !== undefined && src !== undefined) {
+        for (const item of Array.isArray(v) ? v : typeof v === "string" ? [v] : []) {
+          field.check(item);
         }
       }
       out[key] = v;
@@ -583,7 +644,29 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     }
   }
   if (errors.length > 0) throw new ConfigError(errors);
+  const from: Record<string, ConfigSource> = {};
+  for (const key of Object.keys(fields)) from[key] = raw[key]?.source ?? "default";
+  SOURCES.set(cfg, from);
   return cfg;
+}
+
+/** Where a configuration value came from. */
+export type ConfigSource = "default" | "file" | "env" | "flag";
+
+const SOURCES = new WeakMap<Config, Record<string, ConfigSource>>();
+
+/**
+ * Where each value of a configuration made by {@linkcode loadConfig} came from (`default` for
+ * every key of a configuration built another way).
+ *
+ * @example
+ * ```ts
+ * const cfg = loadConfig({ args: ["--port", "0"], env: {} });
+ * configSources(cfg).port; // "flag"
+ * ```
+ */
+export function configSources(cfg: Config): Readonly<Record<string, ConfigSource>> {
+  return SOURCES.get(cfg) ?? {};
 }
 
 /** The configuration with secret values replaced by `"(redacted)"`, for display. */

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   ConfigError,
   configMarkdown,
+  configSources,
   envName,
   flagName,
   loadConfig,
@@ -80,4 +81,58 @@ Deno.test("secrets are redacted for display", () => {
 Deno.test("docs/config.md is generated from the schema and up to date", async () => {
   const onDisk = await Deno.readTextFile(new URL("../docs/config.md", import.meta.url));
   assert.equal(onDisk, configMarkdown(), "run `deno task docs` to regenerate docs/config.md");
+});
+
+Deno.test("URL keys are checked at start, every error listed at once", () => {
+  let err: unknown;
+  try {
+    loadConfig({
+      args: [
+        "--bootstrap",
+        "http://127.0.0.1:18081,127.0.0.1:18080",
+        "--public-url",
+        "https://node.example/path",
+        "--esplora-url",
+        "blockstream.info/api",
+        "--port",
+        "x",
+      ],
+      env: {},
+    });
+  } catch (e) {
+    err = e;
+  }
+  assert.ok(err instanceof ConfigError);
+  const text = err.errors.join("\n");
+  assert.match(
+    text,
+    /--bootstrap: expected an http:\/\/ or https:\/\/ URL, got '127\.0\.0\.1:18080' \(did you mean http:\/\/127\.0\.0\.1:18080\?\)/,
+  );
+  assert.match(text, /--public-url: expected a bare origin/);
+  assert.match(text, /--esplora-url: expected an http:\/\/ or https:\/\/ URL/);
+  assert.match(text, /--port: expected an integer/);
+  assert.equal(err.errors.length, 4);
+  // Good values pass.
+  const ok = loadConfig({
+    args: [
+      "--bootstrap",
+      "http://127.0.0.1:18081/, https://b.example",
+      "--public-url",
+      "https://n.example",
+    ],
+    env: {},
+  });
+  assert.deepEqual(ok.bootstrap, ["http://127.0.0.1:18081/", "https://b.example"]);
+});
+
+Deno.test("configSources tells where each value came from", () => {
+  const cfg = loadConfig({
+    args: ["--port", "0", "--config", "c.json"],
+    env: { SUBSPACE_MAX_TTL: "14d" },
+    readFile: () => JSON.stringify({ "free-tokens": 5 }),
+  });
+  assert.equal(configSources(cfg).port, "flag");
+  assert.equal(configSources(cfg).maxTtl, "env");
+  assert.equal(configSources(cfg).freeTokens, "file");
+  assert.equal(configSources(cfg).host, "default");
 });

@@ -1,6 +1,7 @@
 /**
- * JSON-line logger with levels and a component name. Client addresses are never passed here;
- * callers log salted hashes if anything.
+ * Logger with levels and a component name, writing JSON lines (for log collectors) or, for a
+ * person at a terminal, short readable lines (`pretty`). Client addresses are never passed
+ * here; callers log salted hashes if anything.
  *
  * @module
  */
@@ -19,6 +20,9 @@ export interface Logger {
   /** Returns a logger for a sub-component sharing this one's sink and level. */
   child(component: string): Logger;
 }
+
+/** How lines are written: one JSON object per line, or `12:00:01 WARN  dht: msg key=value`. */
+export type LogFormat = "json" | "pretty";
 
 /** Where log lines go; defaults to stderr. */
 export type LogSink = (line: string) => void;
@@ -42,10 +46,11 @@ const stderrSink: LogSink = (line) => {
  * ```
  */
 export function createLogger(
-  opts: { component: string; level?: LogLevel; sink?: LogSink },
+  opts: { component: string; level?: LogLevel; sink?: LogSink; format?: LogFormat },
 ): Logger {
   const level = opts.level ?? "info";
   const sink = opts.sink ?? stderrSink;
+  const format = opts.format ?? "json";
   const min = RANK[level];
   const emit = (lvl: LogLevel, msg: string, fields?: Record<string, unknown>) => {
     if (RANK[lvl] < min) return;
@@ -60,13 +65,30 @@ export function createLogger(
         rec[k] = v instanceof Error ? `${v.name}: ${v.message}` : v;
       }
     }
-    sink(JSON.stringify(rec, (_k, v) => typeof v === "bigint" ? v.toString() : v));
+    sink(format === "pretty" ? prettyLine(rec) : JSON.stringify(rec, jsonValue));
   };
   return {
     debug: (m, f) => emit("debug", m, f),
     info: (m, f) => emit("info", m, f),
     warn: (m, f) => emit("warn", m, f),
     error: (m, f) => emit("error", m, f),
-    child: (component) => createLogger({ component, level, sink }),
+    child: (component) => createLogger({ component, level, sink, format }),
   };
+}
+
+const jsonValue = (_k: string, v: unknown) => typeof v === "bigint" ? v.toString() : v;
+
+/** One record as a short line: time (UTC), level, component, message, then key=value pairs. */
+function prettyLine(rec: Record<string, unknown>): string {
+  const { ts, level, component, msg, ...fields } = rec;
+  const pairs = Object.entries(fields).map(([k, v]) => {
+    const text = typeof v === "string" ? v : JSON.stringify(v, jsonValue);
+    return `${k}=${typeof v === "string" && /[\s"=]/.test(v) ? JSON.stringify(v) : text}`;
+  });
+  return [
+    String(ts).slice(11, 19),
+    String(level).toUpperCase().padEnd(5),
+    `${component}: ${msg}`,
+    ...pairs,
+  ].join(" ");
 }

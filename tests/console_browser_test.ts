@@ -114,6 +114,8 @@ Deno.test({
       assert.equal(charts, 3);
       const accepted = await page.textContent(".stats div:nth-child(3) dd");
       assert.equal(accepted, "50");
+      // The Health section comes first: bring the chart into view before hovering it.
+      await page.$eval(".chart svg", (e) => e.scrollIntoView({ block: "center" }));
       const box = (await (await page.$(".chart svg"))!.boundingBox())!;
       await page.mouse.move(box.x + box.width * 0.95, box.y + box.height * 0.4);
       assert.match(await page.textContent(".chart .chart-value") ?? "", / at \d\d:\d\d:\d\dZ$/);
@@ -216,7 +218,10 @@ Deno.test({
         await page.reload();
       }
       assert.match(await page.textContent(".grid2 .card:nth-child(2) tbody") ?? "", /\d+ ms/);
-      assert.match(await page.textContent(".facts") ?? "", /Bodies fetched/);
+      assert.match(
+        await page.textContent('section:has(h2:has-text("This node")) .facts') ?? "",
+        /Bodies fetched/,
+      );
       await page.screenshot({ path: new URL("network.png", shots).pathname, fullPage: true });
       await page.click('nav a[href="/console/settings"]');
       assert.match(await page.textContent("h1") ?? "", /Settings/);

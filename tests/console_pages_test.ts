@@ -87,6 +87,7 @@ function memoryPricing() {
     xpub: "",
     esploraUrl: "",
     confirmations: 1,
+    addressType: "auto",
   };
   const source: PricingSource = {
     get: () => ({ ...pricing }),
@@ -306,8 +307,15 @@ Deno.test("settings shows the effective configuration with secrets redacted", as
     assert.equal(p.status, 200);
     assert.doesNotMatch(p.html, new RegExp(secret));
     assert.match(p.html, /data-key="adminToken">.*?<code>\(redacted\)<\/code>/s);
-    assert.match(p.html, /data-key="maxWait">.*?class="changed"><code>30<\/code>/s);
+    assert.match(p.html, /data-key="maxWait">.*?class="changed"><code>30s<\/code>/s);
     assert.match(p.html, /SUBSPACE_MAX_WAIT/);
+    // In the forms' units, with where each value came from.
+    assert.match(p.html, /data-key="maxWait">.*?data-source="flag"/s);
+    assert.match(
+      p.html,
+      /data-key="maxStoreBytes">.*?<code>10GiB<\/code>.*?data-source="default"/s,
+    );
+    assert.match(p.html, /data-key="defaultTtl">.*?<code>7d<\/code>/s);
   } finally {
     await t.close();
   }

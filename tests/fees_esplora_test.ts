@@ -213,9 +213,16 @@ Deno.test("invoices: fresh derived addresses, BIP21, paid once with enough confi
     assert.equal((await qs.getAccount(hash))!.credit, 200);
     assert.deepEqual(paid, [a.id]);
 
-    // A backend failure leaves the invoice pending; past the grace period it expires.
+    assert.equal(svc.health().lastError, null);
+    assert.equal(svc.health().tipHeight, 102);
+
+    // A backend failure leaves the invoice pending (the poll stops at the tip, and health says
+    // why); past the grace period it expires.
     fake.state.failing = true;
-    assert.deepEqual(await svc.pollOnce(), { checked: 1, paid: 0 });
+    assert.deepEqual(await svc.pollOnce(), { checked: 0, paid: 0 });
+    const h = svc.health();
+    assert.match(h.lastError ?? "", /HTTP 503/);
+    assert.ok(h.lastErrorAt! >= h.lastSuccessAt!);
     clock.now += 3600_000 + 86400_000;
     await svc.pollOnce();
     assert.equal((await svc.get(b.id))!.status, "expired");

@@ -30,7 +30,14 @@ import {
   sameOrigin,
   SESSION_COOKIE,
 } from "./auth.ts";
-import type { ConsoleManifest, Flash, PageContext, PageInfo, RouteModule } from "./page.ts";
+import type {
+  ConsoleManifest,
+  Flash,
+  LandingData,
+  PageContext,
+  PageInfo,
+  RouteModule,
+} from "./page.ts";
 import {
   checkPassword,
   DEFAULT_SCRYPT,
@@ -52,6 +59,10 @@ import {
 import { CONSOLE_MIGRATIONS, ConsoleState, type SessionRecord } from "./state.ts";
 import { overviewData } from "./overview.ts";
 import { registerProcessMetrics } from "./metrics.ts";
+import { type HealthCheck, HealthMonitor } from "./health.ts";
+
+/** How often health is evaluated in the background (metrics, growth rates). */
+const HEALTH_INTERVAL_MS = 15_000;
 
 /** Options for {@linkcode consoleFeature}. */
 export interface ConsoleOptions {
@@ -64,6 +75,36 @@ export interface ConsoleOptions {
    * warning log line (the only secret the node ever logs).
    */
   announcePassword?: (password: string, core: NodeCore) => void;
+  /**
+   * Writes the start-up banner (console URL and one-time password) for a person at a terminal.
+   * Default: to stderr when it is a terminal; nothing otherwise (the log line is always there).
+   */
+  banner?: (text: string) => void;
+}
+
+/**
+ * The short plain banner a terminal shows at start when a one-time password was generated.
+ *
+ * @example
+ * ```ts
+ * startupBanner("http://127.0.0.1:8080", "ab12-cd34");
+ * ```
+ */
+export function startupBanner(url: string, password: string): string {
+  return [
+    "",
+    `  Subspace operator console: ${url}/console/login`,
+    `  One-time password:         ${password}`,
+    "  (works once; then choose your own, or run `subspace admin passwd`)",
+    "",
+    "",
+  ].join("\n");
+}
+
+function terminalBanner(text: string): void {
+  try {
+    if (Deno.stderr.isTerminal()) Deno.stderr.writeSync(new TextEncoder().encode(text));
+  } catch { /* no stderr */ }
 }
 
 /** scrypt cost for generated one-time passwords (random 100 bits; stretching adds nothing). */
@@ -161,8 +202,10 @@ async function installConsole(core: NodeCore, opts: ConsoleOptions): Promise<Fea
 
   // First start (or one-time password never replaced): print a fresh one-time password.
   const stored = await state.getPassword();
+  let bannerPassword: string | undefined;
   if (stored === undefined || stored.oneTime) {
     const password = generatePassword();
+    bannerPassword = password;
     // 100 random bits need no key stretching: the cheapest scrypt keeps startup fast.
     await state.setPassword(await hashPassword(password, ONE_TIME_SCRYPT), true, core.now());
     (opts.announcePassword ??
@@ -199,6 +242,7 @@ async function installConsole(core: NodeCore, opts: ConsoleOptions): Promise<Fea
   });
   await series.load();
   registerProcessMetrics(core, { storedMessages });
+  const health = new HealthMonitor({ core, sources: () => sources, series });
 
   const { islandsJs, consoleCss } = manifest.assets;
   const jsHash = (await sha256Hex(islandsJs)).slice(0, 12);
@@ -210,8 +254,15 @@ async function installConsole(core: NodeCore, opts: ConsoleOptions): Promise<Fea
   const scriptUrl = `/console/static/islands.${jsHash}.js`;
   const styleUrl = `/console/static/console.${cssHash}.css`;
 
-  const pageInfo = (path: string, csrf: string, flash: Flash | undefined, script: boolean) => ({
+  const pageInfo = (
+    path: string,
+    csrf: string,
+    flash: Flash | undefined,
+    script: boolean,
+    problems?: HealthCheck[],
+  ) => ({
     path,
+    problems,
     csrf,
     flash,
     version: VERSION,
@@ -305,7 +356,9 @@ async function installConsole(core: NodeCore, opts: ConsoleOptions): Promise<Fea
       if (fn === undefined) return errorPage(405, `${method} is not allowed here.`, session);
       const flash = flashes.get(session.id);
       flashes.delete(session.id);
-      const page = pageInfo(path, session.csrf, flash, true);
+      const report = await health.evaluate();
+      const problems = report.checks.filter((ch) => ch.status !== "ok");
+      const page = pageInfo(path, session.csrf, flash, true, problems);
       const pc: PageContext<unknown> = {
         req: c.req.raw,
         url: new URL(c.req.url),
@@ -313,6 +366,7 @@ async function installConsole(core: NodeCore, opts: ConsoleOptions): Promise<Fea
         sources,
         series,
         overview,
+        health: report,
         session,
         page,
         form,
@@ -518,6 +572,54 @@ async function installConsole(core: NodeCore, opts: ConsoleOptions): Promise<Fea
       ),
     };
 
+    if (manifest.assets.faviconSvg !== undefined) {
+      const icon = manifest.assets.faviconSvg;
+      const serveIcon = () =>
+        new Response(icon, {
+          headers: {
+            "content-type": "image/svg+xml",
+            "cache-control": "public, max-age=86400",
+            "x-content-type-options": "nosniff",
+          },
+        });
+      app.get("/favicon.ico", serveIcon);
+      app.get("/favicon.svg", serveIcon);
+    }
+    if (manifest.landing !== undefined) {
+      const Landing = manifest.landing;
+      app.get("/", async (c) => {
+        const pricing = sources.pricing;
+        const [p, status] = pricing === undefined
+          ? [undefined, undefined]
+          : await Promise.all([pricing.get(), pricing.status?.()]);
+        const limits = core.limits.current;
+        const data: LandingData = {
+          origin: sources.publicUrl?.() ?? new URL(c.req.url).origin,
+          version: VERSION,
+          nodeId,
+          quota: config.quota,
+          maxPayloadBytes: limits.maxPayloadBytes,
+          defaultTtlSeconds: limits.defaultTtlSeconds,
+          maxTtlSeconds: limits.maxTtlSeconds,
+          maxWaitSeconds: config.maxWait,
+          maxStoreBytes: config.maxStoreBytes,
+          operatorContact: config.operatorContact,
+          styleUrl,
+          ...(p === undefined ? {} : {
+            pricing: {
+              freeTokens: p.freeTokensPerPeriod,
+              periodSeconds: p.periodSeconds,
+              tokensPerBundle: p.tokensPerBundle,
+              bundlePriceSats: p.bundlePriceSats,
+              feesEnabled: status?.feesEnabled ?? false,
+            },
+          }),
+        };
+        return html(render(<Landing data={data} /> as VNode), 200, {
+          "cache-control": "public, max-age=60",
+        });
+      });
+    }
     app.on(["GET", "POST"], "/console/login", login);
     app.post("/console/logout", logout);
     app.on(["GET", "POST"], "/console/password", changePassword);
@@ -545,6 +647,11 @@ async function installConsole(core: NodeCore, opts: ConsoleOptions): Promise<Fea
       }
       return errorPage(404, "No such file.", session);
     });
+    // Behind the core's guard on /admin/*: a session or the admin bearer token.
+    app.get("/admin/api/health", async (c) => {
+      const report = await health.evaluate();
+      return c.json(report, report.status === "fail" ? 503 : 200, { "cache-control": "no-store" });
+    });
     app.get(
       "/console/api/overview",
       guarded((c) => {
@@ -564,10 +671,18 @@ async function installConsole(core: NodeCore, opts: ConsoleOptions): Promise<Fea
 
   return {
     routes,
-    started() {
+    started(url) {
       series.start();
+      health.start(HEALTH_INTERVAL_MS);
+      if (bannerPassword !== undefined) {
+        (opts.banner ?? terminalBanner)(
+          startupBanner(sources.publicUrl?.() ?? url, bannerPassword),
+        );
+        bannerPassword = undefined;
+      }
     },
     async close() {
+      health.stop();
       await series.stop();
     },
   };

@@ -21,10 +21,18 @@
  */
 import { SCHEMA } from "../config.ts";
 
-export { consoleFeature, type ConsoleOptions } from "./feature.tsx";
+export { consoleFeature, type ConsoleOptions, startupBanner } from "./feature.tsx";
 export * from "./sources.ts";
 export * from "./page.ts";
 export type { OverviewData } from "./overview.ts";
+export {
+  type DatabaseFileView,
+  type DiskView,
+  type HealthCheck,
+  type HealthReport,
+  type HealthStatus,
+  peerUp,
+} from "./health.ts";
 export {
   CONSOLE_MIGRATIONS,
   ConsoleState,
@@ -43,10 +51,20 @@ export {
   type ScryptParams,
   verifyPassword,
 } from "./password.ts";
-export { envName, flagName, parseBytes, parseDuration, redactedConfig } from "../config.ts";
+export {
+  type ConfigSource,
+  configSources,
+  envName,
+  flagName,
+  parseBytes,
+  parseDuration,
+  redactedConfig,
+} from "../config.ts";
 
 /** A configuration key's description, as the settings page shows it. */
 export interface ConfigFieldInfo {
+  /** Value kind: "string", "int", "bytes", "duration", "bool", "list" or "enum". */
+  kind: string;
   default: unknown;
   description: string;
   unit?: string;

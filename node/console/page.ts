@@ -11,6 +11,7 @@
  */
 import type { ComponentChildren, VNode } from "preact";
 import type { NodeCore } from "../feature.ts";
+import type { HealthCheck, HealthReport } from "./health.ts";
 import type { OverviewData } from "./overview.ts";
 import type { Series, SeriesWindow } from "./series.ts";
 import type { ConsoleSources } from "./sources.ts";
@@ -43,6 +44,8 @@ export interface PageInfo {
   styleUrl: string;
   /** The navigation, in the manifest's order. */
   nav: readonly NavEntry[];
+  /** Health checks that are not ok (the layout shows them as a banner). */
+  problems?: HealthCheck[] | undefined;
 }
 
 /** Props of a page component. */
@@ -62,6 +65,8 @@ export interface PageContext<D> {
   series: Series;
   /** The overview's live data for a chart window. */
   overview(window: SeriesWindow): OverviewData;
+  /** The node's health, evaluated for this request. */
+  health: HealthReport;
   session: SessionRecord;
   /** What the layout will show (path, CSRF token, version, ...). */
   page: PageInfo;
@@ -124,6 +129,33 @@ export interface PasswordProps {
   error: string | undefined;
 }
 
+/** What the public page at `/` shows (the same values as `/v1/info` and `/v1/pricing`). */
+export interface LandingData {
+  /** This node's URL as the visitor reached it (or its public URL). */
+  origin: string;
+  version: string;
+  nodeId: string | undefined;
+  /** `tokens`: a message costs a token; `open`: anyone may post. */
+  quota: string;
+  maxPayloadBytes: number;
+  defaultTtlSeconds: number;
+  maxTtlSeconds: number;
+  maxWaitSeconds: number;
+  maxStoreBytes: number;
+  /** Prices, when the fees feature runs. */
+  pricing?: {
+    freeTokens: number;
+    periodSeconds: number;
+    tokensPerBundle: number;
+    bundlePriceSats: number;
+    feesEnabled: boolean;
+  };
+  /** `--operator-contact`, if set. */
+  operatorContact: string | undefined;
+  /** The stylesheet's URL. */
+  styleUrl: string;
+}
+
 /**
  * Everything the console renders, declared outside `node/` (Fresh's generated manifest, written
  * by hand): the pages in navigation order, the frame, the two forms whose handlers the console
@@ -147,8 +179,10 @@ export interface ConsoleManifest {
   layout: (props: LayoutProps) => VNode;
   login: { title: string; component: (props: LoginProps) => VNode };
   password: { title: string; component: (props: PasswordProps) => VNode };
-  /** The browser assets, served from memory at hashed URLs. */
-  assets: { islandsJs: string; consoleCss: string };
+  /** The browser assets, served from memory at hashed URLs (the favicon at `/favicon.ico`). */
+  assets: { islandsJs: string; consoleCss: string; faviconSvg?: string };
+  /** The public page at `/` (none: `/` stays unrouted). */
+  landing?: (props: { data: LandingData }) => VNode;
 }
 
 /** Reads a form field as a trimmed string ("" when absent). */

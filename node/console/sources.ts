@@ -31,6 +31,37 @@ export interface PeerView {
   lastSeenAt: number | null;
   /** Last measured round-trip time, or null. */
   rttMs: number | null;
+  /** Unix ms of the last request of ours the peer answered (null: none yet). */
+  lastOkAt?: number | null;
+  /** Unix ms of the last request of ours that failed. */
+  lastErrorAt?: number | null;
+  /** Why that request failed. */
+  lastError?: string | null;
+}
+
+/** One `--bootstrap` URL and how joining through it went. */
+export interface BootstrapView {
+  url: string;
+  /** Whether it answered the last attempt. */
+  reachable: boolean;
+  /** Attempts made so far. */
+  attempts: number;
+  /** Why the last attempt failed. */
+  lastError: string | null;
+  /** Unix ms of the next retry (null: no retry planned). */
+  nextRetryAt: number | null;
+}
+
+/** Whether this node is reachable at the URL it tells peers. */
+export interface SelfCheckView {
+  url: string;
+  /** It answered `GET <url>/v1/info` with its own node id. */
+  reachable: boolean;
+  /** Unix ms of the check. */
+  checkedAt: number;
+  error: string | null;
+  /** Unix ms a peer last reached this node with a DHT request (null: never since start). */
+  peerReachedAt?: number | null;
 }
 
 /** The Network page's data. */
@@ -43,6 +74,10 @@ export interface NetworkView {
   peers: PeerView[];
   /** Named counts, e.g. `{ "notices broadcast": 120, "bodies fetched": 8 }`. */
   counters: Record<string, number>;
+  /** The `--bootstrap` URLs and how joining through them went. */
+  bootstrap?: BootstrapView[];
+  /** The public-URL self-check, once it ran. */
+  selfCheck?: SelfCheckView;
 }
 
 /** Federation's part. */
@@ -134,6 +169,19 @@ export interface PricingView {
   esploraUrl: string;
   /** Confirmations a payment needs (0 accepts mempool transactions). */
   confirmations: number;
+  /** Address type: `auto` (the key's prefix decides), `p2pkh`, `p2sh-p2wpkh` or `p2wpkh`. */
+  addressType: string;
+}
+
+/** What a key and address type would derive, shown before the operator saves them. */
+export interface PaymentPreviewView {
+  network: string;
+  /** The type the key's prefix implies. */
+  keyType: string;
+  /** The type that would be derived. */
+  type: string;
+  /** The first receive addresses (index 0, 1, 2). */
+  addresses: string[];
 }
 
 /** Payment facts shown next to the prices (read-only). */
@@ -148,6 +196,26 @@ export interface PaymentStatusView {
   nextAddress?: string;
   /** Index of that address under the xpub. */
   nextIndex?: number;
+}
+
+/** How payment detection is doing (the Esplora poller records it). */
+export interface PaymentHealthView {
+  /** Esplora base URL polled ("" : none set, payments are not detected). */
+  backend: string;
+  /** Unix ms of the last poll the backend answered, or null. */
+  lastSuccessAt: number | null;
+  /** Unix ms of the last failed request, or null. */
+  lastErrorAt: number | null;
+  lastError: string | null;
+  /** The backend's chain tip at the last success. */
+  tipHeight: number | null;
+  /**
+   * Blocks the backend is behind the highest tip it (or an earlier backend) reported, or null
+   * before the first answer.
+   */
+  lagBlocks: number | null;
+  /** How often it is polled. */
+  pollIntervalMs: number;
 }
 
 /**
@@ -204,6 +272,13 @@ export interface PricingSource {
   invoiceCounts?(): MaybePromise<Record<string, number>>;
   /** Whether fees are on, and the address the next invoice gets. */
   status?(): MaybePromise<PaymentStatusView>;
+  /** How payment detection is doing. */
+  health?(): MaybePromise<PaymentHealthView>;
+  /**
+   * What the payment fields in `patch` would derive, without saving (undefined: no key).
+   * Throws a {@linkcode FieldError} for a refused field.
+   */
+  preview?(patch: Partial<PricingView>): MaybePromise<PaymentPreviewView | undefined>;
   /** Fields shown but not editable here, each with the reason (e.g. "set with --fee-xpub"). */
   readOnly?: Partial<Record<keyof PricingView, string>>;
 }

@@ -4,17 +4,138 @@
  *
  * @module
  */
-import type { NetworkSource, NetworkView } from "../console/mod.ts";
+import type { BootstrapView, NetworkSource, NetworkView, SelfCheckView } from "../console/mod.ts";
 import type { Registry } from "../metrics.ts";
+import type { RpcName, WireRequest, WireResponse } from "./envelope.ts";
 import type { Federation } from "./feature.ts";
+import type { Transport } from "./transport.ts";
+
+/** The outcome of the latest DHT requests this node sent to one peer URL. */
+export interface PeerLiveness {
+  /** Unix ms of the last request that got an answer below 500, or null. */
+  lastOkAt: number | null;
+  /** Unix ms of the last request that failed (no answer, timeout, 5xx), or null. */
+  lastErrorAt: number | null;
+  /** Why it failed, e.g. "unreachable: Connection refused". */
+  lastError: string | null;
+}
+
+/** Most peer URLs whose liveness is kept (the least recently used is dropped beyond it). */
+const MAX_LIVENESS = 10_000;
+
+/**
+ * What the operator needs to tell a working federation from a silent one: whether each peer
+ * answered our last request, how joining through `--bootstrap` goes, and whether this node is
+ * reachable at the URL it tells peers. The federation feeds it; the console reads it.
+ */
+export class FederationHealth {
+  readonly #now: () => number;
+  readonly #peers = new Map<string, PeerLiveness>();
+  readonly #bootstrap = new Map<string, BootstrapView>();
+  #self: SelfCheckView | undefined;
+  /** Unix ms a peer last reached us with a DHT request we answered. */
+  lastServedAt: number | null = null;
+
+  constructor(now: () => number = Date.now) {
+    this.#now = now;
+  }
+
+  /** Wraps `inner` so every request's outcome is recorded per peer URL. */
+  watch(inner: Transport): Transport {
+    return {
+      send: async (url: string, rpc: RpcName, req: WireRequest, timeoutMs: number) => {
+        let res: WireResponse;
+        try {
+          res = await inner.send(url, rpc, req, timeoutMs);
+        } catch (err) {
+          this.#record(url, (err as Error).message ?? String(err));
+          throw err;
+        }
+        this.#record(url, res.status >= 500 ? `HTTP ${res.status}` : null);
+        return res;
+      },
+    };
+  }
+
+  #record(url: string, error: string | null): void {
+    const old = this.#peers.get(url) ?? { lastOkAt: null, lastErrorAt: null, lastError: null };
+    this.#peers.delete(url);
+    if (this.#peers.size >= MAX_LIVENESS) this.#peers.delete(this.#peers.keys().next().value!);
+    const now = this.#now();
+    this.#peers.set(
+      url,
+      error === null
+        ? { ...old, lastOkAt: now }
+        : { ...old, lastErrorAt: now, lastError: error.slice(0, 200) },
+    );
+  }
+
+  /** The liveness of the peer at `url`, if we ever sent it a request. */
+  peer(url: string): PeerLiveness | undefined {
+    return this.#peers.get(url);
+  }
+
+  /** Records one join attempt through a bootstrap URL. */
+  bootstrapAttempt(url: string, attempt: number, nextRetryAt: number | null): void {
+    const p = this.#peers.get(url);
+    const reachable = p !== undefined && p.lastOkAt !== null &&
+      (p.lastErrorAt === null || p.lastOkAt >= p.lastErrorAt);
+    this.#bootstrap.set(url, {
+      url,
+      reachable,
+      attempts: attempt + 1,
+      lastError: reachable ? null : p?.lastError ?? "no answer",
+      nextRetryAt: reachable ? null : nextRetryAt,
+    });
+  }
+
+  /** Every bootstrap URL with the outcome of its last attempt. */
+  bootstrap(): BootstrapView[] {
+    return [...this.#bootstrap.values()];
+  }
+
+  /**
+   * Checks that this node answers at `url` (its public URL) with its own node id: directly,
+   * by `GET <url>/v1/info` from here. Peers reaching us are counted by {@linkcode lastServedAt}.
+   */
+  async checkPublicUrl(url: string, nodeId: string, timeoutMs = 5000): Promise<SelfCheckView> {
+    let error: string | null = null;
+    try {
+      const res = await fetch(`${url}/v1/info`, { signal: AbortSignal.timeout(timeoutMs) });
+      const body = res.ok ? await res.json().catch(() => ({})) : (await res.body?.cancel(), {});
+      if (!res.ok) error = `HTTP ${res.status}`;
+      else if (body?.node_id !== nodeId) {
+        error = `another server answers there (node ${String(body?.node_id).slice(0, 12)})`;
+      }
+    } catch (err) {
+      error = (err as Error).message ?? String(err);
+    }
+    this.#self = { url, reachable: error === null, checkedAt: this.#now(), error };
+    return this.#self;
+  }
+
+  /** The last public-URL self-check with the last time a peer reached us. */
+  selfCheck(): SelfCheckView | undefined {
+    return this.#self === undefined
+      ? undefined
+      : { ...this.#self, peerReachedAt: this.lastServedAt };
+  }
+}
 
 /** The Network page's source over the federation (routing table, peers, DHT counters). */
-export function networkSource(fed: Federation): NetworkSource {
+export function networkSource(fed: Federation, health?: FederationHealth): NetworkSource {
   return {
     view(): NetworkView {
       const node = fed.node();
       if (node === undefined) {
-        return { nodeId: fed.identity.id, url: undefined, buckets: [], peers: [], counters: {} };
+        return {
+          nodeId: fed.identity.id,
+          url: undefined,
+          buckets: [],
+          peers: [],
+          counters: {},
+          bootstrap: health?.bootstrap() ?? [],
+        };
       }
       const buckets: NetworkView["buckets"] = [];
       const peers: NetworkView["peers"] = [];
@@ -29,6 +150,7 @@ export function networkSource(fed: Federation): NetworkSource {
             bucket: i,
             lastSeenAt: e.lastSeenMs > 0 ? e.lastSeenMs : null,
             rttMs: fed.rtt(e.contact.url)?.srttMs ?? null,
+            ...health?.peer(e.contact.url),
           });
         }
       }
@@ -39,6 +161,8 @@ export function networkSource(fed: Federation): NetworkSource {
         url: node.url,
         buckets,
         peers,
+        bootstrap: health?.bootstrap() ?? [],
+        ...(health?.selfCheck() === undefined ? {} : { selfCheck: health.selfCheck()! }),
         counters: {
           "notices accepted": st.noticesAccepted,
           "duplicate notices": st.noticesDuplicate,

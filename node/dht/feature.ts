@@ -19,7 +19,7 @@ import { BODY_RESOLVER, NODE_IDENTITY, REGION_FOLLOWER } from "../services.ts";
 import { HttpError } from "../errors.ts";
 import type { StoredMessage } from "../store/mod.ts";
 import { NETWORK_CONSOLE, PUBLIC_URL } from "../console/mod.ts";
-import { federationMetrics, networkSource } from "./console.ts";
+import { FederationHealth, federationMetrics, networkSource } from "./console.ts";
 import { serviceKey } from "../feature.ts";
 import { systemClock } from "./clock.ts";
 import { type Contact, parseNodeUrl } from "./contact.ts";
@@ -58,6 +58,8 @@ const REPUBLISH_MS = 30 * 60_000;
 const MAX_REPUBLISH = 1000;
 /** How long a wallet's first query for a region waits for its backlog. */
 const FOLLOW_WAIT_MS = 3000;
+/** Joining retries after 2 s, doubling up to this, for as long as no peer answers. */
+const JOIN_RETRY_MAX_MS = 5 * 60_000;
 
 interface SavedState {
   table?: unknown;
@@ -123,9 +125,10 @@ async function install(ctx: NodeCore): Promise<FeatureParts> {
   let republishTimer: ReturnType<typeof setInterval> | undefined;
   const counters = { fetched: 0, fetchFailed: 0, kept: 0, announced: 0 };
   let ticks = 0;
-  const transport = new RttTransport(
+  const health = new FederationHealth(clock.now);
+  const transport = new RttTransport(health.watch(
     new HttpTransport({ policy: new PeerAddressPolicy({ allowPrivate: config.dhtPrivatePeers }) }),
-  );
+  ));
 
   const recountReplicated = async () => {
     replicated = await ctx.store.keptBytes();
@@ -406,7 +409,10 @@ async function install(ctx: NodeCore): Promise<FeatureParts> {
   const serveDht = (req: Request, remoteAddr: string) =>
     node === undefined
       ? Promise.resolve(new Response('{"error":"starting"}', { status: 503 }))
-      : rpcOverHttp(req, remoteAddr);
+      : rpcOverHttp(req, remoteAddr).then((res) => {
+        if (res.status === 200) health.lastServedAt = clock.now();
+        return res;
+      });
 
   const republish = async () => {
     const n = node;
@@ -451,22 +457,47 @@ async function install(ctx: NodeCore): Promise<FeatureParts> {
     }
     node.start();
     const n = node;
+    const peers = config.bootstrap.map((u) => parseNodeUrl(u, "bootstrap"));
     const join = async (attempt: number): Promise<void> => {
-      const size = await n.bootstrap(config.bootstrap.map((u) => parseNodeUrl(u, "bootstrap")));
-      if (size === 0 && config.bootstrap.length > 0) {
-        if (attempt < 30) {
-          timers.push(setTimeout(() => join(attempt + 1).catch(() => {}), 2000));
-        }
+      const size = await n.bootstrap(peers);
+      const retryMs = Math.min(2000 * 2 ** attempt, JOIN_RETRY_MAX_MS);
+      const retrying = size === 0 && peers.length > 0;
+      for (const u of peers) {
+        health.bootstrapAttempt(u, attempt, retrying ? clock.now() + retryMs : null);
+      }
+      const failed = health.bootstrap().filter((b) => !b.reachable);
+      if (failed.length > 0) {
+        log.warn(
+          retrying ? "no bootstrap peer answers; retrying" : "a bootstrap peer is unreachable",
+          {
+            peers: failed.map((b) => ({ url: b.url, reason: b.lastError })),
+            attempt: attempt + 1,
+            ...(retrying ? { retry_in_s: retryMs / 1000 } : {}),
+          },
+        );
+      }
+      if (retrying) {
+        timers.push(setTimeout(() => join(attempt + 1).catch(() => {}), retryMs));
         return;
       }
       const since = saved.last_active_ms === undefined
         ? 0
         : Math.max(0, saved.last_active_ms - CATCH_UP_MARGIN_MS);
       const added = await n.catchUp(since);
-      log.info("joined", { contacts: n.table.size, caught_up: added });
+      log.info(peers.length > 0 ? "joined" : "started a new network (no --bootstrap)", {
+        contacts: n.table.size,
+        caught_up: added,
+      });
       await saveState();
     };
     join(0).catch((err) => log.warn("joining failed", { err: String(err) }));
+    // Without --public-url peers are told the listening URL, which needs no proof.
+    if (config.publicUrl !== undefined) {
+      health.checkPublicUrl(url, identity.id).then((r) => {
+        if (r.reachable) log.info("this node answers at its public URL", { url });
+        else log.warn("this node is not reachable at its public URL", { url, reason: r.error });
+      });
+    }
     // Provider records expire with their message but the k closest nodes change with churn:
     // re-announce kept copies every half hour.
     republishTimer = setInterval(() => {
@@ -501,7 +532,7 @@ async function install(ctx: NodeCore): Promise<FeatureParts> {
     bodyCounts: () => ({ ...counters }),
   };
   ctx.provide(FEDERATION, federation);
-  ctx.provide(NETWORK_CONSOLE, networkSource(federation));
+  ctx.provide(NETWORK_CONSOLE, networkSource(federation, health));
   ctx.provide(PUBLIC_URL, () => node?.url);
   federationMetrics(ctx.metrics, federation);
   return {

@@ -15,7 +15,7 @@ import {
 import type { FreeQuota } from "../quota/mod.ts";
 import type { FeeSettings } from "./fee_settings.ts";
 import type { InvoiceService } from "./invoices.ts";
-import { checkXpub, PaymentSettingsError } from "./settings.ts";
+import { checkXpub, deriveOptions, PAYMENT_FIELDS, PaymentSettingsError } from "./settings.ts";
 import type { FeesStore } from "./store.ts";
 
 const PRICING_JSON: Record<keyof PricingView, string> = {
@@ -28,6 +28,7 @@ const PRICING_JSON: Record<keyof PricingView, string> = {
   xpub: "xpub",
   esploraUrl: "esplora_url",
   confirmations: "confirmations",
+  addressType: "address_type",
 };
 
 /** An xpub shortened for tables: `zpub6rFR7y…GutZYs`. */
@@ -68,7 +69,26 @@ export function pricingConsole(opts: PricingConsoleOptions): PricingSource {
         xpub: pay.xpub,
         esploraUrl: pay.esploraUrl,
         confirmations: pay.confirmations,
+        addressType: pay.addressType ?? "auto",
       };
+    },
+    preview(patch) {
+      const json: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(patch)) {
+        const name = PRICING_JSON[k as keyof PricingView];
+        if (name !== undefined && (PAYMENT_FIELDS as readonly string[]).includes(name)) {
+          json[name] = v;
+        }
+      }
+      try {
+        return settings.preview(json);
+      } catch (err) {
+        if (err instanceof PaymentSettingsError) {
+          const field = Object.entries(PRICING_JSON).find(([, j]) => j === err.field)?.[0];
+          throw new FieldError(field ?? err.field, err.message);
+        }
+        throw err;
+      }
     },
     async update(patch) {
       const json: Record<string, unknown> = {};
@@ -89,7 +109,8 @@ export function pricingConsole(opts: PricingConsoleOptions): PricingSource {
     },
     async status() {
       const feesEnabled = invoices.enabled;
-      const deriver = checkXpub(settings.payment().xpub, settings.xpubOptions);
+      const pay = settings.payment();
+      const deriver = checkXpub(pay.xpub, deriveOptions(pay, settings.xpubOptions));
       if (deriver === undefined) return { feesEnabled };
       const nextIndex = await store.nextAddressIndex(deriver.xpub);
       return {
@@ -101,6 +122,7 @@ export function pricingConsole(opts: PricingConsoleOptions): PricingSource {
       };
     },
     invoiceCounts: () => store.invoiceCounts(),
+    health: () => invoices.health(),
     async invoices({ limit }) {
       return (await store.listInvoices(limit)).map((inv): InvoiceView => ({
         id: inv.id,

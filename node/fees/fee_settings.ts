@@ -14,6 +14,8 @@ import type { RuntimeLimits } from "../runtime_limits.ts";
 import type { EsploraOptions } from "./esplora.ts";
 import { type Pricing, PRICING_FIELDS, pricingToJson, updatePricing } from "./pricing.ts";
 import {
+  checkXpub,
+  deriveOptions,
   PAYMENT_FIELDS,
   type PaymentRuntime,
   paymentRuntime,
@@ -32,6 +34,17 @@ export interface PricingPageJson {
   quota_period_seconds: number;
   max_ttl_seconds: number;
   max_payload_bytes: number;
+}
+
+/** What a key and address type would derive (see {@linkcode FeeSettings.preview}). */
+export interface PaymentPreview {
+  network: string;
+  /** The type the key's prefix implies (xpub p2pkh, ypub p2sh-p2wpkh, zpub p2wpkh). */
+  keyType: string;
+  /** The type derived. */
+  type: string;
+  /** Receive addresses 0, 1, 2 (`<key>/0/<i>`). */
+  addresses: string[];
 }
 
 /** Options for {@linkcode FeeSettings.open}. */
@@ -84,12 +97,18 @@ export class FeeSettings {
         log.warn("ignoring saved pricing", { err });
       }
     }
+    // The address type is a payment setting (its flag the initial value); the network stays
+    // the flag's.
     const xpubOptions: XpubOptions = {
-      type: config.feeAddressType === "auto" ? undefined : config.feeAddressType,
       network: config.feeNetwork === "auto" ? undefined : config.feeNetwork,
     };
     const fromFlags = updatePaymentSettings(
-      { xpub: "", esploraUrl: "", confirmations: config.confirmations },
+      {
+        xpub: "",
+        esploraUrl: "",
+        confirmations: config.confirmations,
+        addressType: config.feeAddressType,
+      },
       { xpub: config.feeXpub ?? "", esplora_url: config.esploraUrl ?? "" },
       xpubOptions,
     );
@@ -127,9 +146,27 @@ export class FeeSettings {
     };
   }
 
-  /** The payment settings in force (xpub, Esplora URL, confirmations). */
+  /** The payment settings in force (xpub, Esplora URL, confirmations, address type). */
   payment(): PaymentSettings {
     return this.#payment;
+  }
+
+  /**
+   * What `patch` (JSON payment fields) would derive, without saving: the key's own address
+   * type, the type used, and the first receive addresses.
+   * @throws {PaymentSettingsError} naming a refused field.
+   */
+  preview(patch: Record<string, unknown>, count = 3): PaymentPreview | undefined {
+    const next = updatePaymentSettings(this.#payment, patch, this.xpubOptions);
+    const deriver = checkXpub(next.xpub, deriveOptions(next, this.xpubOptions));
+    if (deriver === undefined) return undefined;
+    const keyDefault = checkXpub(next.xpub, this.xpubOptions)!.type;
+    return {
+      network: deriver.network,
+      keyType: keyDefault,
+      type: deriver.type,
+      addresses: Array.from({ length: count }, (_, i) => deriver.address(i)),
+    };
   }
 
   /** The invoice deriver and backend for the payment settings in force. */

@@ -80,6 +80,27 @@ async function install(core: NodeCore, opts: FeesFeatureOptions): Promise<Featur
     },
     onError: (err) => log.warn("invoice check failed", { err }),
   });
+  const backend = () => invoices.health();
+  core.metrics.gauge(
+    "subspace_payment_backend_configured",
+    "1 when an Esplora backend URL is set (payments can be detected), else 0",
+    () => backend().backend === "" ? 0 : 1,
+  );
+  core.metrics.gauge(
+    "subspace_payment_backend_last_success_timestamp_seconds",
+    "Unix time the payment backend last answered a poll (0: never since start)",
+    () => Math.floor((backend().lastSuccessAt ?? 0) / 1000),
+  );
+  core.metrics.gauge(
+    "subspace_payment_backend_last_error_timestamp_seconds",
+    "Unix time a request to the payment backend last failed (0: never since start)",
+    () => Math.floor((backend().lastErrorAt ?? 0) / 1000),
+  );
+  core.metrics.gauge(
+    "subspace_payment_backend_lag_blocks",
+    "Blocks the payment backend's tip is behind the highest tip seen",
+    () => backend().lagBlocks ?? 0,
+  );
   settings.onPaymentChange((rt) => {
     invoices.configure(rt);
     log.info("invoices follow the new payment settings", { fees_enabled: invoices.enabled });

@@ -12,6 +12,7 @@
  *
  * @module
  */
+import type { PaymentHealthView } from "../console/mod.ts";
 import type { AccountCredit } from "../quota/mod.ts";
 import type { EsploraClient } from "./esplora.ts";
 import { bip21Uri, type Pricing } from "./pricing.ts";
@@ -92,6 +93,15 @@ export class InvoiceService {
   #now: () => number;
   #timer: ReturnType<typeof setInterval> | undefined;
   #polling: Promise<unknown> | undefined;
+  #pollIntervalMs = 0;
+  /** What the poller saw of the backend (see {@linkcode health}). */
+  #seen = {
+    lastSuccessAt: null as number | null,
+    lastErrorAt: null as number | null,
+    lastError: null as string | null,
+    tipHeight: null as number | null,
+    bestTip: null as number | null,
+  };
 
   constructor(opts: InvoiceServiceOptions) {
     this.#o = opts;
@@ -114,6 +124,10 @@ export class InvoiceService {
    * backend. Invoices made before keep their addresses and are still watched.
    */
   configure(next: InvoicePaymentConfig): void {
+    if (next.esplora?.baseUrl !== this.#o.esplora?.baseUrl) {
+      // A new backend starts unproven; the best tip seen stays, so a lagging one shows.
+      this.#seen = { ...this.#seen, lastSuccessAt: null, lastErrorAt: null, lastError: null };
+    }
     this.#o = {
       ...this.#o,
       deriver: next.deriver,
@@ -198,6 +212,16 @@ export class InvoiceService {
     for (const inv of await store.uncreditedInvoices()) await this.#credit(inv);
     await store.expireInvoices(now - graceMs);
     if (esplora === undefined) return { checked: 0, paid: 0 };
+    // The tip is asked on every poll, invoices or not, so a broken backend shows at once.
+    try {
+      const tip = await esplora.tipHeight();
+      this.#seen.tipHeight = tip;
+      this.#seen.bestTip = Math.max(this.#seen.bestTip ?? tip, tip);
+      this.#seen.lastSuccessAt = this.#now();
+    } catch (err) {
+      this.#failed(err);
+      return { checked: 0, paid: 0 };
+    }
     const watched = await store.watchedInvoices(now - graceMs);
     let paid = 0;
     for (const inv of watched) {
@@ -219,10 +243,30 @@ export class InvoiceService {
           await store.setReceived(inv.id, r.confirmedSats + r.pendingSats);
         }
       } catch (err) {
-        this.#o.onError?.(err);
+        this.#failed(err);
       }
     }
     return { checked: watched.length, paid };
+  }
+
+  #failed(err: unknown): void {
+    this.#seen.lastErrorAt = this.#now();
+    this.#seen.lastError = ((err as Error).message ?? String(err)).slice(0, 300);
+    this.#o.onError?.(err);
+  }
+
+  /** How payment detection is doing: the backend's last answer and error, and its lag. */
+  health(): PaymentHealthView {
+    const s = this.#seen;
+    return {
+      backend: this.#o.esplora?.baseUrl ?? "",
+      lastSuccessAt: s.lastSuccessAt,
+      lastErrorAt: s.lastErrorAt,
+      lastError: s.lastError,
+      tipHeight: s.tipHeight,
+      lagBlocks: s.tipHeight === null || s.bestTip === null ? null : s.bestTip - s.tipHeight,
+      pollIntervalMs: this.#pollIntervalMs,
+    };
   }
 
   /** Credits a paid invoice's account (once, by reference) and records it. */
@@ -243,6 +287,7 @@ export class InvoiceService {
   /** Polls every `intervalMs` until {@linkcode stop}. */
   start(intervalMs: number): void {
     if (this.#timer !== undefined) return;
+    this.#pollIntervalMs = intervalMs;
     this.#timer = setInterval(() => {
       if (this.#polling) return;
       this.#polling = this.pollOnce().catch((err) => this.#o.onError?.(err)).finally(() => {

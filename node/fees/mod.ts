@@ -37,8 +37,11 @@ export {
   type InvoiceServiceOptions,
 } from "./invoices.ts";
 export {
+  ADDRESS_TYPES,
+  type AddressTypeChoice,
   checkEsploraUrl,
   checkXpub,
+  deriveOptions,
   MAX_CONFIRMATIONS,
   PAYMENT_FIELDS,
   type PaymentRuntime,
@@ -51,5 +54,10 @@ export {
 } from "./settings.ts";
 export { FeesStore, type Invoice } from "./store.ts";
 export { feesMigration, feesMigrations, legacyInvoicesMigration } from "./migration.ts";
-export { FeeSettings, type FeeSettingsOptions, type PricingPageJson } from "./fee_settings.ts";
+export {
+  FeeSettings,
+  type FeeSettingsOptions,
+  type PaymentPreview,
+  type PricingPageJson,
+} from "./fee_settings.ts";
 export { feesFeature, type FeesFeatureOptions } from "./fees_feature.ts";

@@ -8,7 +8,12 @@
  * @module
  */
 import { EsploraClient, type EsploraOptions } from "./esplora.ts";
-import { type AddressDeriver, parseXpub, type XpubOptions } from "./xpub.ts";
+import { type AddressDeriver, type AddressType, parseXpub, type XpubOptions } from "./xpub.ts";
+
+/** Address types an operator may choose; `auto` follows the key's prefix. */
+export const ADDRESS_TYPES = ["auto", "p2pkh", "p2sh-p2wpkh", "p2wpkh"] as const;
+/** An address type choice. */
+export type AddressTypeChoice = (typeof ADDRESS_TYPES)[number];
 
 /** Payment settings in force. Empty strings mean "not set". */
 export interface PaymentSettings {
@@ -18,6 +23,11 @@ export interface PaymentSettings {
   esploraUrl: string;
   /** Confirmations a payment needs (0 accepts mempool transactions). */
   confirmations: number;
+  /**
+   * Address type derived from the key (`auto`: the key's prefix decides, xpub p2pkh, ypub
+   * p2sh-p2wpkh, zpub p2wpkh). Absent: `auto`.
+   */
+  addressType?: AddressTypeChoice;
 }
 
 /** The JSON form (snake_case) used by the admin API and the settings table. */
@@ -25,6 +35,7 @@ export interface PaymentSettingsJson {
   xpub: string;
   esplora_url: string;
   confirmations: number;
+  address_type: AddressTypeChoice;
 }
 
 /** JSON field names of {@linkcode PaymentSettingsJson}. */
@@ -32,6 +43,7 @@ export const PAYMENT_FIELDS: readonly (keyof PaymentSettingsJson)[] = [
   "xpub",
   "esplora_url",
   "confirmations",
+  "address_type",
 ];
 
 /** Longest xpub or URL accepted. */
@@ -52,7 +64,12 @@ export class PaymentSettingsError extends RangeError {
 
 /** Payment settings as JSON. */
 export function paymentSettingsToJson(s: PaymentSettings): PaymentSettingsJson {
-  return { xpub: s.xpub, esplora_url: s.esploraUrl, confirmations: s.confirmations };
+  return {
+    xpub: s.xpub,
+    esplora_url: s.esploraUrl,
+    confirmations: s.confirmations,
+    address_type: s.addressType ?? "auto",
+  };
 }
 
 /**
@@ -130,12 +147,23 @@ export function updatePaymentSettings(
   xpubOptions: XpubOptions = {},
 ): PaymentSettings {
   const out = { ...base };
+  if (json.address_type !== undefined) {
+    if (!(ADDRESS_TYPES as readonly unknown[]).includes(json.address_type)) {
+      throw new PaymentSettingsError(
+        "address_type",
+        `address_type must be one of ${ADDRESS_TYPES.join(", ")}`,
+      );
+    }
+    out.addressType = json.address_type as AddressTypeChoice;
+  }
   if (json.xpub !== undefined) {
     if (typeof json.xpub !== "string") {
       throw new PaymentSettingsError("xpub", 'xpub must be a string ("" turns fees off)');
     }
-    checkXpub(json.xpub, xpubOptions);
     out.xpub = json.xpub.trim();
+  }
+  if (json.xpub !== undefined || json.address_type !== undefined) {
+    checkXpub(out.xpub, deriveOptions(out, xpubOptions));
   }
   if (json.esplora_url !== undefined) {
     if (typeof json.esplora_url !== "string") {
@@ -156,6 +184,17 @@ export function updatePaymentSettings(
   return out;
 }
 
+/**
+ * The options keys are read with under `s`: the address type chosen in `s` (unless `auto`)
+ * over the one in `base`.
+ */
+export function deriveOptions(s: PaymentSettings, base: XpubOptions = {}): XpubOptions {
+  const type: AddressType | undefined = s.addressType === undefined || s.addressType === "auto"
+    ? base.type
+    : s.addressType;
+  return { ...base, type };
+}
+
 /** What the invoice service runs with for a set of payment settings. */
 export interface PaymentRuntime {
   deriver: AddressDeriver | undefined;
@@ -172,7 +211,7 @@ export function paymentRuntime(
   xpubOptions: XpubOptions = {},
   esploraOptions: EsploraOptions = {},
 ): PaymentRuntime {
-  const deriver = checkXpub(s.xpub, xpubOptions);
+  const deriver = checkXpub(s.xpub, deriveOptions(s, xpubOptions));
   const url = checkEsploraUrl(s.esploraUrl);
   return {
     deriver,

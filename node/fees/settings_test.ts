@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { HDKey } from "@scure/bip32";
 import {
   checkEsploraUrl,
   paymentRuntime,
@@ -42,6 +43,7 @@ Deno.test("payment settings: partial updates, trimming and the JSON form", () =>
     xpub: ZPUB,
     esplora_url: "https://esplora.example/api",
     confirmations: 1,
+    address_type: "auto",
   });
   assert.deepEqual(updatePaymentSettings(s, { xpub: "", esplora_url: "" }), BASE);
   assert.equal(checkEsploraUrl("http://127.0.0.1:3002"), "http://127.0.0.1:3002");
@@ -72,4 +74,28 @@ Deno.test("payment settings: every refusal names its field", () => {
     updatePaymentSettings(BASE, { xpub: VPUB }, { network: "regtest" }).xpub,
     VPUB,
   );
+});
+
+Deno.test("address type: an xpub exported for a native segwit account, chosen by hand", () => {
+  // The BIP84 vector's account key with the plain xpub prefix, as Ledger and Trezor export it.
+  const k = HDKey.fromExtendedKey(ZPUB, { public: 0x04b24746, private: 0 });
+  const xpub = new HDKey({
+    versions: { public: 0x0488b21e, private: 0x0488ade4 },
+    depth: k.depth,
+    index: k.index,
+    parentFingerprint: k.parentFingerprint,
+    chainCode: k.chainCode!,
+    publicKey: k.publicKey!,
+  }).publicExtendedKey;
+  assert.ok(xpub.startsWith("xpub"));
+  const legacy = paymentRuntime(updatePaymentSettings(BASE, { xpub }));
+  assert.match(legacy.deriver!.address(0), /^1/, "auto reads an xpub as legacy");
+  const chosen = updatePaymentSettings(BASE, { xpub, address_type: "p2wpkh" });
+  assert.equal(
+    paymentRuntime(chosen).deriver!.address(0),
+    "bc1qcr8te4kr609gcawutmrza0j4xv80jy8z306fyu",
+    "the wallet's first receive address",
+  );
+  assert.equal(paymentSettingsToJson(chosen).address_type, "p2wpkh");
+  refuses({ address_type: "taproot" }, "address_type", /must be one of auto, p2pkh/);
 });

@@ -4,9 +4,10 @@
  *
  * @module
  */
-import type { Handlers, NetworkView, PageProps } from "../../node/console/mod.ts";
+import type { ComponentChildren } from "preact";
+import { type Handlers, type NetworkView, type PageProps, peerUp } from "../../node/console/mod.ts";
 import { Facts, NotAvailable, Section } from "../../components/Form.tsx";
-import { formatAgo, formatCount } from "../../components/format.ts";
+import { formatAgo, formatCount, formatTime } from "../../components/format.ts";
 
 /** Page title. */
 export const title = "Network";
@@ -37,8 +38,44 @@ export default function Network({ data }: PageProps<Data>) {
   const buckets = view.buckets.filter((b) => b.contacts > 0);
   const widest = Math.max(1, ...buckets.map((b) => b.capacity));
   const peers = [...view.peers].sort((a, b) => (b.lastSeenAt ?? 0) - (a.lastSeenAt ?? 0));
+  const self = view.selfCheck;
+  const boot = view.bootstrap ?? [];
   return (
     <>
+      {(self !== undefined || boot.length > 0) && (
+        <Section title="Reachability">
+          <Facts
+            items={[
+              ...(self === undefined ? [] : [
+                [
+                  "Public URL",
+                  <span key="s">
+                    <span class={`badge ${self.reachable ? "badge-ok" : "badge-bad"}`}>
+                      {self.reachable ? "reachable" : "not reachable"}
+                    </span>{" "}
+                    <code>{self.url}</code>
+                    {self.error ? ` — ${self.error}` : ""}
+                  </span>,
+                ] as [string, ComponentChildren],
+                [
+                  "Reached by a peer",
+                  self.peerReachedAt ? formatAgo(self.peerReachedAt, now) : "not yet",
+                ] as [string, ComponentChildren],
+              ]),
+              ...boot.map((b) =>
+                [
+                  `Bootstrap ${b.url}`,
+                  b.reachable
+                    ? "answered"
+                    : `unreachable (${b.lastError ?? "no answer"}), ${b.attempts} attempts${
+                      b.nextRetryAt ? `, next retry ${formatTime(b.nextRetryAt).slice(11)} UTC` : ""
+                    }`,
+                ] as [string, ComponentChildren]
+              ),
+            ]}
+          />
+        </Section>
+      )}
       <Section title="This node">
         <Facts
           items={[
@@ -87,25 +124,42 @@ export default function Network({ data }: PageProps<Data>) {
                   <tr>
                     <th>Node</th>
                     <th>URL</th>
+                    <th>State</th>
                     <th class="num">Bucket</th>
                     <th>Last seen</th>
                     <th class="num">RTT</th>
                   </tr>
                 </thead>
                 <tbody>
-                  {peers.map((p) => (
-                    <tr key={p.id}>
-                      <td>
-                        <code title={p.id}>{p.id.slice(0, 12)}…</code>
-                      </td>
-                      <td>
-                        <code>{p.url}</code>
-                      </td>
-                      <td class="num">{p.bucket ?? "–"}</td>
-                      <td>{formatAgo(p.lastSeenAt, now)}</td>
-                      <td class="num">{p.rttMs === null ? "–" : `${Math.round(p.rttMs)} ms`}</td>
-                    </tr>
-                  ))}
+                  {peers.map((p) => {
+                    const up = peerUp(p, now);
+                    return (
+                      <tr key={p.id} data-peer={p.url} data-up={String(up)}>
+                        <td>
+                          <code title={p.id}>{p.id.slice(0, 12)}…</code>
+                        </td>
+                        <td>
+                          <code>{p.url}</code>
+                        </td>
+                        <td>
+                          <span
+                            class={`badge ${
+                              up === true ? "badge-ok" : up === false ? "badge-bad" : ""
+                            }`}
+                            title={up === false ? p.lastError ?? undefined : undefined}
+                          >
+                            {up === true ? "up" : up === false ? "down" : "unknown"}
+                          </span>
+                          {up === false && p.lastOkAt
+                            ? ` (last answer ${formatAgo(p.lastOkAt, now)})`
+                            : ""}
+                        </td>
+                        <td class="num">{p.bucket ?? "–"}</td>
+                        <td>{formatAgo(p.lastSeenAt, now)}</td>
+                        <td class="num">{p.rttMs === null ? "–" : `${Math.round(p.rttMs)} ms`}</td>
+                      </tr>
+                    );
+                  })}
                 </tbody>
               </table>
             </div>

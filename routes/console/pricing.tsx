@@ -15,6 +15,7 @@ import {
   type PageProps,
   parseBytes,
   parseDuration,
+  type PaymentPreviewView,
   type PaymentStatusView,
   type PricingView,
 } from "../../node/console/mod.ts";
@@ -34,9 +35,11 @@ interface Data {
   values?: Partial<Record<keyof PricingView, string>>;
   /** Messages by field, when a form was refused. */
   errors?: Partial<Record<keyof PricingView, string>>;
+  /** What the payment form would derive (the Preview button), not saved. */
+  preview?: PaymentPreviewView | undefined;
 }
 
-type Kind = "int" | "duration" | "bytes" | "text";
+type Kind = "int" | "duration" | "bytes" | "text" | "address-type";
 interface Field {
   key: keyof PricingView;
   label: string;
@@ -91,11 +94,24 @@ const PAYMENT_FIELDS: readonly Field[] = [
       "The next poll uses it.",
   },
   {
+    key: "addressType",
+    label: "Address type",
+    kind: "address-type",
+    help: "Which addresses invoices use. Automatic follows the key's prefix.",
+  },
+  {
     key: "confirmations",
     label: "Confirmations",
     kind: "int",
     help: "Blocks a payment needs; 0 accepts mempool transactions.",
   },
+];
+
+const ADDRESS_TYPE_OPTIONS: readonly [string, string][] = [
+  ["auto", "Automatic: the key's prefix (xpub → 1…, ypub → 3…, zpub → bc1q…)"],
+  ["p2wpkh", "Native segwit, P2WPKH (bc1q…, BIP84)"],
+  ["p2sh-p2wpkh", "Nested segwit, P2SH-P2WPKH (3…, BIP49)"],
+  ["p2pkh", "Legacy, P2PKH (1…, BIP44)"],
 ];
 
 const ALL_FIELDS = [...PRICE_FIELDS, ...PAYMENT_FIELDS];
@@ -108,7 +124,7 @@ function show(kind: Kind, v: string | number): string {
 
 function parse(f: Field, raw: string): string | number {
   try {
-    if (f.kind === "text") return raw;
+    if (f.kind === "text" || f.kind === "address-type") return raw;
     if (f.kind === "duration") return parseDuration(raw);
     if (f.kind === "bytes") return parseBytes(raw);
   } catch (err) {
@@ -151,7 +167,10 @@ async function load(pc: Parameters<NonNullable<Handlers<Data>["GET"]>>[0]): Prom
   return { pricing, invoices, counts, status, readOnly: fees.readOnly ?? {} };
 }
 
-/** GET shows the forms and invoices; POST applies the changed fields of the form sent. */
+/**
+ * GET shows the forms and invoices; POST applies the changed fields of the form sent, or with
+ * `action=preview` shows the addresses the payment form would derive without saving.
+ */
 export const handler: Handlers<Data> = {
   async GET(pc) {
     return pc.render(await load(pc));
@@ -162,6 +181,36 @@ export const handler: Handlers<Data> = {
       return pc.redirect("/console/pricing", { kind: "error", text: "Fees are not running." });
     }
     const values: Partial<Record<keyof PricingView, string>> = {};
+    if (formString(pc.form, "action") === "preview" && fees.preview) {
+      const patch: Record<string, string | number> = {};
+      try {
+        for (const f of PAYMENT_FIELDS) {
+          if (!pc.form?.has(f.key) || fees.readOnly?.[f.key] !== undefined) continue;
+          values[f.key] = formString(pc.form, f.key);
+          if (f.key === "xpub" || f.key === "addressType") patch[f.key] = parse(f, values[f.key]!);
+        }
+        const preview = await fees.preview(patch as Partial<PricingView>);
+        return pc.render({ ...await load(pc), values, preview }, {
+          flash: {
+            kind: "ok",
+            text: preview === undefined
+              ? "No key given: nothing to preview."
+              : "Preview only: compare these addresses with your wallet, then save.",
+          },
+        });
+      } catch (err) {
+        if (!(err instanceof RangeError)) throw err;
+        const field = fieldOf(err);
+        return pc.render(
+          {
+            ...await load(pc),
+            values,
+            errors: field === undefined ? {} : { [field]: err.message },
+          },
+          { status: 400, flash: { kind: "error", text: `Cannot preview: ${err.message}` } },
+        );
+      }
+    }
     try {
       const current = await fees.get();
       const patch: Record<string, string | number> = {};
@@ -207,6 +256,27 @@ function Inputs({ fields, data, p }: { fields: readonly Field[]; data: Data; p: 
       {fields.map((f) => {
         const error = data.errors?.[f.key];
         const value = data.values?.[f.key] ?? show(f.kind, p[f.key]);
+        if (f.kind === "address-type") {
+          return (
+            <label key={f.key} class="wide">
+              {f.label}
+              <select
+                name={f.key}
+                disabled={data.readOnly[f.key] !== undefined}
+                aria-invalid={error !== undefined ? "true" : undefined}
+                aria-describedby={`${f.key}-help`}
+              >
+                {ADDRESS_TYPE_OPTIONS.map(([v, text]) => (
+                  <option key={v} value={v} selected={v === value}>{text}</option>
+                ))}
+              </select>
+              {error !== undefined && (
+                <small class="field-error" id={`${f.key}-error`}>{error}</small>
+              )}
+              <small id={`${f.key}-help`}>{data.readOnly[f.key] ?? f.help}</small>
+            </label>
+          );
+        }
         return (
           <label key={f.key} class={f.wide ? "wide" : undefined}>
             {f.label}
@@ -269,7 +339,18 @@ export default function Pricing({ data, page }: PageProps<Data>) {
                 </span>,
               ],
               ["Network", st.network ?? "–"],
-              ["Address type", st.addressType ?? "–"],
+              [
+                "Address type",
+                st.addressType === "p2pkh" && p.addressType === "auto"
+                  ? (
+                    <span key="t" class="address-type-hint">
+                      p2pkh (legacy, from the key's prefix) — exported from a segwit account? See
+                      {" "}
+                      <em>Which address type?</em> below.
+                    </span>
+                  )
+                  : st.addressType ?? "–",
+              ],
               [
                 "Next invoice address",
                 st.nextAddress === undefined
@@ -291,7 +372,48 @@ export default function Pricing({ data, page }: PageProps<Data>) {
         >
           <CsrfField token={page.csrf} />
           <Inputs fields={PAYMENT_FIELDS} data={data} p={p} />
+          <details class="explain">
+            <summary>Which address type? (xpub, ypub, zpub and hardware wallets)</summary>
+            <p>
+              The key's first letters say which addresses it was made for: <code>xpub</code>{" "}
+              legacy addresses starting 1 (BIP44), <code>ypub</code>{" "}
+              nested segwit starting 3 (BIP49), <code>zpub</code>{" "}
+              native segwit starting bc1q (BIP84); on testnet <code>tpub</code>, <code>upub</code>,
+              {" "}
+              <code>vpub</code>. Automatic follows that.
+            </p>
+            <p>
+              Many wallets — Ledger Live, Trezor Suite, Sparrow and most hardware wallets — export
+              every account key with the <code>xpub</code>{" "}
+              prefix, even for a native segwit account (derivation path m/84'/0'/0'). Automatic
+              would then make legacy addresses that your wallet never watches, and payments would
+              seem lost. Choose the type of the account you exported (for a Ledger or Trezor "Native
+              Segwit" account: native segwit), press{" "}
+              <em>Preview</em>, and check that the first address below is the first receive address
+              your wallet shows for that account.
+            </p>
+          </details>
+          {data.preview !== undefined && (
+            <div class="preview" id="preview">
+              <p>
+                <strong>Preview (not saved):</strong> {data.preview.network}, {data.preview.type}
+                {data.preview.type !== data.preview.keyType
+                  ? ` (the key's prefix implies ${data.preview.keyType})`
+                  : ""}
+              </p>
+              <ol start={0}>
+                {data.preview.addresses.map((a) => (
+                  <li key={a}>
+                    <code class="preview-address">{a}</code>
+                  </li>
+                ))}
+              </ol>
+            </div>
+          )}
           <div class="actions">
+            <button type="submit" name="action" value="preview" class="secondary">
+              Preview addresses
+            </button>
             <button type="submit">Save payment settings</button>
             <span class="muted">
               The next invoice uses the new key; invoices already made keep their addresses and are
