@@ -6,6 +6,7 @@
  *
  * @module
  */
+import type { Clock, TimerId } from "./clock.ts";
 import type { Contact } from "./contact.ts";
 import { compareDistance, type NodeId } from "./id.ts";
 import type { ProviderRecord } from "./providers.ts";
@@ -54,6 +55,12 @@ export interface LookupOptions {
   alpha?: number;
   /** Asks one peer; rejects on timeout or a bad answer. */
   query: (peer: Contact) => Promise<LookupAnswer>;
+  /**
+   * Hedging: a query unanswered this long no longer holds a slot or the end of the lookup
+   * (its answer is still used if it comes in time). Needs `clock`. Default: off.
+   */
+  softTimeoutMs?: number;
+  clock?: Clock;
 }
 
 type State = "new" | "inflight" | "ok" | "failed";
@@ -61,6 +68,7 @@ interface Candidate {
   contact: Contact;
   depth: number;
   state: State;
+  launchedMs: number;
 }
 
 /**
@@ -80,7 +88,7 @@ export async function* iterativeLookup(opts: LookupOptions): AsyncGenerator<Look
   const order: Candidate[] = [];
   const add = (c: Contact, depth: number) => {
     if (c.id === opts.selfId || byId.has(c.id)) return;
-    const cand: Candidate = { contact: c, depth, state: "new" };
+    const cand: Candidate = { contact: c, depth, state: "new", launchedMs: 0 };
     byId.set(c.id, cand);
     order.push(cand);
   };
@@ -93,8 +101,13 @@ export async function* iterativeLookup(opts: LookupOptions): AsyncGenerator<Look
   let wake: (() => void) | null = null;
   let inflight = 0, queried = 0, failed = 0, rounds = 0;
 
+  const clock = opts.clock;
+  const soft = clock !== undefined ? opts.softTimeoutMs : undefined;
+  const slow = (c: Candidate) =>
+    soft !== undefined && c.state === "inflight" && clock!.now() - c.launchedMs >= soft;
   const launch = (cand: Candidate) => {
     cand.state = "inflight";
+    if (clock !== undefined) cand.launchedMs = clock.now();
     inflight++;
     queried++;
     opts.query(cand.contact).then(
@@ -110,17 +123,27 @@ export async function* iterativeLookup(opts: LookupOptions): AsyncGenerator<Look
   for (;;) {
     // Launch toward the closest unasked among the k closest still viable.
     let viable = 0;
+    const slowNow = soft === undefined ? 0 : order.filter(slow).length;
     for (const cand of order) {
-      if (inflight >= alpha) break;
-      if (cand.state === "failed") continue;
+      if (inflight - slowNow >= alpha) break;
+      if (cand.state === "failed" || slow(cand)) continue;
       if (viable++ >= k) break;
       if (cand.state === "new") {
         launch(cand);
         yield { type: "query", peer: cand.contact, depth: cand.depth };
       }
     }
-    if (inflight === 0 && done.length === 0) break;
-    if (done.length === 0) await new Promise<void>((r) => (wake = r));
+    const waiting = inflight - (soft === undefined ? 0 : order.filter(slow).length);
+    if (waiting === 0 && done.length === 0) break;
+    if (done.length === 0) {
+      let timer: TimerId | undefined;
+      await new Promise<void>((r) => {
+        wake = r;
+        if (soft !== undefined) timer = clock!.setTimeout(r, soft);
+      });
+      if (timer !== undefined) clock!.clearTimeout(timer);
+      wake = null;
+    }
     while (done.length > 0) {
       const d = done.shift()!;
       inflight--;

@@ -331,7 +331,8 @@ export class DhtNode implements DhtServices {
   #holderChecks = 0;
   #batchesInFlight = new Map<string, number>();
   #penalties: PenaltyBox;
-  #pendingChecks = new Set<NodeId>();
+  /** Pings of inbound requesters in flight (their contact's URL is being checked). */
+  #pendingChecks = new Map<NodeId, { url: string; done: Promise<boolean> }>();
   readonly placement: "region" | "broadcast";
   readonly noticeReplicas: number;
   readonly followAll: boolean;
@@ -679,10 +680,11 @@ export class DhtNode implements DhtServices {
     // Admission: an origin is trusted with storage only once it answered our own ping at the
     // URL its notices name; until then its notices wait (bounded), and are neither stored nor
     // forwarded.
-    // A push from a server we subscribed at, in a region we follow, is taken at once: the body
-    // fetch from the origin checks it before any wallet sees it, and that server is one we
-    // chose by lookup, within its per-peer budget.
-    const pushed = mode === "placed" && this.#pushedBySubscribed(from.id, notice.tag, nowMs);
+    // A push or backlog page from a server we subscribed at, in a region we follow, is taken at
+    // once: the body fetch from the origin checks it before any wallet sees it, and that server
+    // is one we chose by lookup, within its per-peer budget.
+    const pushed = (mode === "placed" || mode === "catch-up") &&
+      this.#pushedBySubscribed(from.id, notice.tag, nowMs);
     if (!pushed && !this.#originVerified(notice.origin, nowMs)) {
       if (mode !== "catch-up") return this.#hold(notice, from, mode);
       // Catch-up is paged by us: waiting for the origin's check here costs only our own pace.
@@ -722,6 +724,18 @@ export class DhtNode implements DhtServices {
     return "held";
   }
 
+  /** Remembers that `origin` answered our ping at its URL. */
+  #trustOrigin(origin: Contact): void {
+    this.#verifiedOrigins.delete(origin.id);
+    this.#verifiedOrigins.set(origin.id, {
+      url: origin.url,
+      untilMs: this.clock.now() + ORIGIN_TRUST_MS,
+    });
+    if (this.#verifiedOrigins.size > MAX_ORIGINS) {
+      this.#verifiedOrigins.delete(this.#verifiedOrigins.keys().next().value!);
+    }
+  }
+
   /** Checks an origin's contact once (shared by concurrent callers); releases held notices. */
   #verifyOrigin(origin: Contact): Promise<boolean> {
     const running = this.#verifying.get(origin.id);
@@ -739,10 +753,7 @@ export class DhtNode implements DhtServices {
         this.stats.noticesRejected += list.length;
         return false;
       }
-      this.#verifiedOrigins.set(origin.id, { url: origin.url, untilMs: nowMs + ORIGIN_TRUST_MS });
-      if (this.#verifiedOrigins.size > MAX_ORIGINS) {
-        this.#verifiedOrigins.delete(this.#verifiedOrigins.keys().next().value!);
-      }
+      this.#trustOrigin(origin);
       for (const h of list) {
         if (h.notice.origin.url === origin.url) await this.#accept(h.notice, h.from, h.mode);
       }
@@ -751,6 +762,8 @@ export class DhtNode implements DhtServices {
     // The ping must be answered, signed by the origin's own key, at the URL it claims; a lost
     // packet is not a verdict, so it is tried a few times.
     const attempt = async (): Promise<boolean> => {
+      const pending = this.#pendingChecks.get(origin.id);
+      if (pending !== undefined && pending.url === origin.url && await pending.done) return true;
       for (let i = 0; i < ORIGIN_PING_ATTEMPTS; i++) {
         try {
           const r = await this.call({ id: origin.id, url: origin.url }, "ping", {});
@@ -884,8 +897,14 @@ export class DhtNode implements DhtServices {
     if (how === "inbound") {
       if (this.#pendingChecks.has(contact.id)) return;
       if (this.#pendingChecks.size >= this.limits.maxPendingChecks) return;
-      this.#pendingChecks.add(contact.id);
-      this.ping(contact).catch(() => false).finally(() => this.#pendingChecks.delete(contact.id));
+      // The answer also verifies the contact as an origin (a lookup's find_node from an origin
+      // usually comes just before the notices it places here).
+      const done = this.call(contact, "ping", {}).then((r) => {
+        const ok = r.from.url === contact.url;
+        if (ok) this.#trustOrigin(contact);
+        return ok;
+      }, () => false).finally(() => this.#pendingChecks.delete(contact.id));
+      this.#pendingChecks.set(contact.id, { url: contact.url, done });
       return;
     }
     const r = this.table.observe(contact, rangeKeyOf(contact.url), nowMs);
@@ -940,13 +959,20 @@ export class DhtNode implements DhtServices {
    * for await (const ev of node.lookup(target)) if (ev.type === "done") return ev.closest;
    * ```
    */
-  lookup(target: NodeId, width = this.k, alpha = this.alpha): AsyncGenerator<LookupEvent> {
+  lookup(
+    target: NodeId,
+    width = this.k,
+    alpha = this.alpha,
+    softTimeoutMs?: number,
+  ): AsyncGenerator<LookupEvent> {
     return iterativeLookup({
       target,
       selfId: this.identity.id,
       seeds: this.table.closest(target, this.k),
       k: width,
       alpha,
+      clock: this.clock,
+      ...(softTimeoutMs !== undefined ? { softTimeoutMs } : {}),
       query: async (peer): Promise<LookupAnswer> => {
         const r = await this.call(peer, "find_node", { target });
         return { closer: parseFindNodeResponse(r.body, this.k) };
@@ -955,9 +981,14 @@ export class DhtNode implements DhtServices {
   }
 
   /** The k closest live nodes to `target` (runs {@link lookup} to the end). */
-  async findNode(target: NodeId, width = this.k, alpha = this.alpha): Promise<Contact[]> {
+  async findNode(
+    target: NodeId,
+    width = this.k,
+    alpha = this.alpha,
+    softTimeoutMs?: number,
+  ): Promise<Contact[]> {
     let closest: Contact[] = [];
-    for await (const ev of this.lookup(target, width, alpha)) {
+    for await (const ev of this.lookup(target, width, alpha, softTimeoutMs)) {
       if (ev.type === "done") closest = ev.closest;
     }
     const i = bucketIndex(this.identity.id, target);
@@ -1216,7 +1247,12 @@ export class DhtNode implements DhtServices {
         null,
       );
     }
-    const found = await this.findNode(f.prefix as NodeId);
+    const found = await this.findNode(
+      f.prefix as NodeId,
+      this.k,
+      2 * this.alpha,
+      this.rpcTimeoutMs / 4,
+    );
     const set = regionSet(found, this.identity.id, f.prefix, f.bits, this.noticeReplicas, this.k);
     const body = { subscription: subscriptionToJson(sub), spread: set.spread, backlog };
     if (set.spread && inRegion(this.identity.id, f.prefix, f.bits)) {
@@ -1464,7 +1500,7 @@ export class DhtNode implements DhtServices {
       this.stats.placementLookups++;
       // A narrow, wide-open lookup: only the few closest matter, found in as few rounds as can be.
       const width = Math.min(this.k, want);
-      const contacts = await this.findNode(key as NodeId, width, width);
+      const contacts = await this.findNode(key as NodeId, width, width, this.rpcTimeoutMs / 4);
       const list = (this.#lookupCache.get(slot) ?? []).filter((e) =>
         nowMs - e.atMs <= PLACEMENT_CACHE_MS
       );
