@@ -149,7 +149,7 @@ function targetOf(url: URL): { host: string; port: number } {
  *
  * @throws {ProxyError} with the proxy's reply code explained.
  */
-export async function socks5Connect(
+async function socks5Connect(
   proxy: URL,
   host: string,
   port: number,
@@ -220,7 +220,7 @@ export async function socks5Connect(
  *
  * @throws {ProxyError} when the proxy answers with a non-2xx status.
  */
-export async function httpConnect(proxy: URL, host: string, port: number): Promise<Deno.Conn> {
+async function httpConnect(proxy: URL, host: string, port: number): Promise<Deno.Conn> {
   const conn = await Deno.connect({
     hostname: proxy.hostname.replace(/^\[|\]$/g, ""),
     port: Number(proxy.port || "8080"),
@@ -267,7 +267,7 @@ async function readChunked(r: Reader): Promise<Uint8Array<ArrayBuffer>> {
 /**
  * Sends one HTTP/1.1 request over an open connection and parses the response.
  */
-export async function httpOverConn(conn: Deno.Conn, req: Request): Promise<Response> {
+async function httpOverConn(conn: Deno.Conn, req: Request): Promise<Response> {
   const url = new URL(req.url);
   const body = req.body === null ? new Uint8Array(0) : new Uint8Array(await req.arrayBuffer());
   let head = `${req.method} ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\n` +
@@ -334,6 +334,11 @@ export function proxyFetch(proxyUrl: string): FetchLike {
   if (kind === undefined) {
     throw new RangeError(
       `Cannot use proxy '${proxyUrl}': expected socks5://host:port or http://host:port`,
+    );
+  }
+  if (typeof (globalThis as { Deno?: unknown }).Deno === "undefined") {
+    throw new TypeError(
+      `Cannot use proxy '${proxyUrl}': proxying needs Deno (Deno.connect); elsewhere pass a fetch that goes through the proxy`,
     );
   }
   return async (req: Request): Promise<Response> => {
