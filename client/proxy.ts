@@ -137,6 +137,20 @@ async function writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {
   while (off < data.length) off += await conn.write(data.subarray(off));
 }
 
+/** Connects to the proxy itself; a failure there is the proxy's, and said so. */
+async function connectToProxy(proxy: URL, defaultPort: string): Promise<Deno.Conn> {
+  const hostname = proxy.hostname.replace(/^\[|\]$/g, "");
+  const port = Number(proxy.port || defaultPort);
+  try {
+    return await Deno.connect({ hostname, port });
+  } catch (e) {
+    const why = e instanceof Deno.errors.ConnectionRefused
+      ? "refused the connection: is the proxy (Tor) running there?"
+      : `cannot be reached: ${(e as Error).message}`;
+    throw new ProxyError(`the proxy ${hostname}:${port} ${why}`);
+  }
+}
+
 function targetOf(url: URL): { host: string; port: number } {
   const port = url.port !== "" ? Number(url.port) : url.protocol === "https:" ? 443 : 80;
   const host = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
@@ -154,10 +168,7 @@ async function socks5Connect(
   host: string,
   port: number,
 ): Promise<Deno.Conn> {
-  const conn = await Deno.connect({
-    hostname: proxy.hostname.replace(/^\[|\]$/g, ""),
-    port: Number(proxy.port || "1080"),
-  });
+  const conn = await connectToProxy(proxy, "1080");
   try {
     const r = new Reader(conn);
     const user = decodeURIComponent(proxy.username);
@@ -221,10 +232,7 @@ async function socks5Connect(
  * @throws {ProxyError} when the proxy answers with a non-2xx status.
  */
 async function httpConnect(proxy: URL, host: string, port: number): Promise<Deno.Conn> {
-  const conn = await Deno.connect({
-    hostname: proxy.hostname.replace(/^\[|\]$/g, ""),
-    port: Number(proxy.port || "8080"),
-  });
+  const conn = await connectToProxy(proxy, "8080");
   try {
     const authority = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
     let req = `CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n`;
