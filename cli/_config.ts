@@ -16,6 +16,7 @@
  * @module
  */
 import { isAbsolute, join, resolve } from "node:path";
+import { fileURLToPath as fromFileUrl } from "node:url";
 import { CliError } from "./_args.ts";
 
 /** The CLI's config file. */
@@ -70,7 +71,20 @@ export function defaultWalletPath(): string {
 export function userPath(p: string): string {
   const expanded = expandHome(p);
   if (isAbsolute(expanded)) return expanded;
-  return resolve(env("INIT_CWD") ?? Deno.cwd(), expanded);
+  return resolve(whereTheUserStands(), expanded);
+}
+
+/** The repository root, where `deno task cli` runs (whatever folder it was typed in). */
+const TASK_DIR = resolve(fromFileUrl(new URL("..", import.meta.url)));
+
+/**
+ * The folder the user typed the command in: `INIT_CWD` when running as `deno task cli` (its
+ * working directory is then the repository's), else the working directory.
+ */
+function whereTheUserStands(): string {
+  const cwd = Deno.cwd();
+  const init = env("INIT_CWD");
+  return init !== undefined && resolve(cwd) === TASK_DIR ? init : cwd;
 }
 
 let cached: CliConfig | undefined;
