@@ -58,7 +58,10 @@ Deno.test("BIP70 PaymentRequest builds, parses and keeps its fields", () => {
   assert.equal(p.details.memo, "invoice #7");
   assert.equal(p.details.paymentUrl, "https://merchant.example/pay");
   assert.equal(new TextDecoder().decode(p.details.merchantData), "order-7");
-  assert.throws(() => scriptForAddress(MAIN_ADDR, "test"), /is a mainnet address, but this is for testnet/);
+  assert.throws(
+    () => scriptForAddress(MAIN_ADDR, "test"),
+    /is a mainnet address, but this is for testnet/,
+  );
 });
 
 Deno.test("BIP70 wire format: hand-assembled PaymentRequest parses (field numbers per BIP70)", () => {
