@@ -11,10 +11,12 @@ import { xchacha20poly1305 } from "@noble/ciphers/chacha.js";
 import {
   type CursorStore,
   decodeStealthAddress,
+  defaultRandomBytes,
   fromHex,
   keysFromSecrets,
   type Network,
   networkOf,
+  type RandomBytes,
   type StealthAddress,
   toHex,
   utf8,
@@ -65,13 +67,15 @@ export interface Wallet {
 const AAD = utf8.encode("subspace-wallet/v1");
 
 /**
- * Serializes a wallet, encrypting its keys when `passphrase` is a non-empty string.
+ * Serializes a wallet, encrypting its keys when `passphrase` is a non-empty string (format and
+ * test vector: docs/client.md, "Encrypted wallet keys"; `random` draws the salt, then the nonce).
  */
 export async function makeWalletFile(
   keys: WalletKeys,
   address: string,
   passphrase: string | undefined,
   now = new Date(),
+  random: RandomBytes = defaultRandomBytes,
 ): Promise<WalletFile> {
   const a = decodeStealthAddress(address);
   const file: WalletFile = {
@@ -88,8 +92,8 @@ export async function makeWalletFile(
     file.keys = secrets;
     return file;
   }
-  const salt = crypto.getRandomValues(new Uint8Array(16));
-  const nonce = crypto.getRandomValues(new Uint8Array(24));
+  const salt = random(16);
+  const nonce = random(24);
   const key = await scryptAsync(utf8.encode(passphrase.normalize("NFKC")), salt, {
     N: 2 ** SCRYPT_PARAMS.logN,
     r: SCRYPT_PARAMS.r,

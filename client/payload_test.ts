@@ -145,6 +145,9 @@ Deno.test("payload round trip for every type keeps body bytes exactly", () => {
     /UTF-8/,
   );
   assert.throws(() => decodePayload(Uint8Array.of(0x08, 0x09)), /unknown type 9/);
+  // Type 0 (TYPE_UNSPECIFIED), explicit or absent, is rejected too (docs/PROTOCOL.md).
+  assert.throws(() => decodePayload(Uint8Array.of(0x08, 0x00)), /unknown type 0/);
+  assert.throws(() => decodePayload(new Uint8Array(0)), /unknown type 0/);
   assert.throws(() => decodePayload(Uint8Array.of(0xff)), /Cannot parse payload/);
 });
 
