@@ -23,14 +23,23 @@ export class NetworkError extends Error {
   readonly kind: NetworkErrorKind;
   /** The URL requested. */
   readonly url: string;
-  /** Whether trying again may help (refused, timeout, reset: a node restarting or overloaded). */
+  /**
+   * Whether trying again may help: refused, timeout, reset (a node restarting or overloaded), and
+   * a browser's opaque "Failed to fetch".
+   */
   readonly transient: boolean;
-  constructor(kind: NetworkErrorKind, url: string, message: string, cause?: unknown) {
+  constructor(
+    kind: NetworkErrorKind,
+    url: string,
+    message: string,
+    cause?: unknown,
+    transient = kind === "refused" || kind === "timeout" || kind === "reset",
+  ) {
     super(message, cause === undefined ? undefined : { cause });
     this.name = "NetworkError";
     this.kind = kind;
     this.url = url;
-    this.transient = kind === "refused" || kind === "timeout" || kind === "reset";
+    this.transient = transient;
   }
 }
 
@@ -120,6 +129,20 @@ export function toNetworkError(e: unknown, url: string, timeoutMs?: number): Net
       url,
       `${where} closed the connection: the node may be restarting, or something between drops it`,
       e,
+    );
+  }
+  if (
+    /^(Failed to fetch|NetworkError when attempting to fetch resource\.?|Load failed)$/.test(
+      lastCause(e),
+    )
+  ) {
+    // A browser: it hides why (down, refused, or blocked by CORS) from the page.
+    return new NetworkError(
+      "other",
+      url,
+      `cannot reach ${where} from this page: the node is down, or does not allow this page's origin (CORS: the node's --cors-origins)`,
+      e,
+      true, // it may be down: worth another try
     );
   }
   return new NetworkError("other", url, `cannot reach ${where}: ${lastCause(e)}`, e);
