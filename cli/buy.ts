@@ -36,6 +36,7 @@ const HELP = helpText({
     ...NETWORK_OPTIONS,
     walletOption("wallet holding the account; the tokens go there"),
     ["--bundles N", "bundles to buy, 1..1000 (default 1)"],
+    ["--account ACCOUNT", "the account to credit (default: the wallet's for this node)"],
     ["--poll DURATION", "how often to ask whether it is paid: 5, 10s, 1m (default 5s)"],
     ["--no-qr", "print the URI only"],
     ["--json", "print JSON lines: the invoice, then {paid, tokens, stored}"],
