@@ -564,3 +564,58 @@ Deno.test("cli: buy shows a BIP21 URI and QR code, waits for the payment, fetche
     await s.close();
   }
 });
+
+const SCRIPT = "/usr/bin/script";
+
+Deno.test({
+  name: "cli: keygen on a terminal offers encryption; an empty passphrase is warned about",
+  ignore: (() => {
+    try {
+      Deno.statSync(SCRIPT);
+      return false;
+    } catch {
+      console.warn(`SKIP: ${SCRIPT} (util-linux) is missing`);
+      return true;
+    }
+  })(),
+  async fn() {
+    const s = await sandbox();
+    try {
+      // `script` runs keygen on a pseudo-terminal and types what we write.
+      const onTerminal = async (wallet: string, typed: string) => {
+        const command = [Deno.execPath(), "run", "-A", MAIN, "keygen", "--wallet", wallet]
+          .map((a) => `'${a}'`).join(" ");
+        const child = new Deno.Command(SCRIPT, {
+          args: ["-qec", command, "/dev/null"],
+          cwd: s.dir,
+          clearEnv: true,
+          env: s.env,
+          stdin: "piped",
+          stdout: "piped",
+          stderr: "piped",
+        }).spawn();
+        const w = child.stdin.getWriter();
+        await w.write(utf8.encode(typed));
+        const out = await child.output(); // stdin stays open until keygen is done
+        await w.close().catch(() => {});
+        return { code: out.code, text: new TextDecoder().decode(out.stdout) };
+      };
+      const enc = await onTerminal(`${s.dir}/enc.json`, "pw1234\rpw1234\r");
+      assert.equal(enc.code, 0, enc.text);
+      assert.match(enc.text, /Passphrase to encrypt the wallet/);
+      assert.match(enc.text, /Repeat passphrase/);
+      const file = JSON.parse(await Deno.readTextFile(`${s.dir}/enc.json`));
+      assert.equal(file.keys, undefined);
+      assert.equal(file.encrypted_keys.kdf, "scrypt");
+      const unlocked = await s.cli(["address", "--wallet", `${s.dir}/enc.json`]);
+      assert.equal(unlocked.code, 0, "the address reads without the passphrase");
+
+      const plain = await onTerminal(`${s.dir}/plain.json`, "\r");
+      assert.equal(plain.code, 0, plain.text);
+      assert.match(plain.text, /Warning: the keys are stored unencrypted/);
+      assert.ok(JSON.parse(await Deno.readTextFile(`${s.dir}/plain.json`)).keys);
+    } finally {
+      await s.close();
+    }
+  },
+});
