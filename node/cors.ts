@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 
 /** Request headers wallets send: JSON bodies and Privacy Pass / account authorization. */
 export const CORS_ALLOW_HEADERS = "Authorization, Content-Type";
@@ -18,6 +18,17 @@ export const CORS_ALLOW_HEADERS = "Authorization, Content-Type";
 export const CORS_EXPOSE_HEADERS = "WWW-Authenticate, Retry-After, Location";
 /** How long a browser may cache a preflight answer (seconds). */
 export const CORS_MAX_AGE_SECONDS = 86400;
+
+/** The context's response, copied first if its headers are immutable (a fetched response). */
+function mutable(c: Context): Response {
+  try {
+    c.res.headers.set("x-cors-probe", "1");
+    c.res.headers.delete("x-cors-probe");
+  } catch {
+    c.res = new Response(c.res.body, c.res);
+  }
+  return c.res;
+}
 
 /** Options of {@linkcode cors}. */
 export interface CorsOptions {
@@ -53,7 +64,7 @@ export function cors(opts: CorsOptions): MiddlewareHandler {
     const preflight = c.req.method === "OPTIONS" &&
       c.req.header("access-control-request-method") !== undefined;
     if (preflight) {
-      const headers = new Headers({ "cache-control": "no-store" });
+      const headers = new Headers();
       if (!any) headers.set("vary", "Origin");
       if (allow !== undefined) {
         headers.set("access-control-allow-origin", allow);
@@ -64,9 +75,10 @@ export function cors(opts: CorsOptions): MiddlewareHandler {
       return new Response(null, { status: 204, headers });
     }
     await next();
-    if (!any) c.res.headers.append("vary", "Origin");
+    const res = mutable(c);
+    if (!any) res.headers.append("vary", "Origin");
     if (allow === undefined) return;
-    c.res.headers.set("access-control-allow-origin", allow);
-    c.res.headers.set("access-control-expose-headers", CORS_EXPOSE_HEADERS);
+    res.headers.set("access-control-allow-origin", allow);
+    res.headers.set("access-control-expose-headers", CORS_EXPOSE_HEADERS);
   };
 }
