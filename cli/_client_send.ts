@@ -1,8 +1,8 @@
 /**
- * Posting a payload from the CLI (send, request, pay): builds the client (proxy) with the
- * `--wallet` file as its token store, so the wallet library spends one Privacy Pass token per
- * post (answers a 401 challenge with a fitting one, and puts a token back when the server
- * never answered); explains how to get tokens on 401.
+ * Posting a payload from the CLI (send, request, pay): builds the client (proxy) with the wallet
+ * file as its token store, so the wallet library spends one Privacy Pass token per post (checks
+ * the node's limits first, answers a 401 challenge with a fitting token, puts a token back when
+ * the node never charged it); explains how to get tokens on 401.
  *
  * @module
  */
@@ -13,8 +13,8 @@ import {
   SubspaceHttpError,
 } from "../client/mod.ts";
 import { CliError, type ParsedFlags } from "./_args.ts";
-import { clientFrom, cliErrors } from "./_client.ts";
-import { outOfTokensHelp, WalletTokenStore } from "./tokens.ts";
+import { clientFrom, cliErrors, httpFrom, walletPathFrom } from "./_client.ts";
+import { outOfTokensHelp, readWalletTokens, serverKey, WalletTokenStore } from "./tokens.ts";
 
 /** Seals `payload` to `to` and posts it to `server`, paying with the wallet's tokens. */
 export async function postPayload(
@@ -24,8 +24,9 @@ export async function postPayload(
   payload: Payload,
   opts: { ttlSeconds?: number | undefined; signWith?: Uint8Array | undefined },
 ): Promise<SendResult> {
-  const walletPath = flags.strings.get("wallet");
+  const walletPath = walletPathFrom(flags, { optional: true });
   const tokens = walletPath === undefined ? undefined : new WalletTokenStore(walletPath);
+  const before = walletPath === undefined ? 0 : await tokensFor(walletPath, server);
   const client = await clientFrom(flags, tokens);
   return await cliErrors(async () => {
     try {
@@ -35,11 +36,28 @@ export async function postPayload(
       });
     } catch (e) {
       if (e instanceof SubspaceHttpError && e.status === 401) {
-        const proxy = flags.strings.get("proxy");
-        const help = await outOfTokensHelp(server, walletPath, proxy ? { proxy } : {});
+        const after = walletPath === undefined ? 0 : await tokensFor(walletPath, server);
+        if (before > 0 && after > 0) {
+          // Tokens were there and the node refused them: say so, not "no tokens".
+          throw new CliError(
+            `${e.message}\nThe node refused ${
+              before - after
+            } of the wallet's tokens; ${after} are left in ${walletPath}. ` +
+              `If the node changed its issuer key, fetch new ones: subspace tokens --server ${server} --wallet ${walletPath}`,
+          );
+        }
+        const help = await outOfTokensHelp(server, walletPath, httpFrom(flags));
         throw new CliError(`${e.message}\n${help}`);
       }
       throw e;
     }
   });
+}
+
+async function tokensFor(walletPath: string, server: string): Promise<number> {
+  try {
+    return (await readWalletTokens(walletPath))[serverKey(server)]?.tokens.length ?? 0;
+  } catch {
+    return 0;
+  }
 }

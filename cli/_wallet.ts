@@ -11,9 +11,12 @@ import { xchacha20poly1305 } from "@noble/ciphers/chacha.js";
 import {
   type CursorStore,
   decodeStealthAddress,
+  defaultRandomBytes,
   fromHex,
   keysFromSecrets,
   type Network,
+  networkOf,
+  type RandomBytes,
   type StealthAddress,
   toHex,
   utf8,
@@ -64,13 +67,15 @@ export interface Wallet {
 const AAD = utf8.encode("subspace-wallet/v1");
 
 /**
- * Serializes a wallet, encrypting its keys when `passphrase` is a non-empty string.
+ * Serializes a wallet, encrypting its keys when `passphrase` is a non-empty string (format and
+ * test vector: docs/client.md, "Encrypted wallet keys"; `random` draws the salt, then the nonce).
  */
 export async function makeWalletFile(
   keys: WalletKeys,
   address: string,
   passphrase: string | undefined,
   now = new Date(),
+  random: RandomBytes = defaultRandomBytes,
 ): Promise<WalletFile> {
   const a = decodeStealthAddress(address);
   const file: WalletFile = {
@@ -87,8 +92,8 @@ export async function makeWalletFile(
     file.keys = secrets;
     return file;
   }
-  const salt = crypto.getRandomValues(new Uint8Array(16));
-  const nonce = crypto.getRandomValues(new Uint8Array(24));
+  const salt = random(16);
+  const nonce = random(24);
   const key = await scryptAsync(utf8.encode(passphrase.normalize("NFKC")), salt, {
     N: 2 ** SCRYPT_PARAMS.logN,
     r: SCRYPT_PARAMS.r,
@@ -205,12 +210,38 @@ export async function unlockWallet(w: Wallet, passphrase?: string): Promise<Wall
       fromHex(secrets.spend_secret, "spend secret", 32),
       w.file.network,
     );
-    if (toHex(keys.scanPubkey) !== toHex(w.address.scanPubkey)) {
-      throw new Error("scan key does not match the address");
-    }
+    checkKeysMatchAddress(keys, w.address, w.file.network);
     return keys;
   } catch (e) {
-    throw new CliError(`${w.path}: damaged keys (${(e as Error).message})`);
+    throw new CliError(
+      `${w.path}: the keys do not belong to the wallet's address (${
+        (e as Error).message
+      }); the file is damaged or was edited: restore it from your recovery phrase ('subspace keygen --mnemonic-env VAR')`,
+    );
+  }
+}
+
+/**
+ * Checks that `keys` derive `address`: its scan key, its spend key (or the scan key reused, with
+ * option 0x01) and its network. A wallet whose keys do not match would sign as somebody else
+ * and read nobody's messages.
+ *
+ * @throws {Error} naming the first mismatch.
+ */
+export function checkKeysMatchAddress(
+  keys: WalletKeys,
+  address: StealthAddress,
+  network: Network,
+): void {
+  if (toHex(keys.scanPubkey) !== toHex(address.scanPubkey)) {
+    throw new Error("the scan key does not match the address");
+  }
+  const spend = address.spendPubkeys.length === 0 ? address.scanPubkey : address.spendPubkeys[0]!;
+  if (toHex(keys.spendPubkey) !== toHex(spend)) {
+    throw new Error("the spend key does not match the address");
+  }
+  if (networkOf(address.version) !== network) {
+    throw new Error(`the address is not a ${network} address`);
   }
 }
 
@@ -266,7 +297,7 @@ export async function readPassphrase(
   }
   if (!opts.prompt || !Deno.stdin.isTerminal()) return undefined;
   const first = await promptHidden(opts.label ?? "Passphrase: ");
-  if (opts.confirm) {
+  if (opts.confirm && first !== "") {
     const again = await promptHidden("Repeat passphrase: ");
     if (again !== first) throw new CliError("passphrases do not match", 2);
   }

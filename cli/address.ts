@@ -6,27 +6,31 @@
  */
 import { decodeStealthAddress, stealthAddressToJson } from "../client/mod.ts";
 import { CliError, parseFlags } from "./_args.ts";
-import { maybeHelp, noPositional } from "./_client.ts";
+import { maybeHelp, noPositional, walletOption, walletPathFrom } from "./_client.ts";
+import { helpText } from "./_help.ts";
 import { readWallet } from "./_wallet.ts";
 
-const HELP = `
-Usage: subspace address --wallet FILE
-       subspace address --decode ADDR
-
-  --wallet FILE    print the wallet's stealth address (no passphrase needed)
-  --decode ADDR    print the address fields as JSON: version, network, options, scan_pubkey,
-                   spend_pubkeys, signatures, prefix_bits, prefix
-`;
+const HELP = helpText({
+  usage: ["subspace address [--wallet FILE]", "subspace address --decode ADDR"],
+  about: "Prints the wallet's stealth address (no passphrase needed), or decodes any stealth " +
+    "address into its fields as JSON.",
+  options: [
+    walletOption("the wallet"),
+    [
+      "--decode ADDR",
+      "print the address fields as JSON: version, network, options, scan_pubkey, spend_pubkeys, signatures, prefix_bits, prefix",
+    ],
+  ],
+});
 
 /** Runs `subspace address`. */
 export async function run(args: string[]): Promise<number> {
   const flags = parseFlags(args, { string: ["wallet", "decode"] });
   if (maybeHelp(flags, HELP)) return 0;
   noPositional(flags);
-  const walletPath = flags.strings.get("wallet");
   const decode = flags.strings.get("decode");
-  if ((walletPath === undefined) === (decode === undefined)) {
-    throw new CliError("give exactly one of --wallet FILE or --decode ADDR", 2);
+  if (flags.strings.has("wallet") && decode !== undefined) {
+    throw new CliError("give one of --wallet FILE or --decode ADDR", 2);
   }
   if (decode !== undefined) {
     try {
@@ -36,7 +40,7 @@ export async function run(args: string[]): Promise<number> {
     }
     return 0;
   }
-  const wallet = await readWallet(walletPath!);
+  const wallet = await readWallet(walletPathFrom(flags)!);
   console.log(wallet.file.address);
   return 0;
 }

@@ -4,39 +4,53 @@
  *
  * @module
  */
-import { utf8 } from "../client/mod.ts";
-import { CliError, parseFlags } from "./_args.ts";
+import { formatSeconds, networkOf, utf8 } from "../client/mod.ts";
+import { parseFlags } from "./_args.ts";
 import {
-  checkServer,
   clientFrom,
   cliErrors,
+  clock,
+  durationFlag,
+  formatDuration,
   intFlag,
   loadWallet,
   maybeHelp,
   messageJson,
   messageLine,
+  NETWORK_OPTIONS,
   noPositional,
+  serversFrom,
+  walletOption,
 } from "./_client.ts";
+import { helpText } from "./_help.ts";
 import { cursorPath, FileCursorStore } from "./_wallet.ts";
 
-const HELP = `
-Usage: subspace inbox --server URL [--server URL ...] --wallet FILE [options]
-
-Prints the messages addressed to the wallet. Without --watch it reads every stored message
-under the wallet's prefix and exits; with --watch it resumes where the last run stopped
-(cursor saved in FILE.cursors.json) and long-polls for new messages until interrupted.
-
-  --server URL           server to read (repeatable: messages found on several are shown once)
-  --wallet FILE          the wallet
-  --passphrase-env VAR   passphrase of an encrypted wallet (else asked on the terminal)
-  --watch                keep long-polling for new messages
-  --from-start           with --watch: ignore the saved cursor
-  --wait SECONDS         long-poll wait (default 30)
-  --json                 one JSON object per line (id, tag, type, memo, body base64, ...)
-  --progress             always draw the progress bar on stderr (default: on a terminal,
-                         once more than 200 envelopes were scanned)
-  --proxy URL            tunnel through socks5://host:port (Tor) or http://host:port
-`;
+const HELP = helpText({
+  usage: ["subspace inbox [--server URL ...] [--wallet FILE] [options]"],
+  about: "Prints the messages addressed to the wallet: when the node received each and when the " +
+    "sender wrote it, what it is, and who sent it ('(signed)' only when a signature proves the " +
+    "reply-to address; otherwise UNVERIFIED). Without --watch it reads every stored message " +
+    "under the wallet's prefix and exits; with --watch it resumes where the last run stopped " +
+    "(cursor saved in FILE.cursors.json) and long-polls for new messages until interrupted, " +
+    "saying when a node cannot be reached and when it tries again.",
+  options: [
+    [
+      "--server URL",
+      'node to read, repeatable: messages found on several are shown once (default: "servers" or "server" in the config file)',
+    ],
+    NETWORK_OPTIONS[1]!,
+    walletOption("the wallet"),
+    ["--passphrase-env VAR", "passphrase of an encrypted wallet (else asked on the terminal)"],
+    ["--watch", "keep long-polling for new messages"],
+    ["--from-start", "with --watch: ignore the saved cursor"],
+    ["--wait DURATION", "long-poll wait: 30, 45s, 2m (default 30s)"],
+    ["--json", "one JSON object per line (all fields: docs/client.md)"],
+    [
+      "--progress",
+      "always draw the progress bar on stderr (default: on a terminal, once more than 200 envelopes were scanned)",
+    ],
+  ],
+});
 
 const BAR_WIDTH = 24;
 
@@ -49,38 +63,70 @@ export async function run(args: string[]): Promise<number> {
   });
   if (maybeHelp(flags, HELP)) return 0;
   noPositional(flags);
-  const servers = (flags.collected.get("server") ?? []).map(checkServer);
-  if (servers.length === 0) throw new CliError("missing required flag --server", 2);
-  const waitSeconds = intFlag(flags, "wait", 1, 3600) ?? 30;
+  const servers = serversFrom(flags);
+  const waitSeconds = durationFlag(flags, "wait", 1, 3600) ?? 30;
   const limit = intFlag(flags, "limit", 1, 1000) ?? 500;
   const { wallet, keys } = await loadWallet(flags);
+  const network = networkOf(wallet.address.version) === "testnet" ? "test" : "main";
   const watch = flags.booleans.has("watch");
   const json = flags.booleans.has("json");
-  const client = await clientFrom(flags);
+  const client = await clientFrom(flags, undefined, (n) => {
+    clearBar();
+    console.error(
+      `subspace inbox: ${clock()} ${n.url}: ${n.error.message}; trying again in ${
+        formatSeconds(n.delayMs)
+      }${
+        Number.isFinite(n.attempts)
+          ? ` (attempt ${n.attempt + 1} of ${n.attempts})`
+          : ` (failure ${n.attempt})`
+      }`,
+    );
+  });
   const stop = new AbortController();
   const onSigint = () => stop.abort();
   if (watch) Deno.addSignalListener("SIGINT", onSigint);
 
-  const showBar = flags.booleans.has("progress") || Deno.stderr.isTerminal();
+  const forced = flags.booleans.has("progress");
+  const showBar = forced || Deno.stderr.isTerminal();
   let barDrawn = false;
   const started = performance.now();
   let frame = 0;
-  const drawBar = (scanned: number, matched: number) => {
-    if (!showBar || (scanned < 200 && !flags.booleans.has("progress"))) return;
-    const rate = Math.round(scanned / Math.max(0.001, (performance.now() - started) / 1000));
-    frame = (frame + 1) % (BAR_WIDTH * 2);
-    const pos = frame < BAR_WIDTH ? frame : BAR_WIDTH * 2 - frame - 1;
-    const bar = Array.from({ length: BAR_WIDTH }, (_, i) => (Math.abs(i - pos) <= 2 ? "█" : "░"))
-      .join("");
+  const caughtUp = new Set<string>();
+  let finished = false;
+  // While reading, the total is unknown: a block sweeps the bar. Once every server is caught
+  // up the bar is drawn full, once, and put away.
+  const drawBar = (p: { server: string; scanned: number; matched: number; caughtUp: boolean }) => {
+    if (p.caughtUp) caughtUp.add(p.server);
+    const done = caughtUp.size === servers.length;
+    if (finished || !showBar || (p.scanned < 200 && !forced)) return;
+    const rate = Math.round(p.scanned / Math.max(0.001, (performance.now() - started) / 1000));
+    let bar: string;
+    if (done) {
+      bar = "█".repeat(BAR_WIDTH);
+    } else {
+      frame = (frame + 1) % (BAR_WIDTH * 2);
+      const pos = frame < BAR_WIDTH ? frame : BAR_WIDTH * 2 - frame - 1;
+      bar = Array.from({ length: BAR_WIDTH }, (_, i) => (Math.abs(i - pos) <= 2 ? "█" : "░"))
+        .join("");
+    }
+    const label = done ? "scanned" : "scanning";
     Deno.stderr.writeSync(
-      utf8.encode(`\rscanning ${bar} ${scanned} envelopes, ${matched} for you, ${rate}/s  `),
+      utf8.encode(
+        `\r${label} ${bar} ${p.scanned} envelopes, ${p.matched} for you, ${rate}/s${
+          done ? " 100%" : ""
+        }  `,
+      ),
     );
     barDrawn = true;
+    if (done) {
+      finished = true;
+      clearBar();
+    }
   };
-  const clearBar = () => {
+  function clearBar() {
     if (barDrawn) Deno.stderr.writeSync(utf8.encode("\n"));
     barDrawn = false;
-  };
+  }
 
   let count = 0;
   try {
@@ -96,23 +142,27 @@ export async function run(args: string[]): Promise<number> {
             waitSeconds,
             limit,
             signal: stop.signal,
-            onProgress: (p) => drawBar(p.scanned, p.matched),
+            onProgress: drawBar,
             onError: (e, server) => {
               clearBar();
-              console.error(`subspace inbox: ${server}: ${e.message}`);
+              console.error(`subspace inbox: ${clock()} ${server}: ${e.message}`);
             },
           },
         )
       ) {
         clearBar();
         count++;
-        console.log(json ? JSON.stringify(messageJson(m)) : messageLine(m));
+        console.log(json ? JSON.stringify(messageJson(m, network)) : messageLine(m, network));
       }
     });
   } finally {
     clearBar();
     if (watch) Deno.removeSignalListener("SIGINT", onSigint);
   }
-  if (!json && !watch && count === 0) console.error("no messages");
+  if (!json && !watch && count === 0) {
+    console.error(
+      `no messages (read ${servers.join(", ")}; long-poll wait ${formatDuration(waitSeconds)})`,
+    );
+  }
   return 0;
 }

@@ -12,28 +12,39 @@ import {
   keysFromMnemonic,
   MAX_PREFIX_BITS,
 } from "../client/mod.ts";
-import { CliError, parseFlags, requireFlag } from "./_args.ts";
-import { intFlag, maybeHelp, noPositional } from "./_client.ts";
+import { dirname } from "node:path";
+import { CliError, parseFlags } from "./_args.ts";
+import { intFlag, maybeHelp, noPositional, walletOption, walletPathFrom } from "./_client.ts";
+import { helpText } from "./_help.ts";
 import { makeWalletFile, readPassphrase, writeWalletFile } from "./_wallet.ts";
 
-const HELP = `
-Usage: subspace keygen --wallet FILE [options]
-
-Creates a wallet: a 24-word BIP39 mnemonic (shown once, on stderr), scan and spend keys on the
-BIP352 paths, and a stealth address (printed on stdout).
-
-  --wallet FILE          wallet file to create (mode 0600; never overwritten)
-  --prefix-bits N        prefix bits to publish, 0..32 (default 8); each bit halves what you
-                         download and shrinks your anonymity set by half (docs/client.md)
-  --prefix HEX           publish this prefix instead of the one derived from the scan key
-  --testnet              testnet keys (BIP352 coin type 1') and a testnet address (0x2b)
-  --encrypt              encrypt the keys with a passphrase asked on the terminal
-  --passphrase-env VAR   encrypt the keys with the passphrase in environment variable VAR
-  --mnemonic-env VAR     restore from the mnemonic in VAR instead of making a new one
-  --bip39-passphrase-env VAR
-                         BIP39 passphrase ("25th word") for the seed, from VAR
-  --quiet                do not print the mnemonic (only with --mnemonic-env)
-`;
+const HELP = helpText({
+  usage: ["subspace keygen [--wallet FILE] [options]"],
+  about:
+    "Creates a wallet: a 24-word BIP39 mnemonic (shown once, on stderr), scan and spend keys " +
+    "on the BIP352 paths, and a stealth address (printed on stdout). On a terminal it asks for " +
+    "a passphrase to encrypt the keys (scrypt + XChaCha20-Poly1305; docs/client.md); an empty " +
+    "one, or --no-encrypt, stores them unencrypted, with a warning.",
+  options: [
+    walletOption("wallet file to create (mode 0600; never overwritten)"),
+    [
+      "--prefix-bits N",
+      "prefix bits to publish, 0..32 (default 8); each bit halves what you download and " +
+      "halves your anonymity set (docs/client.md)",
+    ],
+    ["--prefix HEX", "publish this prefix instead of the one derived from the scan key"],
+    ["--testnet", "testnet keys (BIP352 coin type 1') and a testnet address (0x2b)"],
+    ["--passphrase-env VAR", "encrypt the keys with the passphrase in environment variable VAR"],
+    [
+      "--no-encrypt",
+      "store the keys unencrypted without asking (anyone who reads the file can read your messages)",
+    ],
+    ["--encrypt", "insist on encryption: fail when there is no terminal to ask on"],
+    ["--mnemonic-env VAR", "restore from the mnemonic in VAR instead of making a new one"],
+    ["--bip39-passphrase-env VAR", 'BIP39 passphrase ("25th word") for the seed, from VAR'],
+    ["--quiet", "do not print the mnemonic (only with --mnemonic-env)"],
+  ],
+});
 
 /** Runs `subspace keygen`. */
 export async function run(args: string[]): Promise<number> {
@@ -46,11 +57,14 @@ export async function run(args: string[]): Promise<number> {
       "mnemonic-env",
       "bip39-passphrase-env",
     ],
-    boolean: ["testnet", "encrypt", "quiet"],
+    boolean: ["testnet", "encrypt", "no-encrypt", "quiet"],
   });
   if (maybeHelp(flags, HELP)) return 0;
   noPositional(flags);
-  const path = requireFlag(flags, "wallet");
+  const path = walletPathFrom(flags)!;
+  if (flags.booleans.has("encrypt") && flags.booleans.has("no-encrypt")) {
+    throw new CliError("give --encrypt or --no-encrypt, not both", 2);
+  }
   const prefixBits = intFlag(flags, "prefix-bits", 0, MAX_PREFIX_BITS) ?? 8;
   const network = flags.booleans.has("testnet") ? "testnet" : "mainnet";
   let prefix: Uint8Array | undefined;
@@ -97,17 +111,31 @@ export async function run(args: string[]): Promise<number> {
   } catch (e) {
     throw new CliError((e as Error).message, 2);
   }
-  const passphrase = await readPassphrase(flags.strings.get("passphrase-env"), {
-    prompt: flags.booleans.has("encrypt"),
+  const envVar = flags.strings.get("passphrase-env");
+  if (envVar !== undefined && flags.booleans.has("no-encrypt")) {
+    throw new CliError("give --passphrase-env or --no-encrypt, not both", 2);
+  }
+  const ask = !flags.booleans.has("no-encrypt");
+  const passphrase = await readPassphrase(envVar, {
+    prompt: ask,
     confirm: true,
-    label: "Wallet passphrase: ",
+    label: "Passphrase to encrypt the wallet (empty: store the keys unencrypted): ",
   });
-  if (flags.booleans.has("encrypt") && passphrase === undefined) {
+  if (flags.booleans.has("encrypt") && !passphrase) {
     throw new CliError(
       "--encrypt needs a terminal to ask for the passphrase; use --passphrase-env",
       2,
     );
   }
+  if (!passphrase) {
+    console.error(
+      `Warning: the keys are stored unencrypted in ${path}: anyone who can read the file can ` +
+        `read your messages and sign as you.${
+          ask && !Deno.stdin.isTerminal() ? " Encrypt with --passphrase-env VAR." : ""
+        }`,
+    );
+  }
+  await Deno.mkdir(dirname(path), { recursive: true, mode: 0o700 });
   const addressOpts: { prefixBits: number; prefix?: Uint8Array } = { prefixBits };
   if (prefix !== undefined) addressOpts.prefix = prefix;
   const address = encodeStealthAddress(addressForKeys(keys, addressOpts));

@@ -19,6 +19,10 @@ export const COMMANDS: Record<string, Command> = {
   inbox: { summary: "read (or --watch) messages for a wallet", load: () => import("./inbox.ts") },
   request: { summary: "push a BIP70 PaymentRequest", load: () => import("./request.ts") },
   pay: { summary: "push a BIP70 Payment", load: () => import("./pay.ts") },
+  buy: {
+    summary: "buy token bundles for bitcoin (BIP21, QR code)",
+    load: () => import("./buy.ts"),
+  },
   admin: {
     summary: "operator tasks: console password, sessions",
     load: () => import("./admin.ts"),
@@ -27,9 +31,20 @@ export const COMMANDS: Record<string, Command> = {
 
 function usage(): string {
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
-  return `Usage: subspace <command> [options]\n\nCommands:\n${
-    lines.join("\n")
-  }\n\nRun 'subspace <command> --help' for a command's options.`;
+  return [
+    "Usage: subspace <command> [options]",
+    "       subspace --version | --help",
+    "",
+    "Commands:",
+    ...lines,
+    "",
+    "Options:",
+    "  --version  print the version",
+    "  --help     print this help",
+    "",
+    "Run 'subspace <command> --help' for a command's options. Defaults (server, wallet, proxy)",
+    "can be set in $XDG_CONFIG_HOME/subspace/config.json (docs/client.md).",
+  ].join("\n");
 }
 
 /** Runs one command line and returns the process exit code. */
@@ -39,7 +54,7 @@ export async function main(args: string[]): Promise<number> {
     console.log(usage());
     return name === undefined ? 2 : 0;
   }
-  if (name === "--version") {
+  if (name === "--version" || name === "-V" || name === "version") {
     const { VERSION } = await import("../node/version.ts");
     console.log(VERSION);
     return 0;

@@ -8,33 +8,35 @@ import { buildPayment, fromHex, type Payload, scriptForAddress } from "../client
 import { CliError, parseFlags } from "./_args.ts";
 import {
   bip70Network,
-  intFlag,
+  durationFlag,
   maybeHelp,
-  NETWORK_HELP,
+  NETWORK_OPTIONS,
   noPositional,
   printSent,
   recipientFrom,
   senderFrom,
   serverFrom,
+  walletOption,
 } from "./_client.ts";
+import { helpText } from "./_help.ts";
 import { postPayload } from "./_client_send.ts";
 
-const HELP = `
-Usage: subspace pay --server URL --to ADDR --tx HEX [--tx HEX ...] [options]
-
-Builds a BIP70 Payment with the signed transaction(s), encrypts it to ADDR and posts it.
-${NETWORK_HELP}
-  --to ADDR              stealth address of the merchant (the request's reply-to)
-  --tx HEX               a signed transaction in hex (repeatable)
-  --memo TEXT            memo for the merchant
-  --refund-to BTCADDR    Bitcoin address for refunds
-  --merchant-data HEX    merchant_data copied from the PaymentRequest
-  --wallet FILE          spend one of its tokens when the server asks; add your address as
-                         reply-to (for the PaymentACK) and sign
-  --passphrase-env VAR   passphrase of an encrypted --wallet
-  --ttl SECONDS          requested time to live of the message
-  --json                 print {id, expires_at, tag, size_bytes}
-`;
+const HELP = helpText({
+  usage: ["subspace pay --to ADDR --tx HEX [--tx HEX ...] [options]"],
+  about: "Builds a BIP70 Payment with the signed transaction(s), encrypts it to ADDR and posts it.",
+  options: [
+    ...NETWORK_OPTIONS,
+    ["--to ADDR", "stealth address of the merchant (the request's reply-to)"],
+    ["--tx HEX", "a signed transaction in hex (repeatable)"],
+    ["--memo TEXT", "memo for the merchant"],
+    ["--refund-to BTCADDR", "Bitcoin address for refunds"],
+    ["--merchant-data HEX", "merchant_data copied from the PaymentRequest"],
+    walletOption("answer to its address (for the PaymentACK), sign, pay with its tokens"),
+    ["--passphrase-env VAR", "passphrase of an encrypted wallet (else asked on the terminal)"],
+    ["--ttl DURATION", "how long the node keeps it: 3600, 90m, 2h, 7d (default: the node's, 7d)"],
+    ["--json", "print {id, expires_at, tag, size_bytes}"],
+  ],
+});
 
 /** Runs `subspace pay`. */
 export async function run(args: string[]): Promise<number> {
@@ -101,7 +103,7 @@ export async function run(args: string[]): Promise<number> {
     body,
   };
   if (sender.replyTo !== undefined) payload.replyTo = sender.replyTo;
-  const ttlSeconds = intFlag(flags, "ttl", 1, 10 * 365 * 86400);
+  const ttlSeconds = durationFlag(flags, "ttl", 1, 10 * 365 * 86400);
   const result = await postPayload(flags, server, to, payload, {
     ttlSeconds,
     signWith: sender.signWith,

@@ -7,36 +7,42 @@ import { buildPaymentRequest, type Payload, scriptForAddress } from "../client/m
 import { CliError, parseFlags, requireFlag } from "./_args.ts";
 import {
   bip70Network,
+  durationFlag,
   intFlag,
   maybeHelp,
-  NETWORK_HELP,
+  NETWORK_OPTIONS,
   noPositional,
   parseExpires,
   printSent,
   recipientFrom,
   senderFrom,
   serverFrom,
+  walletOption,
 } from "./_client.ts";
+import { helpText } from "./_help.ts";
 import { postPayload } from "./_client_send.ts";
 
-const HELP = `
-Usage: subspace request --server URL --to ADDR --amount SATS --pay-to BTCADDR [options]
-
-Builds a BIP70 PaymentRequest (pki_type "none") asking the holder of ADDR to pay SATS to
-BTCADDR, encrypts it to ADDR and posts it. The network (main/test) follows ADDR.
-${NETWORK_HELP}
-  --to ADDR              stealth address of the payer
-  --amount SATS          amount in satoshis
-  --pay-to BTCADDR       Bitcoin address to be paid
-  --memo TEXT            memo shown to the payer
-  --expires WHEN         seconds from now, a duration (30m, 2h, 7d) or an ISO time
-  --payment-url URL      where the payer's wallet should POST the BIP70 Payment
-  --wallet FILE          spend one of its tokens when the server asks; add your address as
-                         reply-to (the Payment comes back to you) and sign
-  --passphrase-env VAR   passphrase of an encrypted --wallet
-  --ttl SECONDS          requested time to live of the message
-  --json                 print {id, expires_at, tag, size_bytes}
-`;
+const HELP = helpText({
+  usage: ["subspace request --to ADDR --amount SATS --pay-to BTCADDR [options]"],
+  about: 'Builds a BIP70 PaymentRequest (pki_type "none") asking the holder of ADDR to pay SATS ' +
+    "to BTCADDR, encrypts it to ADDR and posts it. The network (main or test) follows ADDR, and " +
+    "BTCADDR must be on it.",
+  options: [
+    ...NETWORK_OPTIONS,
+    ["--to ADDR", "stealth address of the payer"],
+    ["--amount SATS", "amount in satoshis"],
+    ["--pay-to BTCADDR", "Bitcoin address to be paid"],
+    ["--memo TEXT", "memo shown to the payer"],
+    ["--expires WHEN", "a duration from now (3600, 30m, 2h, 7d) or an ISO time (default: never)"],
+    ["--payment-url URL", "where the payer's wallet should POST the BIP70 Payment"],
+    walletOption(
+      "answer to its address (the Payment comes back to you), sign, pay with its tokens",
+    ),
+    ["--passphrase-env VAR", "passphrase of an encrypted wallet (else asked on the terminal)"],
+    ["--ttl DURATION", "how long the node keeps it: 3600, 90m, 2h, 7d (default: the node's, 7d)"],
+    ["--json", "print {id, expires_at, tag, size_bytes}"],
+  ],
+});
 
 /** Runs `subspace request`. */
 export async function run(args: string[]): Promise<number> {
@@ -84,7 +90,7 @@ export async function run(args: string[]): Promise<number> {
   const sender = await senderFrom(flags);
   const payload: Payload = { type: "payment_request", createdTime: now, memo: memo ?? "", body };
   if (sender.replyTo !== undefined) payload.replyTo = sender.replyTo;
-  const ttlSeconds = intFlag(flags, "ttl", 1, 10 * 365 * 86400);
+  const ttlSeconds = durationFlag(flags, "ttl", 1, 10 * 365 * 86400);
   const result = await postPayload(flags, server, to, payload, {
     ttlSeconds,
     signWith: sender.signWith,

@@ -13,37 +13,45 @@ import {
 } from "../client/mod.ts";
 import { CliError, parseFlags } from "./_args.ts";
 import {
-  intFlag,
+  durationFlag,
   maybeHelp,
-  NETWORK_HELP,
+  NETWORK_OPTIONS,
   noPositional,
   printSent,
   readFileBytes,
   recipientFrom,
   senderFrom,
   serverFrom,
+  walletOption,
 } from "./_client.ts";
+import { helpText } from "./_help.ts";
 import { postPayload } from "./_client_send.ts";
 
-const HELP = `
-Usage: subspace send --server URL --to ADDR (--text T | --payment-request FILE | --payment FILE
-                     | --payment-ack FILE | --psbt FILE) [options]
-
-Encrypts the content to the stealth address and posts it; prints the message id.
-${NETWORK_HELP}
-  --to ADDR                recipient stealth address
-  --text T                 a text message
-  --payment-request FILE   a serialized BIP70 PaymentRequest (binary)
-  --payment FILE           a serialized BIP70 Payment (binary)
-  --payment-ack FILE       a serialized BIP70 PaymentACK (binary)
-  --psbt FILE              a BIP174 PSBT (binary, base64 or hex)
-  --memo TEXT              a note shown with the message
-  --wallet FILE            add your address as reply-to and sign as its owner; spend one of
-                           its tokens ('subspace tokens') when the server asks for one
-  --passphrase-env VAR     passphrase of an encrypted --wallet
-  --ttl SECONDS            requested time to live
-  --json                   print {id, expires_at, tag, size_bytes}
-`;
+const HELP = helpText({
+  usage: [
+    "subspace send --to ADDR (--text T | --payment-request FILE | --payment FILE",
+    "              | --payment-ack FILE | --psbt FILE) [options]",
+  ],
+  about: "Encrypts the content to the stealth address and posts it; prints the message id. " +
+    "With a wallet (--wallet, the config file's, or the default one if it exists) your address " +
+    "goes along as reply-to, the message is signed, and one of the wallet's tokens pays for it " +
+    "when the node asks for one. The post is checked against the node's limits first, so a " +
+    "post the node would refuse costs no token.",
+  options: [
+    ...NETWORK_OPTIONS,
+    ["--to ADDR", "recipient stealth address"],
+    ["--text T", "a text message"],
+    ["--payment-request FILE", "a serialized BIP70 PaymentRequest (binary)"],
+    ["--payment FILE", "a serialized BIP70 Payment (binary)"],
+    ["--payment-ack FILE", "a serialized BIP70 PaymentACK (binary)"],
+    ["--psbt FILE", "a BIP174 PSBT (binary, base64 or hex)"],
+    ["--memo TEXT", "a note shown with the message"],
+    walletOption("sign as this wallet, answer to its address, pay with its tokens"),
+    ["--passphrase-env VAR", "passphrase of an encrypted wallet (else asked on the terminal)"],
+    ["--ttl DURATION", "how long the node keeps it: 3600, 90m, 2h, 7d (default: the node's, 7d)"],
+    ["--json", "print {id, expires_at, tag, size_bytes}"],
+  ],
+});
 
 const PSBT_MAGIC = [0x70, 0x73, 0x62, 0x74, 0xff];
 
@@ -82,7 +90,7 @@ export async function run(args: string[]): Promise<number> {
   noPositional(flags);
   const server = serverFrom(flags);
   const to = recipientFrom(flags);
-  const ttlSeconds = intFlag(flags, "ttl", 1, 10 * 365 * 86400);
+  const ttlSeconds = durationFlag(flags, "ttl", 1, 10 * 365 * 86400);
   const kinds: [string, PayloadType][] = [
     ["text", "text"],
     ["payment-request", "payment_request"],

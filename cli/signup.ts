@@ -5,22 +5,35 @@
  *
  * @module
  */
-import { createAccount, fetchCaptcha, type TokenHttpOptions } from "../client/mod.ts";
-import { CliError, parseFlags, requireFlag } from "./_args.ts";
-import { checkServer, cliErrors, maybeHelp, NETWORK_HELP, noPositional } from "./_client.ts";
+import { createAccount, fetchCaptcha } from "../client/mod.ts";
+import { CliError, parseFlags } from "./_args.ts";
+import {
+  cliErrors,
+  formatDuration,
+  httpFrom,
+  maybeHelp,
+  NETWORK_OPTIONS,
+  noPositional,
+  serverFrom,
+  walletOption,
+  walletPathFrom,
+} from "./_client.ts";
+import { userPath } from "./_config.ts";
+import { helpText } from "./_help.ts";
 import { serverKey, updateWalletTokens } from "./tokens.ts";
 
-const HELP = `
-Usage: subspace signup --server URL [--wallet FILE] [--captcha-file FILE] [--json]
-
-Fetches a captcha, saves it as an SVG file, reads your answer from standard input and prints
-the new account number. With --wallet the account is saved in the wallet for 'subspace tokens'.
-In a browser the same form is at <server>/signup.
-${NETWORK_HELP}
-  --wallet FILE         save the account in this wallet file
-  --captcha-file FILE   where to save the captcha image (default ./subspace-captcha.svg)
-  --json                print {account, free_tokens, quota_period_seconds}
-`;
+const HELP = helpText({
+  usage: ["subspace signup [--server URL] [--wallet FILE] [--captcha-file FILE] [--json]"],
+  about: "Fetches a captcha, saves it as an SVG file, reads your answer from standard input and " +
+    "prints the new account number, which is saved in the wallet for 'subspace tokens'. In a " +
+    "browser the same form is at <server>/signup. Every request goes through --proxy when given.",
+  options: [
+    ...NETWORK_OPTIONS,
+    walletOption("save the account in this wallet file (if it exists)"),
+    ["--captcha-file FILE", "where to save the captcha image (default: subspace-captcha.svg here)"],
+    ["--json", "print {account, free_tokens, quota_period_seconds}"],
+  ],
+});
 
 /** Reads one line from standard input (without echo control: the answer is not secret). */
 async function readLine(): Promise<string> {
@@ -47,10 +60,15 @@ export async function run(args: string[]): Promise<number> {
   });
   if (maybeHelp(flags, HELP)) return 0;
   noPositional(flags);
-  const server = checkServer(requireFlag(flags, "server"));
-  const proxy = flags.strings.get("proxy");
-  const http: TokenHttpOptions = proxy !== undefined ? { proxy } : {};
-  const file = flags.strings.get("captcha-file") ?? "subspace-captcha.svg";
+  const server = serverFrom(flags);
+  const http = httpFrom(flags);
+  const file = userPath(flags.strings.get("captcha-file") ?? "subspace-captcha.svg");
+  const wallet = walletPathFrom(flags, { optional: true });
+  if (flags.strings.has("wallet") && wallet !== undefined) {
+    await Deno.stat(wallet).catch(() => {
+      throw new CliError(`wallet file ${wallet} not found (create one with 'subspace keygen')`);
+    });
+  }
   const captcha = await cliErrors(() => fetchCaptcha(server, http));
   await Deno.writeTextFile(file, captcha.svg);
   console.error(
@@ -62,7 +80,6 @@ export async function run(args: string[]): Promise<number> {
   const created = await cliErrors(() => createAccount(server, captcha.id, answer, http));
   await Deno.remove(file).catch(() => {});
   const account = created.account;
-  const wallet = flags.strings.get("wallet");
   if (wallet !== undefined) {
     await updateWalletTokens(wallet, (all) => {
       const entry = all[serverKey(server)] ??= { tokens: [] };
@@ -78,7 +95,9 @@ export async function run(args: string[]): Promise<number> {
   } else {
     console.log(account);
     console.error(
-      `Account created: ${created.freeTokens} free tokens per ${created.quotaPeriodSeconds} s.` +
+      `Account created: ${created.freeTokens} free tokens every ${
+        formatDuration(created.quotaPeriodSeconds)
+      }.` +
         (wallet !== undefined
           ? ` Saved in ${wallet}; fetch tokens with: subspace tokens --server ${server} --wallet ${wallet}`
           : ` Keep the number secret; fetch tokens with: subspace tokens --server ${server} --account ${account} --wallet FILE`),

@@ -7,9 +7,11 @@
  */
 import {
   acceptsToken,
+  fetchAccount,
   fetchPricing,
   fetchTokens as fetchTokensFrom,
   fromBase64Url,
+  NotEnoughTokensError,
   originOf,
   parseAccountNumber,
   toBase64Url,
@@ -17,22 +19,37 @@ import {
   type TokenHttpOptions,
   type TokenStore,
 } from "../client/mod.ts";
-import { CliError, parseFlags, requireFlag } from "./_args.ts";
-import { checkServer, cliErrors, maybeHelp, NETWORK_HELP, noPositional } from "./_client.ts";
+import { CliError, parseFlags } from "./_args.ts";
+import {
+  cliErrors,
+  formatDuration,
+  httpFrom,
+  maybeHelp,
+  NETWORK_OPTIONS,
+  noPositional,
+  serverFrom,
+  walletOption,
+  walletPathFrom,
+} from "./_client.ts";
+import { helpText } from "./_help.ts";
 import { readWallet } from "./_wallet.ts";
 
-const HELP = `
-Usage: subspace tokens --server URL --wallet FILE [--count N] [--account ACCOUNT] [--json]
-
-Fetches N anonymous tokens (default 10) from the server's issuer and stores them in the wallet
-file; 'subspace send --wallet FILE' spends one per message. The account number comes from
---account or from the wallet (saved by 'subspace signup --wallet FILE').
-${NETWORK_HELP}
-  --wallet FILE        wallet file to keep the tokens in
-  --count N            tokens to fetch (1..10000, default 10)
-  --account ACCOUNT    account number (32 hex characters); saved in the wallet
-  --json               print {fetched, stored, free_remaining, credit}
-`;
+const HELP = helpText({
+  usage: [
+    "subspace tokens [--server URL] [--wallet FILE] [--count N] [--account ACCOUNT] [--json]",
+  ],
+  about: "Fetches N anonymous tokens from the node's issuer and stores them in the wallet file; " +
+    "'subspace send' spends one per message. The account number comes from --account or from " +
+    "the wallet (saved there by 'subspace signup'). Asking for more than the account has left " +
+    "is refused before anything is fetched, with the number you can ask for.",
+  options: [
+    ...NETWORK_OPTIONS,
+    walletOption("wallet file to keep the tokens in"),
+    ["--count N", "tokens to fetch, 1..10000 (default 10)"],
+    ["--account ACCOUNT", "account number (32 hex characters); saved in the wallet"],
+    ["--json", "print {fetched, stored, free_remaining, credit}"],
+  ],
+});
 
 /** Tokens kept for one server in the wallet file. */
 export interface ServerTokens {
@@ -124,32 +141,67 @@ export class WalletTokenStore implements TokenStore {
 }
 
 /**
- * What to tell a user who has no token for `server`: the free quota, the price and how to buy.
+ * What to tell a user who has no token for `server`: how many tokens the account can still get
+ * (so the hinted command works as printed), how to sign up, and how to buy where the node sells.
  */
 export async function outOfTokensHelp(
   server: string,
-  walletPath?: string,
+  walletPath: string | undefined,
   http: TokenHttpOptions = {},
 ): Promise<string> {
-  const w = walletPath ?? "WALLET";
   const origin = serverKey(server);
-  const lines = [`No tokens left for ${origin}: posting there costs one token per message.`];
+  const w = walletPath ?? "FILE";
+  if (walletPath === undefined) {
+    return [
+      `No wallet given: posting to ${origin} costs one token per message, and tokens live in a wallet.`,
+      `Give one with tokens: --wallet FILE (create it with 'subspace keygen', then 'subspace signup' and 'subspace tokens').`,
+    ].join("\n");
+  }
+  const lines = [
+    `No tokens left for ${origin} in ${walletPath}: posting there costs one token per message.`,
+  ];
+  const account =
+    (await readWalletTokens(walletPath).catch(() => ({})) as Record<string, ServerTokens>)[
+      origin
+    ]?.account;
   try {
     const p = await fetchPricing(server, http);
-    lines.push(
-      `Free quota: ${p.freeTokens} tokens per ${p.quotaPeriodSeconds} s per account.`,
-      `Get them:   subspace tokens --server ${server} --wallet ${w} --count ${
-        Math.min(p.freeTokens || 10, 100)
-      }`,
-      `No account? subspace signup --server ${server} --wallet ${w}   (or open ${origin}/signup)`,
-    );
-    if (p.feesEnabled === true) {
+    const period = formatDuration(p.quotaPeriodSeconds ?? 86400);
+    if (account === undefined) {
       lines.push(
-        `Price:      ${p.tokensPerBundle} tokens for ${p.bundlePriceSats} sats per bundle.`,
-        `Buy:        POST ${origin}/v1/invoices {"bundles": N} with 'Authorization: Bearer <account>', pay the bitcoin: URI, then run 'subspace tokens' again.`,
+        `Free quota: ${p.freeTokens} tokens every ${period} per account, and this wallet has no account there.`,
+        `Sign up:    subspace signup --server ${server} --wallet ${w}   (or open ${origin}/signup)`,
+        `Then:       subspace tokens --server ${server} --wallet ${w} --count ${
+          Math.min(p.freeTokens ?? 10, 10000) || 10
+        }`,
       );
     } else {
-      lines.push("This server does not sell tokens.");
+      const state = await fetchAccount(server, account, http).catch(() => undefined);
+      const left = state === undefined
+        ? undefined
+        : (state.disabled ? 0 : state.freeRemaining + state.credit);
+      if (left === undefined || left > 0) {
+        lines.push(
+          `Free quota: ${p.freeTokens} tokens every ${period}${
+            left === undefined ? "" : `; your account has ${left} left`
+          }.`,
+          `Get them:   subspace tokens --server ${server} --wallet ${w} --count ${
+            Math.min(left ?? 10, 10000)
+          }`,
+        );
+      } else {
+        const when = new Date(state!.periodEndsAt * 1000).toISOString().replace(/\.\d+Z$/, "Z");
+        lines.push(
+          `Your account has no tokens left: ${p.freeTokens} free ones come back at ${when}.`,
+        );
+      }
+    }
+    if (p.feesEnabled === true) {
+      lines.push(
+        `Buy:        subspace buy --server ${server} --wallet ${w} --bundles 1   (${p.tokensPerBundle} tokens for ${p.bundlePriceSats} sats)`,
+      );
+    } else {
+      lines.push("This node does not sell tokens.");
     }
   } catch {
     lines.push(`See ${origin}/v1/pricing and ${origin}/signup.`);
@@ -186,9 +238,9 @@ export async function run(args: string[]): Promise<number> {
   });
   if (maybeHelp(flags, HELP)) return 0;
   noPositional(flags);
-  const server = checkServer(requireFlag(flags, "server"));
-  const walletPath = requireFlag(flags, "wallet");
-  const proxy = flags.strings.get("proxy");
+  const server = serverFrom(flags);
+  const walletPath = walletPathFrom(flags)!;
+  const http = httpFrom(flags);
   const countText = flags.strings.get("count") ?? "10";
   const count = Number(countText);
   if (!/^\d+$/.test(countText) || count < 1 || count > 10000) {
@@ -209,14 +261,33 @@ export async function run(args: string[]): Promise<number> {
   } catch (e) {
     throw new CliError(`--account: ${(e as Error).message}`, 2);
   }
-  const got = await cliErrors(() =>
-    fetchTokensFrom(server, {
-      account,
-      count,
-      store: new WalletTokenStore(walletPath),
-      ...(proxy !== undefined ? { proxy } : {}),
-    })
-  );
+  const got = await cliErrors(async () => {
+    try {
+      return await fetchTokensFrom(server, {
+        account,
+        count,
+        store: new WalletTokenStore(walletPath),
+        ...http,
+      });
+    } catch (e) {
+      if (!(e instanceof NotEnoughTokensError)) throw e;
+      const left = e.account.disabled ? 0 : e.account.freeRemaining + e.account.credit;
+      const pricing = await fetchPricing(server, http).catch(() => undefined);
+      const hints = [
+        left > 0
+          ? `Ask for at most ${left}: subspace tokens --server ${server} --wallet ${walletPath} --count ${left}`
+          : `The free quota comes back at ${
+            new Date(e.account.periodEndsAt * 1000).toISOString().replace(/\.\d+Z$/, "Z")
+          }.`,
+      ];
+      if (pricing?.feesEnabled === true) {
+        hints.push(
+          `Or buy more: subspace buy --server ${server} --wallet ${walletPath} --bundles 1 (${pricing.tokensPerBundle} tokens for ${pricing.bundlePriceSats} sats)`,
+        );
+      }
+      throw new CliError(`${e.message}\n${hints.join("\n")}`);
+    }
+  });
   let total = 0;
   await updateWalletTokens(walletPath, (all) => {
     const entry = all[serverKey(server)] ??= { tokens: [] };

@@ -67,6 +67,9 @@ let nodeBackend: Promise<EcdhBackend | undefined> | undefined;
  */
 export function loadNodeEcdh(): Promise<EcdhBackend | undefined> {
   nodeBackend ??= (async () => {
+    // Browsers have no node:crypto: do not even ask (the package's browser build is pure noble).
+    const g = globalThis as { Deno?: unknown; process?: { versions?: { node?: string } } };
+    if (g.Deno === undefined && g.process?.versions?.node === undefined) return undefined;
     try {
       const specifier = ["node", "crypto"].join(":");
       const mod = await import(specifier) as {

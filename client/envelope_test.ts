@@ -165,6 +165,8 @@ Deno.test("every padding bucket: largest message of each bucket fits, one more b
   );
   const padded = seal(recipient, utf8.encode("x"), { minBucketBytes: 4096 });
   assert.equal(padded.envelope.length, 4096);
+  // A non-minimal bucket opens like any other (docs/PROTOCOL.md, recipient step 3).
+  assert.equal(new TextDecoder().decode(opener.open(padded.tag, padded.envelope)!), "x");
   assert.throws(() => seal(recipient, utf8.encode("x"), { minBucketBytes: 300 }), /one of/);
 });
 

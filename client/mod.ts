@@ -1,7 +1,7 @@
 /**
  * The Subspace wallet library: stealth addresses, wallet keys, envelopes, payloads, the HTTP
  * client, Privacy Pass tokens (signup, fetching, spending; the RFC 9577/9578 wire formats and
- * the client half of RFC 9474 blind RSA) and the byte helpers (hex, base64) the whole code base
+ * the client half of RFC 9474 blind RSA), buying tokens by invoice, and the byte helpers (hex, base64) the whole code base
  * shares. Pure TypeScript on noble/scure, so it runs in browsers; under Deno the client picks
  * `node:crypto` ECDH for speed (identical results).
  *
@@ -20,8 +20,10 @@ export * from "./ecdh.ts";
 export * from "./envelope.ts";
 export * from "./payload.ts";
 export * from "./proxy.ts";
+export * from "./net_error.ts";
 export * from "./subspace_client.ts";
 export * from "./bytes.ts";
 export * from "./blind_rsa.ts";
 export * from "./token_wire.ts";
 export * from "./tokens.ts";
+export * from "./invoices.ts";

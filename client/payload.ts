@@ -339,7 +339,35 @@ export function scriptForAddress(address: string, network: "main" | "test"): Uin
   try {
     return OutScript.encode(Address(network === "main" ? NETWORK : TEST_NETWORK).decode(address));
   } catch (e) {
+    const other = network === "main" ? "test" : "main";
+    let onOther = false;
+    try {
+      Address(other === "main" ? NETWORK : TEST_NETWORK).decode(address);
+      onOther = true;
+    } catch { /* not an address there either */ }
+    if (onOther) {
+      throw new RangeError(
+        `Bitcoin address '${address}' is a ${other}net address, but this is for ${network}net`,
+      );
+    }
     throw protoError(`Bitcoin address '${address}' for network ${network}`, e);
+  }
+}
+
+/**
+ * The address an output script pays to on `network`, or `undefined` for scripts that have
+ * none (bare multisig, OP_RETURN, unknown).
+ *
+ * @example
+ * ```ts
+ * addressOfScript(scriptForAddress("bc1q...", "main"), "main"); // "bc1q..."
+ * ```
+ */
+export function addressOfScript(script: Uint8Array, network: "main" | "test"): string | undefined {
+  try {
+    return Address(network === "main" ? NETWORK : TEST_NETWORK).encode(OutScript.decode(script));
+  } catch {
+    return undefined;
   }
 }
 
@@ -611,7 +639,18 @@ export function textOf(p: Payload): string {
   return utf8Strict.decode(p.body);
 }
 
-/** Encodes a BIP70 Output list entry for JSON output. */
-export function outputToJson(o: Bip70Output): { amount: number; script: string } {
-  return { amount: o.amount, script: toHex(o.script) };
+/**
+ * Encodes a BIP70 Output for JSON output: amount, script hex and, given the network, the address
+ * it pays (`null` when the script has none).
+ */
+export function outputToJson(
+  o: Bip70Output,
+  network?: "main" | "test",
+): { amount: number; script: string; address?: string | null } {
+  const out: { amount: number; script: string; address?: string | null } = {
+    amount: o.amount,
+    script: toHex(o.script),
+  };
+  if (network !== undefined) out.address = addressOfScript(o.script, network) ?? null;
+  return out;
 }

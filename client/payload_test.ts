@@ -58,7 +58,10 @@ Deno.test("BIP70 PaymentRequest builds, parses and keeps its fields", () => {
   assert.equal(p.details.memo, "invoice #7");
   assert.equal(p.details.paymentUrl, "https://merchant.example/pay");
   assert.equal(new TextDecoder().decode(p.details.merchantData), "order-7");
-  assert.throws(() => scriptForAddress(MAIN_ADDR, "test"), /Cannot parse Bitcoin address/);
+  assert.throws(
+    () => scriptForAddress(MAIN_ADDR, "test"),
+    /is a mainnet address, but this is for testnet/,
+  );
 });
 
 Deno.test("BIP70 wire format: hand-assembled PaymentRequest parses (field numbers per BIP70)", () => {
@@ -142,6 +145,9 @@ Deno.test("payload round trip for every type keeps body bytes exactly", () => {
     /UTF-8/,
   );
   assert.throws(() => decodePayload(Uint8Array.of(0x08, 0x09)), /unknown type 9/);
+  // Type 0 (TYPE_UNSPECIFIED), explicit or absent, is rejected too (docs/PROTOCOL.md).
+  assert.throws(() => decodePayload(Uint8Array.of(0x08, 0x00)), /unknown type 0/);
+  assert.throws(() => decodePayload(new Uint8Array(0)), /unknown type 0/);
   assert.throws(() => decodePayload(Uint8Array.of(0xff)), /Cannot parse payload/);
 });
 

@@ -137,6 +137,20 @@ async function writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {
   while (off < data.length) off += await conn.write(data.subarray(off));
 }
 
+/** Connects to the proxy itself; a failure there is the proxy's, and said so. */
+async function connectToProxy(proxy: URL, defaultPort: string): Promise<Deno.Conn> {
+  const hostname = proxy.hostname.replace(/^\[|\]$/g, "");
+  const port = Number(proxy.port || defaultPort);
+  try {
+    return await Deno.connect({ hostname, port });
+  } catch (e) {
+    const why = e instanceof Deno.errors.ConnectionRefused
+      ? "refused the connection: is the proxy (Tor) running there?"
+      : `cannot be reached: ${(e as Error).message}`;
+    throw new ProxyError(`the proxy ${hostname}:${port} ${why}`);
+  }
+}
+
 function targetOf(url: URL): { host: string; port: number } {
   const port = url.port !== "" ? Number(url.port) : url.protocol === "https:" ? 443 : 80;
   const host = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
@@ -149,15 +163,12 @@ function targetOf(url: URL): { host: string; port: number } {
  *
  * @throws {ProxyError} with the proxy's reply code explained.
  */
-export async function socks5Connect(
+async function socks5Connect(
   proxy: URL,
   host: string,
   port: number,
 ): Promise<Deno.Conn> {
-  const conn = await Deno.connect({
-    hostname: proxy.hostname.replace(/^\[|\]$/g, ""),
-    port: Number(proxy.port || "1080"),
-  });
+  const conn = await connectToProxy(proxy, "1080");
   try {
     const r = new Reader(conn);
     const user = decodeURIComponent(proxy.username);
@@ -220,11 +231,8 @@ export async function socks5Connect(
  *
  * @throws {ProxyError} when the proxy answers with a non-2xx status.
  */
-export async function httpConnect(proxy: URL, host: string, port: number): Promise<Deno.Conn> {
-  const conn = await Deno.connect({
-    hostname: proxy.hostname.replace(/^\[|\]$/g, ""),
-    port: Number(proxy.port || "8080"),
-  });
+async function httpConnect(proxy: URL, host: string, port: number): Promise<Deno.Conn> {
+  const conn = await connectToProxy(proxy, "8080");
   try {
     const authority = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
     let req = `CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n`;
@@ -267,7 +275,7 @@ async function readChunked(r: Reader): Promise<Uint8Array<ArrayBuffer>> {
 /**
  * Sends one HTTP/1.1 request over an open connection and parses the response.
  */
-export async function httpOverConn(conn: Deno.Conn, req: Request): Promise<Response> {
+async function httpOverConn(conn: Deno.Conn, req: Request): Promise<Response> {
   const url = new URL(req.url);
   const body = req.body === null ? new Uint8Array(0) : new Uint8Array(await req.arrayBuffer());
   let head = `${req.method} ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\n` +
@@ -334,6 +342,11 @@ export function proxyFetch(proxyUrl: string): FetchLike {
   if (kind === undefined) {
     throw new RangeError(
       `Cannot use proxy '${proxyUrl}': expected socks5://host:port or http://host:port`,
+    );
+  }
+  if (typeof (globalThis as { Deno?: unknown }).Deno === "undefined") {
+    throw new TypeError(
+      `Cannot use proxy '${proxyUrl}': proxying needs Deno (Deno.connect); elsewhere pass a fetch that goes through the proxy`,
     );
   }
   return async (req: Request): Promise<Response> => {

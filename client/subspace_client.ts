@@ -34,9 +34,10 @@ import {
   type StealthAddress,
 } from "./stealth_address.ts";
 import { SubspaceHttpError } from "./http_error.ts";
+import { NetworkError, toNetworkError } from "./net_error.ts";
 import { normalizeServer } from "./_server_url.ts";
 import { type FetchLike, proxyFetch } from "./proxy.ts";
-import { takeTokenFor, type TokenStore } from "./tokens.ts";
+import { originOf, takeTokenFor, type TokenStore } from "./tokens.ts";
 import { formatAuthorization } from "./token_wire.ts";
 
 export { SubspaceHttpError };
@@ -83,8 +84,27 @@ export interface RetryPolicy {
   maxDelayMs: number;
 }
 
+/** A failed attempt that will be retried, as {@link SubspaceClientOptions.onRetry} sees it. */
+export interface RetryNotice {
+  /** The server (base URL) or request URL. */
+  url: string;
+  /** What failed: a {@link NetworkError} or a {@link SubspaceHttpError} (429, 5xx). */
+  error: Error;
+  /** Attempts made so far (1 after the first failure). */
+  attempt: number;
+  /** Attempts in all (`Infinity` for a watch loop, which retries until stopped). */
+  attempts: number;
+  /** How long until the next attempt, in milliseconds. */
+  delayMs: number;
+}
+
 /** Options of {@link SubspaceClient}. */
 export interface SubspaceClientOptions {
+  /**
+   * Called before each retry of a transient failure (network errors, 429, 5xx), with the error
+   * and the delay, so a wallet can say what is going on instead of going quiet.
+   */
+  onRetry?: (notice: RetryNotice) => void;
   /** Transport (default `globalThis.fetch`). */
   fetch?: FetchLike;
   /** Proxy URL (`socks5://host:port`, `http://host:port`); overrides `fetch`. Deno only. */
@@ -172,6 +192,8 @@ export interface ScanProgress {
   scanned: number;
   /** Envelopes that were ours so far. */
   matched: number;
+  /** Whether this server has nothing older left to read (every page after this is new mail). */
+  caughtUp: boolean;
 }
 
 /** Options of {@link SubspaceClient.watch}. */
@@ -218,6 +240,21 @@ export interface SendResult {
   sizeBytes: number;
 }
 
+/** What {@link SubspaceClient.info} reports of `GET /v1/info`. */
+export interface ServerInfo {
+  /** `open` or `tokens`. */
+  quota: string;
+  /** Largest envelope accepted. */
+  maxPayloadBytes?: number;
+  /** Longest TTL accepted. */
+  maxTtlSeconds?: number;
+  /** TTL of a message that names none. */
+  defaultTtlSeconds?: number;
+}
+
+/** Stored tokens tried after the first one is refused (spent, forged, or for an old key). */
+const MAX_TOKEN_RETRIES = 3;
+
 /** Message ids remembered for de-duplication across servers during one watch. */
 const MAX_SEEN_IDS = 100_000;
 
@@ -242,6 +279,7 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 
 function isTransient(e: unknown): boolean {
   if (e instanceof SubspaceHttpError) return e.status === 429 || e.status >= 500;
+  if (e instanceof NetworkError) return e.transient;
   if (e instanceof DOMException && e.name === "AbortError") return false;
   return e instanceof TypeError || (e instanceof Error && e.name !== "RangeError");
 }
@@ -269,6 +307,8 @@ export class SubspaceClient {
   readonly #random: RandomBytes;
   readonly #now: () => number;
   readonly #timeoutMs: number;
+  readonly #onRetry: ((notice: RetryNotice) => void) | undefined;
+  readonly #info = new Map<string, Promise<ServerInfo>>();
 
   constructor(opts: SubspaceClientOptions = {}) {
     this.#fetch = opts.proxy !== undefined
@@ -281,6 +321,7 @@ export class SubspaceClient {
     this.#random = opts.random ?? defaultRandomBytes;
     this.#now = opts.now ?? Date.now;
     this.#timeoutMs = opts.requestTimeoutMs ?? 30_000;
+    this.#onRetry = opts.onRetry;
   }
 
   /** Creates a client with the fastest ECDH backend available (node:crypto under Deno). */
@@ -313,11 +354,24 @@ export class SubspaceClient {
       const timeout = AbortSignal.timeout(opts.timeoutMs ?? this.#timeoutMs);
       const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
       let retryAfter: string | null = null;
+      let url = "";
       try {
         const base = await make();
-        const res = await this.#fetch(new Request(base, { signal }));
-        retryAfter = res.headers.get("retry-after");
-        const text = await res.text();
+        url = base.url;
+        let res: Response;
+        let text: string;
+        try {
+          res = await this.#fetch(new Request(base, { signal }));
+          retryAfter = res.headers.get("retry-after");
+          text = await res.text();
+        } catch (e) {
+          if (opts.signal?.aborted) throw e;
+          throw toNetworkError(
+            timeout.aborted ? new DOMException("timed out", "TimeoutError") : e,
+            url,
+            opts.timeoutMs ?? this.#timeoutMs,
+          );
+        }
         let body: unknown = undefined;
         try {
           body = text === "" ? undefined : JSON.parse(text);
@@ -337,22 +391,81 @@ export class SubspaceClient {
           );
         }
         return body;
-      } catch (e) {
+      } catch (err) {
         if (opts.signal?.aborted) throw abortError(opts.signal);
-        const err = timeout.aborted && !(e instanceof SubspaceHttpError)
-          ? new Error(`request timed out after ${opts.timeoutMs ?? this.#timeoutMs} ms`)
-          : e;
         lastError = err;
         if (!isTransient(err) || attempt === attempts - 1) throw err;
-        await sleep(this.#backoffMs(attempt, retryAfter), opts.signal);
+        const delayMs = this.#backoffMs(attempt, retryAfter);
+        this.#onRetry?.({ url, error: err as Error, attempt: attempt + 1, attempts, delayMs });
+        await sleep(delayMs, opts.signal);
       }
     }
     throw lastError;
   }
 
   /**
-   * Posts a sealed envelope under `tag` to `server`.
+   * The server's self-description (`GET /v1/info`), read once per server and client.
+   */
+  info(server: string, opts: { signal?: AbortSignal } = {}): Promise<ServerInfo> {
+    const base = normalizeServer(server);
+    let p = this.#info.get(base);
+    if (p === undefined) {
+      p = (async () => {
+        const body = await this.#request(
+          () => new Request(`${base}/v1/info`),
+          opts.signal ? { signal: opts.signal } : {},
+        ) as Record<string, unknown> | undefined;
+        const limits = (body?.limits ?? {}) as Record<string, unknown>;
+        const num = (v: unknown) => typeof v === "number" && Number.isFinite(v) ? v : undefined;
+        const info: ServerInfo = { quota: typeof body?.quota === "string" ? body.quota : "open" };
+        const maxPayload = num(limits.max_payload_bytes);
+        const maxTtl = num(limits.max_ttl_seconds);
+        const defaultTtl = num(limits.default_ttl_seconds);
+        if (maxPayload !== undefined) info.maxPayloadBytes = maxPayload;
+        if (maxTtl !== undefined) info.maxTtlSeconds = maxTtl;
+        if (defaultTtl !== undefined) info.defaultTtlSeconds = defaultTtl;
+        return info;
+      })();
+      p.catch(() => this.#info.delete(base));
+      this.#info.set(base, p);
+    }
+    return p;
+  }
+
+  /**
+   * Checks a post against the server's limits (`/v1/info`) before a token is spent on it.
    *
+   * @throws {RangeError} naming the limit when the server would refuse the post.
+   */
+  async checkLimits(
+    server: string,
+    post: { sizeBytes: number; ttlSeconds?: number | undefined },
+    opts: { signal?: AbortSignal } = {},
+  ): Promise<void> {
+    const info = await this.info(server, opts);
+    const where = originOf(server);
+    if (info.maxPayloadBytes !== undefined && post.sizeBytes > info.maxPayloadBytes) {
+      throw new RangeError(
+        `Cannot post: the envelope is ${post.sizeBytes} bytes and ${where} takes at most ${info.maxPayloadBytes}`,
+      );
+    }
+    if (
+      post.ttlSeconds !== undefined && info.maxTtlSeconds !== undefined &&
+      post.ttlSeconds > info.maxTtlSeconds
+    ) {
+      throw new RangeError(
+        `Cannot post: ttl ${post.ttlSeconds} s is longer than ${where} keeps messages (at most ${info.maxTtlSeconds} s)`,
+      );
+    }
+  }
+
+  /**
+   * Posts a sealed envelope under `tag` to `server`. When the post spends a token, it is first
+   * checked against the server's limits ({@link SubspaceClient.checkLimits}), so a post the
+   * server would refuse costs none; a token the server refuses (spent, forged, or for an old
+   * key) is followed by the next stored token that fits the server's challenge, a few times.
+   *
+   * @throws {RangeError} when the post breaks the server's limits (nothing spent).
    * @throws {SubspaceHttpError} when the server refuses (4xx) or keeps failing (5xx).
    */
   async post(
@@ -374,22 +487,31 @@ export class SubspaceClient {
     const reqOpts = opts.signal ? { signal: opts.signal } : {};
     type Answer = { id?: unknown; expires_at?: unknown };
     const store = this.#tokens;
-    // Posts with a token from the store; one the server never answered for goes back.
+    if (store !== undefined || this.#authorization !== undefined) {
+      await this.checkLimits(
+        base,
+        { sizeBytes: envelope.length, ttlSeconds: opts.ttlSeconds },
+        reqOpts,
+      );
+    }
+    // Posts with a token from the store; one the server never charged goes back: no answer at
+    // all, or a refusal of the request itself (400, 413, 415), which comes before any charge.
     const withToken = async (token: Uint8Array | undefined, make: () => Promise<Request>) => {
       try {
         return await this.#request(make, reqOpts) as Answer;
       } catch (e) {
-        if (!(e instanceof SubspaceHttpError) && token !== undefined) {
-          await store?.giveBack(base, token);
-        }
+        const uncharged = !(e instanceof SubspaceHttpError) || [400, 413, 415].includes(e.status);
+        if (uncharged && token !== undefined) await store?.giveBack(base, token);
         throw e;
       }
     };
-    // Without an authorization provider, one stored token serves every retry of this post.
+    // Without an authorization provider, one stored token serves every retry of this post
+    // (a malformed one is skipped: the server could only refuse it).
     const token = this.#authorization === undefined && store !== undefined
-      ? await store.take(base)
+      ? await store.take(base, () => true)
       : undefined;
-    let res: Answer;
+    let res: Answer | undefined;
+    let refused: unknown;
     try {
       res = await withToken(token, async () =>
         request(
@@ -400,14 +522,25 @@ export class SubspaceClient {
             : formatAuthorization(token),
         ));
     } catch (e) {
-      const challenge = e instanceof SubspaceHttpError && e.status === 401
-        ? e.headers.get("www-authenticate")
-        : null;
-      if (store === undefined || challenge === null) throw e;
-      const fitting = await takeTokenFor(store, base, challenge);
-      if (fitting === undefined) throw e;
-      res = await withToken(fitting, () => Promise.resolve(request(formatAuthorization(fitting))));
+      refused = e;
     }
+    for (let extra = 0; res === undefined && extra < MAX_TOKEN_RETRIES; extra++) {
+      const challenge = refused instanceof SubspaceHttpError && refused.status === 401
+        ? refused.headers.get("www-authenticate")
+        : null;
+      if (store === undefined || challenge === null) throw refused;
+      const fitting = await takeTokenFor(store, base, challenge);
+      if (fitting === undefined) throw refused;
+      try {
+        res = await withToken(
+          fitting,
+          () => Promise.resolve(request(formatAuthorization(fitting))),
+        );
+      } catch (e) {
+        refused = e;
+      }
+    }
+    if (res === undefined) throw refused;
     const expected = toHex(sha256(concat(tag, envelope)));
     if (res?.id !== expected) {
       throw new Error(`server answered with id ${String(res?.id)}, expected ${expected}`);
@@ -603,8 +736,17 @@ export class SubspaceClient {
           } catch (e) {
             if (signal.aborted) return;
             if (!follow || !isTransient(e)) throw e;
-            opts.onError?.(e as Error, server);
-            await sleep(this.#backoffMs(Math.min(failures++, 6)), signal).catch(() => {});
+            const delayMs = this.#backoffMs(Math.min(failures++, 6));
+            if (this.#onRetry !== undefined) {
+              this.#onRetry({
+                url: server,
+                error: e as Error,
+                attempt: failures,
+                attempts: Infinity,
+                delayMs,
+              });
+            } else opts.onError?.(e as Error, server);
+            await sleep(delayMs, signal).catch(() => {});
             continue;
           }
           for (const m of page.messages) {
@@ -635,8 +777,8 @@ export class SubspaceClient {
           }
           cursor = page.cursor;
           await opts.cursors?.set(server, cursor);
-          opts.onProgress?.({ server, ...progress });
           caughtUp = page.messages.length < limit;
+          opts.onProgress?.({ server, ...progress, caughtUp });
           if (caughtUp && !follow) return;
         }
       } catch (e) {

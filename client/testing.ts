@@ -121,6 +121,7 @@ export class FakeServer {
     if (route === "GET /v1/info") {
       return Response.json({
         quota: "tokens",
+        limits: { max_payload_bytes: 65536, default_ttl_seconds: 604800, max_ttl_seconds: 2419200 },
         tokens: { challenge: toBase64Url(iss.challenge), issuer_directory: ISSUER_DIRECTORY_PATH },
       });
     }
@@ -213,6 +214,12 @@ export class FakeServer {
     }
     const tokenAnswer = await this.#tokens(req, url);
     if (tokenAnswer !== undefined) return tokenAnswer;
+    if (req.method === "GET" && url.pathname === "/v1/info") {
+      return Response.json({
+        quota: "open",
+        limits: { max_payload_bytes: 65536, default_ttl_seconds: 604800, max_ttl_seconds: 2419200 },
+      });
+    }
     if (req.method === "POST" && url.pathname === "/v1/messages") {
       const body = await req.json();
       const id = this.insert(body.tag, body.payload);

@@ -24,9 +24,9 @@ import {
   type RandomBytes,
   toBase64Url,
 } from "./bytes.ts";
+import { exchange, type TokenHttpOptions, under } from "./_exchange.ts";
 import { SubspaceHttpError } from "./http_error.ts";
 import { normalizeServer, parseServerUrl } from "./_server_url.ts";
-import { type FetchLike, proxyFetch } from "./proxy.ts";
 import {
   challengeDigest,
   decodeToken,
@@ -44,6 +44,8 @@ import {
   tokenInput,
   tokenKeyId,
 } from "./token_wire.ts";
+
+export type { TokenHttpOptions };
 
 /** Bytes of an account number (128 bits). */
 export const ACCOUNT_BYTES = 16;
@@ -70,16 +72,6 @@ export function parseAccountNumber(text: string): Uint8Array {
     );
   }
   return fromHex(clean, "account");
-}
-
-/** How token calls reach the server: the same options as `SubspaceClient`. */
-export interface TokenHttpOptions {
-  /** Transport (default `globalThis.fetch`). */
-  fetch?: FetchLike;
-  /** Proxy URL (`socks5://host:port`, `http://host:port`); overrides `fetch`. Deno only. */
-  proxy?: string;
-  /** Aborts the exchange. */
-  signal?: AbortSignal;
 }
 
 /**
@@ -142,55 +134,6 @@ export function acceptsToken(accept: (token: Token) => boolean, token: Uint8Arra
  */
 export function originOf(server: string): string {
   return parseServerUrl(server).origin;
-}
-
-/** An absolute URL as is, or a path under the server's base URL. */
-function under(base: string, urlOrPath: string): string {
-  return /^https?:\/\//.test(urlOrPath) ? urlOrPath : base + urlOrPath;
-}
-
-function transport(opts: TokenHttpOptions): FetchLike {
-  return opts.proxy !== undefined ? proxyFetch(opts.proxy) : opts.fetch ?? ((req) => fetch(req));
-}
-
-/**
- * One JSON exchange. Network failures reject with the transport's error, prefixed with the
- * origin; error answers reject with a {@linkcode SubspaceHttpError} carrying the problem body.
- */
-async function exchange(
-  opts: TokenHttpOptions,
-  url: string,
-  init: RequestInit = {},
-): Promise<Record<string, unknown>> {
-  const request = new Request(url, opts.signal ? { ...init, signal: opts.signal } : init);
-  let res: Response;
-  try {
-    res = await transport(opts)(request);
-  } catch (e) {
-    if (opts.signal?.aborted) throw e;
-    throw new Error(`cannot reach ${new URL(url).origin}: ${(e as Error).message}`);
-  }
-  const text = await res.text();
-  let body: unknown = undefined;
-  try {
-    body = JSON.parse(text);
-  } catch { /* not JSON */ }
-  const obj = typeof body === "object" && body !== null && !Array.isArray(body)
-    ? body as Record<string, unknown>
-    : undefined;
-  if (!res.ok) {
-    const detail = typeof obj?.detail === "string" ? obj.detail : text.slice(0, 200);
-    throw new SubspaceHttpError(
-      res.status,
-      `${request.method} ${new URL(url).pathname} failed: ${res.status} ${detail}`,
-      obj,
-      res.headers,
-    );
-  }
-  if (obj === undefined) {
-    throw new TypeError(`${request.method} ${new URL(url).pathname}: expected a JSON object`);
-  }
-  return obj;
 }
 
 /** A captcha from `GET /v1/captcha`. */
@@ -350,6 +293,69 @@ export async function fetchIssuerKey(
   };
 }
 
+/** An account's state (`GET /v1/account`). */
+export interface AccountState {
+  /** Free tokens left this period. */
+  freeRemaining: number;
+  /** Paid tokens left. */
+  credit: number;
+  /** Unix seconds when the free quota refills. */
+  periodEndsAt: number;
+  /** Whether the operator disabled the account. */
+  disabled: boolean;
+}
+
+/**
+ * Reads an account's state: free tokens left this period, paid credit, when the quota refills.
+ *
+ * @example
+ * ```ts
+ * const { freeRemaining, credit } = await fetchAccount(server, account);
+ * ```
+ * @throws {SubspaceHttpError} 401/404 for an unknown account.
+ */
+export async function fetchAccount(
+  server: string,
+  account: string,
+  opts: TokenHttpOptions = {},
+): Promise<AccountState> {
+  const a = await exchange(opts, `${normalizeServer(server)}/v1/account`, {
+    headers: { authorization: `Bearer ${account}` },
+  });
+  return {
+    freeRemaining: Number(a.free_remaining ?? 0),
+    credit: Number(a.credit ?? 0),
+    periodEndsAt: Number(a.period_ends_at ?? 0),
+    disabled: a.disabled === true,
+  };
+}
+
+/** How many tokens an account can draw now (free left plus credit). */
+export function tokensAvailable(a: AccountState): number {
+  return a.disabled ? 0 : a.freeRemaining + a.credit;
+}
+
+/** Raised by {@linkcode fetchTokens} when the account has fewer tokens left than asked for. */
+export class NotEnoughTokensError extends RangeError {
+  /** The account's state when asked. */
+  readonly account: AccountState;
+  /** Tokens asked for. */
+  readonly asked: number;
+  constructor(asked: number, account: AccountState, origin: string) {
+    const left = tokensAvailable(account);
+    super(
+      account.disabled
+        ? `Cannot fetch tokens: the account is disabled at ${origin}`
+        : `Cannot fetch ${asked} tokens: the account has ${left} left at ${origin} (${account.freeRemaining} free until ${
+          new Date(account.periodEndsAt * 1000).toISOString().replace(/\.\d+Z$/, "Z")
+        }, ${account.credit} paid)`,
+    );
+    this.name = "NotEnoughTokensError";
+    this.account = account;
+    this.asked = asked;
+  }
+}
+
 /** Options of {@linkcode fetchTokens}. */
 export interface FetchTokensOptions extends TokenHttpOptions {
   /** The account number the tokens are drawn from (`Authorization: Bearer`). */
@@ -398,6 +404,18 @@ export async function fetchTokens(
   const random = opts.random ?? defaultRandomBytes;
   const batchSize = opts.batchSize ?? 100;
   const key = await fetchIssuerKey(server, opts);
+  // Ask for no more than the account has: the issuer would refuse a batch mid-way.
+  let state: AccountState | undefined;
+  try {
+    state = await fetchAccount(server, opts.account, opts);
+  } catch (e) {
+    if (!(e instanceof SubspaceHttpError && e.status === 404 && e.problem?.field !== "account")) {
+      throw e;
+    }
+  }
+  if (state !== undefined && tokensAvailable(state) < opts.count) {
+    throw new NotEnoughTokensError(opts.count, state, originOf(server));
+  }
   const pk = decodeTokenKey(key.tokenKey);
   const keyId = tokenKeyId(key.tokenKey);
   const digest = challengeDigest(key.challenge);

@@ -1,6 +1,7 @@
 /**
- * Assembles the node's HTTP app: per-client limits, the one operator guard, the wallet API,
- * `/metrics`, the features' routes, and one error handler that renders problem+json.
+ * Assembles the node's HTTP app: CORS for the wallet API, per-client limits, the one operator
+ * guard, the wallet API, `/metrics`, the features' routes, and one error handler that renders
+ * problem+json.
  *
  * @module
  */
@@ -9,6 +10,7 @@ import { adminGuard } from "./admin_guard.ts";
 import type { AppEnv, FeatureParts, NodeCore } from "./feature.ts";
 import { HttpError, httpErrorResponse, problemResponse } from "./errors.ts";
 import { clientLimits } from "./limits.ts";
+import { cors } from "./cors.ts";
 import { IncompleteBodyError } from "./body.ts";
 import { diskFullError, isDiskFullError } from "./data_dir.ts";
 import { ADMIN_AUTH } from "./services.ts";
@@ -61,6 +63,9 @@ export function createApp(core: NodeCore, features: readonly FeatureParts[]): Ho
     await next();
     requests.inc({ code: String(c.res.status) });
   });
+  const walletCors = cors({ origins: config.corsOrigins });
+  app.use("/v1/*", walletCors);
+  app.use("/.well-known/private-token-issuer-directory", walletCors);
   app.use("*", limits);
   const guard = adminGuard({
     adminToken: config.adminToken,

@@ -139,6 +139,11 @@ export const SCHEMA = {
     description: "PEM certificate file: serve HTTPS directly.",
   }),
   tlsKey: optStr({ default: undefined, description: "PEM private key file for --tls-cert." }),
+  corsOrigins: list({
+    default: ["*"],
+    description:
+      "Origins whose browser pages may call the wallet API (/v1/*, the token issuer directory): * for any (the API uses no cookies), comma-separated origins such as https://wallet.example, or empty for none. Never applies to /console, /admin or /metrics.",
+  }),
   logLevel: oneOf(["debug", "info", "warn", "error"] as const, {
     default: "info",
     description: "Least severe log level written.",
@@ -638,6 +643,11 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     }
     if ((cfg.tlsCert === undefined) !== (cfg.tlsKey === undefined)) {
       errors.push("tls-cert and tls-key must be given together");
+    }
+    for (const o of cfg.corsOrigins) {
+      if (o !== "*" && !/^https?:\/\/[^/\s]+\/?$/i.test(o)) {
+        errors.push(`cors-origins: expected * or origins like https://wallet.example, got '${o}'`);
+      }
     }
     if (cfg.store !== undefined && !/^postgres(ql)?:\/\//.test(cfg.store)) {
       errors.push("store: expected a postgres:// URL (leave empty for embedded SQLite)");

@@ -23,6 +23,7 @@ export {
   configMarkdown,
   flagName,
   loadConfig,
+  parseDuration,
   redactedConfig,
   SCHEMA,
 } from "./config.ts";

@@ -204,11 +204,28 @@ Deno.test("wallet CLI end to end against real nodes", async (t) => {
       assert.equal(r.type, "payment_request");
       assert.equal(toHex(fromBase64(r.body as string)), toHex(req));
       assert.equal((r.payment_request as { amount: number }).amount, 42_000);
+      // Outputs name their address, on the request's network.
+      const outs = (r.payment_request as { outputs: { address: string }[] }).outputs;
+      assert.equal(outs[0]!.address, "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4");
       for (const id of [psbtId, psbt64Id]) {
         const p = byId.get(id)!;
         assert.equal(p.type, "psbt");
         assert.equal(toHex(fromBase64(p.body as string)), toHex(psbt));
-        assert.deepEqual(p.psbt, { inputs: 1, outputs: 1 });
+        const j = p.psbt as {
+          inputs: number;
+          outputs: number;
+          output_list: unknown[];
+          fee: number;
+        };
+        assert.equal(j.fee, 10_000);
+        assert.equal(j.inputs, 1);
+        assert.equal(j.outputs, 1);
+        assert.equal(j.output_list.length, 1);
+        assert.deepEqual(j.output_list[0], {
+          amount: 80_000,
+          script: "0014751e76e8199196d454941c45d1b3a323f1433bd6",
+          address: "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4",
+        });
       }
     });
 
@@ -297,11 +314,11 @@ Deno.test("wallet CLI end to end against real nodes", async (t) => {
         alice,
       ]);
       assert.equal(human.trim().split("\n").length, 5);
-      assert.match(human, /payment request: 42000 sat/);
+      assert.match(human, /payment request: 42,000 sat to /);
       // The progress bar goes to stderr (forced here: stderr is not a terminal).
       const bar = await cli(["inbox", "--server", nodeB.url, "--wallet", alice, "--progress"]);
       assert.equal(bar.code, 0, bar.stderr);
-      assert.match(bar.stderr, /scanning .* \d+ envelopes, 3 for you/);
+      assert.match(bar.stderr, /scanned █+ \d+ envelopes, 3 for you, \d+\/s 100%/);
       assert.equal(bar.stdout.trim().split("\n").length, 3);
     });
 

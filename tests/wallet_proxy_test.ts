@@ -16,28 +16,7 @@ import {
   utf8,
 } from "../client/mod.ts";
 import { fakeIssuer, FakeServer } from "../client/testing.ts";
-
-const DANTED = "/usr/sbin/danted";
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
-async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-      return;
-    } catch (e) {
-      if (Date.now() > deadline) throw e;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-}
+import { freePort, hasDante, startDante } from "./_dante.ts";
 
 /** Serves a FakeServer over real HTTP on 127.0.0.1 (port 0). */
 function serveFake(fake: FakeServer) {
@@ -81,67 +60,29 @@ async function roundTripThrough(proxy: string, target: string): Promise<void> {
 
 Deno.test({
   name: "SOCKS5: client sends and watches through Debian's dante-server",
-  ignore: (() => {
-    try {
-      Deno.statSync(DANTED);
-      return false;
-    } catch {
-      console.warn(
-        `SKIP SOCKS5 test: ${DANTED} is missing (apt-get install -y dante-server)`,
-      );
-      return true;
-    }
-  })(),
+  ignore: !hasDante,
   async fn() {
-    const port = freePort();
-    const dir = await Deno.makeTempDir({ prefix: "subspace-danted-" });
-    const conf = `${dir}/danted.conf`;
-    await Deno.writeTextFile(
-      conf,
-      [
-        "logoutput: stderr",
-        `internal: 127.0.0.1 port = ${port}`,
-        "external: 127.0.0.1",
-        "clientmethod: none",
-        "socksmethod: none",
-        "user.privileged: root",
-        "user.unprivileged: nobody",
-        "client pass { from: 127.0.0.0/8 to: 0.0.0.0/0 }",
-        "socks pass { from: 127.0.0.0/8 to: 0.0.0.0/0 command: connect }",
-        "",
-      ].join("\n"),
-    );
-    const dante = new Deno.Command(DANTED, {
-      args: ["-f", conf, "-p", `${dir}/danted.pid`, "-N", "1"],
-      stdin: "null",
-      stdout: "null",
-      stderr: "piped",
-    }).spawn();
-    const stderr = new Response(dante.stderr).text();
+    const dante = await startDante();
     const fake = new FakeServer();
     const http = serveFake(fake);
     try {
-      await waitForPort(port);
-      await roundTripThrough(`socks5://127.0.0.1:${port}`, http.url);
+      await roundTripThrough(dante.url, http.url);
       // Host names are resolved by the proxy (address type 3).
       await roundTripThrough(
-        `socks5h://127.0.0.1:${port}`,
+        dante.url.replace("socks5:", "socks5h:"),
         http.url.replace("127.0.0.1", "localhost"),
       );
       // A refused target is reported with the SOCKS5 reply explained.
       const closed = freePort();
       await assert.rejects(
-        () => proxyFetch(`socks5://127.0.0.1:${port}`)(new Request(`http://127.0.0.1:${closed}/`)),
+        () => proxyFetch(dante.url)(new Request(`http://127.0.0.1:${closed}/`)),
         (e) =>
           e instanceof ProxyError &&
           /could not connect .*refused|unreachable|failure/.test(e.message),
       );
     } finally {
       await http.close();
-      dante.kill("SIGTERM");
-      await dante.status;
-      await stderr;
-      await Deno.remove(dir, { recursive: true });
+      await dante.stop();
     }
   },
 });
@@ -214,8 +155,9 @@ Deno.test("HTTP CONNECT proxy: signup, tokens and a paid post all go through it"
     });
     await client.send(http.url, aliceAddr, text("paid, through the proxy"));
     assert.equal(fake.issuer!.redeemed, 1);
-    // captcha, account, info, directory, tokens, post: one tunnel each, none direct.
-    assert.equal(proxy.seen.length, 6);
+    // captcha, accounts, info, directory, account state, tokens; the client's info (limits
+    // checked before a token is spent), post: one tunnel each, none direct.
+    assert.equal(proxy.seen.length, 8);
     assert.ok(proxy.seen.every((t) => t === new URL(http.url).host));
   } finally {
     await http.close();
