@@ -164,12 +164,17 @@ export function networkSource(fed: Federation, health?: FederationHealth): Netwo
         bootstrap: health?.bootstrap() ?? [],
         ...(health?.selfCheck() === undefined ? {} : { selfCheck: health.selfCheck()! }),
         counters: {
+          // With --follow all this server takes every notice of the network.
+          "regions followed for wallets (-1: all)": node.followAll ? -1 : node.following().length,
+          "subscriptions held for other servers": node.subscriptions.size,
+          "notices pushed to subscribers": st.pushes,
           "notices accepted": st.noticesAccepted,
+          "notices in followed regions": st.noticesFollowed,
           "duplicate notices": st.noticesDuplicate,
           "notices rejected": st.noticesRejected + st.noticesInvalid,
-          "notice copies broadcast": st.broadcast.entriesSent,
-          "broadcast batches": st.broadcast.batchesSent,
-          "failed broadcast batches": st.broadcast.batchesFailed,
+          "notice copies sent": st.broadcast.entriesSent,
+          "notice batches sent": st.broadcast.batchesSent,
+          "failed notice batches": st.broadcast.batchesFailed,
           "bodies fetched": bodies.fetched,
           "body fetches failed": bodies.fetchFailed,
           "fetched copies kept": bodies.kept,
@@ -239,6 +244,31 @@ const DHT_COUNTERS: [string, string, (n: DhtNode, fed: Federation) => number][] 
     (n) => n.stats.noticesRejected + n.stats.noticesInvalid,
   ],
   [
+    "subspace_dht_notices_followed_total",
+    "Accepted notices in regions this node follows (rows for its wallets)",
+    (n) => n.stats.noticesFollowed,
+  ],
+  [
+    "subspace_dht_pushes_total",
+    "Notices pushed to subscribed servers",
+    (n) => n.stats.pushes,
+  ],
+  [
+    "subspace_dht_subscriptions_sent_total",
+    "Region subscriptions sent (new and renewed)",
+    (n) => n.stats.subscriptionsSent,
+  ],
+  [
+    "subspace_dht_backlog_notices_total",
+    "Notices brought by region backlogs",
+    (n) => n.stats.backlogNotices,
+  ],
+  [
+    "subspace_dht_placement_lookups_total",
+    "Lookups run to place notices (the rest came from the cache)",
+    (n) => n.stats.placementLookups,
+  ],
+  [
     "subspace_dht_broadcast_copies_total",
     "Notice copies sent to peers",
     (n) => n.stats.broadcast.entriesSent,
@@ -257,6 +287,16 @@ const DHT_COUNTERS: [string, string, (n: DhtNode, fed: Federation) => number][] 
 
 /** Registers the federation's Prometheus metrics, each read from the running node on scrape. */
 export function federationMetrics(metrics: Registry, fed: Federation): void {
+  metrics.gauge(
+    "subspace_dht_regions_followed",
+    "Regions this node follows for its wallets",
+    () => fed.node()?.following().length ?? 0,
+  );
+  metrics.gauge(
+    "subspace_dht_subscriptions_held",
+    "Other servers' region subscriptions held here",
+    () => fed.node()?.subscriptions.size ?? 0,
+  );
   metrics.gauge(
     "subspace_dht_contacts",
     "Contacts in the routing table",

@@ -88,6 +88,13 @@ export default function Network({ data }: PageProps<Data>) {
             ),
           ]}
         />
+        <p class="muted">
+          Notices are stored at the few servers closest to their tag; this node receives its share
+          of the keyspace plus every notice in the regions its wallets watch. A wallet watching b
+          prefix bits costs 1/2^b of the whole network's notices: a 0-bit wallet (or{" "}
+          <code>--follow all</code>) costs all of them. <code>--follow-min-bits</code>{" "}
+          sets the shortest prefix this node follows.
+        </p>
       </Section>
       <div class="grid2">
         <Section title="Routing table">
