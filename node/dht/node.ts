@@ -1019,9 +1019,11 @@ export class DhtNode implements DhtServices {
     }
     for (const group of groups) {
       for (const notice of group) {
-        await this.notices.add(notice, this.clock.now());
-        if (this.placement === "broadcast") this.broadcaster.originate(notice);
-        else this.broadcaster.track(notice);
+        // Region placement stores our own notice only where we are responsible for its tag.
+        if (this.placement === "broadcast") {
+          await this.notices.add(notice, this.clock.now());
+          this.broadcaster.originate(notice);
+        } else this.broadcaster.track(notice);
         out.push(notice);
       }
     }
@@ -1458,15 +1460,20 @@ export class DhtNode implements DhtServices {
     }
   }
 
-  /** Stores our own notice at the servers responsible for its tag (and pushes it if we are). */
+  /**
+   * Stores our own notice at the servers responsible for its tag: here only if we are one of
+   * them (then we also push it to our subscribers).
+   */
   async #place(notice: Notice): Promise<void> {
     const candidates = [this.contact, ...await this.#near(notice.tag)];
     const ranked = closestTo(notice.tag, dedupeContacts(candidates), this.noticeReplicas + 2);
     const chosen = ranked.slice(0, this.noticeReplicas);
     const spares = ranked.slice(this.noticeReplicas).filter((c) => c.id !== this.identity.id);
     for (const c of chosen) {
-      if (c.id === this.identity.id) this.#push(notice, null);
-      else this.broadcaster.direct(c, notice, spares);
+      if (c.id === this.identity.id) {
+        await this.notices.add(notice, this.clock.now());
+        this.#push(notice, null);
+      } else this.broadcaster.direct(c, notice, spares);
     }
   }
 
