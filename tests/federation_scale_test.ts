@@ -108,6 +108,17 @@ Deno.test({
       const ms = performance.now() - t0;
       console.log(`long poll woke ${ms.toFixed(0)} ms after the POST at another server`);
       assert.deepEqual(polled.messages.map((m: { id: string }) => m.id), [id]);
+
+      // An operator's shortest followed prefix: a wallet asking with fewer bits gets a problem.
+      const picky = await startNode({
+        args: [...ARGS, "--follow-min-bits", "8", "--bootstrap", nodes[0]!.url],
+      });
+      nodes.push(picky);
+      const short = await fetch(`${picky.url}/v1/messages?prefix=5&bits=4`);
+      assert.equal(short.status, 422);
+      assert.equal(short.headers.get("content-type"), "application/problem+json");
+      assert.match((await short.json()).detail, /at least 8 bits/);
+      assert.equal((await fetch(`${picky.url}/v1/messages?prefix=5c&bits=8`)).status, 200);
     } finally {
       await Promise.all(nodes.map((n) => n.stop()));
     }
