@@ -47,9 +47,9 @@ const rows = [
   `| share of all notices received, servers following nothing: mean / p99 / max | ${
     f(mean(m.idleShare))
   } / ${f(percentile(m.idleShare, 99))} / ${f(Math.max(...m.idleShare))} | <= ${f(3 * R / N)} |`,
-  `| same, servers following one 8-bit prefix (f = ${f(m.followedFraction)}): mean / max | ${
+  `| servers following one 8-bit prefix: share beyond their region's own traffic, mean / max | ${
     f(mean(m.followerShare))
-  } / ${f(Math.max(...m.followerShare))} | <= ${f(m.followedFraction + 3 * R / N)} |`,
+  } / ${f(Math.max(...m.followerShare))} | <= ${f(3 * R / N)} |`,
   `| delivery to followers (origin alive) | ${(100 * m.delivery).toFixed(2)}% | >= 99.9% |`,
   `| delivery latency p50 / p99 (virtual ms) | ${percentile(m.latencyMs, 50)} / ${
     percentile(m.latencyMs, 99)

@@ -214,6 +214,8 @@ export interface DhtNodeStats {
   noticesInvalid: number;
   /** Accepted notices in regions this node follows (handed to `onNotice`). */
   noticesFollowed: number;
+  /** Placed notices dropped because we know servers closer to their tag. */
+  noticesMisplaced: number;
   /** Subscriptions sent (new and renewed) and backlog notices they brought. */
   subscriptionsSent: number;
   backlogNotices: number;
@@ -401,6 +403,7 @@ export class DhtNode implements DhtServices {
       noticesRejected: 0,
       noticesInvalid: 0,
       noticesFollowed: 0,
+      noticesMisplaced: 0,
       subscriptionsSent: 0,
       backlogNotices: 0,
       pushes: 0,
@@ -643,6 +646,15 @@ export class DhtNode implements DhtServices {
     if (notice.origin.id === this.identity.id) {
       this.stats.noticesDuplicate++;
       return "duplicate";
+    }
+    // Placed here, but we know enough servers closer to its tag and follow nothing that holds it
+    // (an origin's early guess while its lookup ran): not ours to keep.
+    if (
+      mode === "placed" && this.placement === "region" && !this.follows(notice.tag) &&
+      !this.#responsibleHere(notice.tag)
+    ) {
+      this.stats.noticesMisplaced++;
+      return "rejected";
     }
     if (notice.expiresAt * 1000 <= nowMs) {
       this.stats.noticesRejected++;
@@ -1465,16 +1477,36 @@ export class DhtNode implements DhtServices {
    * them (then we also push it to our subscribers).
    */
   async #place(notice: Notice): Promise<void> {
-    const candidates = [this.contact, ...await this.#near(notice.tag)];
-    const ranked = closestTo(notice.tag, dedupeContacts(candidates), this.noticeReplicas + 2);
-    const chosen = ranked.slice(0, this.noticeReplicas);
-    const spares = ranked.slice(this.noticeReplicas).filter((c) => c.id !== this.identity.id);
-    for (const c of chosen) {
-      if (c.id === this.identity.id) {
-        await this.notices.add(notice, this.clock.now());
-        this.#push(notice, null);
-      } else this.broadcaster.direct(c, notice, spares);
-    }
+    const sent = new Set<NodeId>();
+    const sendTo = async (known: readonly Contact[], final: boolean) => {
+      const ranked = closestTo(
+        notice.tag,
+        dedupeContacts([this.contact, ...known]),
+        this.noticeReplicas + 2,
+      );
+      const spares = final
+        ? ranked.slice(this.noticeReplicas).filter((c) => c.id !== this.identity.id)
+        : [];
+      for (const c of ranked.slice(0, this.noticeReplicas)) {
+        if (sent.has(c.id)) continue;
+        sent.add(c.id);
+        if (c.id === this.identity.id) {
+          await this.notices.add(notice, this.clock.now());
+          this.#push(notice, null);
+        } else this.broadcaster.direct(c, notice, spares);
+      }
+    };
+    // While the lookup runs, the notice goes to the best servers known so far, so the closest
+    // get it a round earlier; a server that knows closer ones drops it (`#responsibleHere`).
+    const near = await this.#near(notice.tag, (known) => sendTo(known, false));
+    await sendTo(near, true);
+  }
+
+  /** Whether we are among the servers closest to `tag` that we know of. */
+  #responsibleHere(tag: string): boolean {
+    const closer = this.table.closest(tag, this.noticeReplicas)
+      .filter((c) => compareDistance(tag, c.id, this.identity.id) < 0);
+    return closer.length < this.noticeReplicas;
   }
 
   /**
@@ -1482,7 +1514,10 @@ export class DhtNode implements DhtServices {
    * `key` (every server it lacks is farther than its k-th, and by the triangle inequality of the
    * XOR metric farther from `key` than the ones we pick), else a new lookup.
    */
-  async #near(key: string): Promise<Contact[]> {
+  async #near(
+    key: string,
+    progress?: (known: Contact[]) => Promise<void>,
+  ): Promise<Contact[]> {
     const slot = key.slice(0, 3);
     const nowMs = this.clock.now();
     const want = this.noticeReplicas + 2;
@@ -1507,7 +1542,15 @@ export class DhtNode implements DhtServices {
       this.stats.placementLookups++;
       // A narrow, wide-open lookup: only the few closest matter, found in as few rounds as can be.
       const width = Math.min(this.k, want);
-      const contacts = await this.findNode(key as NodeId, width, width, this.rpcTimeoutMs / 4);
+      const known = new Map<string, Contact>();
+      let contacts: Contact[] = [];
+      for await (const ev of this.lookup(key as NodeId, width, width, this.rpcTimeoutMs / 4)) {
+        if (ev.type === "response" && progress !== undefined) {
+          known.set(ev.peer.id, ev.peer);
+          for (const c of ev.closer) known.set(c.id, c);
+          await progress([...known.values()]);
+        } else if (ev.type === "done") contacts = ev.closest;
+      }
       const list = (this.#lookupCache.get(slot) ?? []).filter((e) =>
         nowMs - e.atMs <= PLACEMENT_CACHE_MS
       );

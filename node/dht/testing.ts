@@ -94,7 +94,7 @@ export interface RegionMeasurement {
   bytesPerServerPerMessage: number;
   /** Share of all notices each server without followed prefixes received. */
   idleShare: number[];
-  /** Same, for the servers that follow a prefix. */
+  /** For the servers that follow a prefix: their share minus their region's share of notices. */
   followerShare: number[];
   followedFraction: number;
   delivery: number;
@@ -399,9 +399,15 @@ export class Swarm {
     // Received: new notices each server accepted (stored), over all published.
     const total = published.length;
     const idle: number[] = [], busy: number[] = [];
+    const inPrefix = new Map(followers.map((f, i) => [
+      f.selfId,
+      published.filter((m) => inRegionOf(m.tag, prefixes[i]!, bits)).length / total,
+    ]));
     for (const n of this.live()) {
       const got = (n.stats.noticesAccepted - (accepted0.get(n.selfId) ?? 0)) / total;
-      (followedSet.has(n.selfId) ? busy : idle).push(got);
+      // A follower's share beyond the traffic of the region it follows.
+      if (followedSet.has(n.selfId)) busy.push(got - inPrefix.get(n.selfId)!);
+      else idle.push(got);
     }
     // Delivery to followers.
     const latencies: number[] = [];
