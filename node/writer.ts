@@ -114,9 +114,30 @@ export class Writer {
     return this.#storedCount;
   }
 
-  /** The highest sequence number committed (cursors beyond it are unknown). */
+  /**
+   * The highest sequence number readers may see: every row up to it is committed (cursors
+   * beyond it are unknown). With several processes on one PostgreSQL database it is the shared
+   * watermark (`store/pg_shared.ts`), which also covers the other processes' commits.
+   */
   get lastSeq(): number {
-    return this.#lastSeq;
+    return this.#opts.store.shared?.watermark ?? this.#lastSeq;
+  }
+
+  /**
+   * Brings {@linkcode lastSeq} up to date with the other processes on the database (a cursor
+   * issued by another process may be ahead of this one's watermark); a no-op with one process.
+   */
+  async refreshLastSeq(): Promise<void> {
+    await this.#opts.store.shared?.refresh();
+  }
+
+  /**
+   * Replaces the byte and row counts with the database's (several processes write one
+   * database; each counts only its own commits in between).
+   */
+  resync(counts: { usedBytes: number; storedCount: number }): void {
+    this.#usedBytes = counts.usedBytes;
+    this.#storedCount = counts.storedCount;
   }
 
   /** Bytes charged for stored payloads. */

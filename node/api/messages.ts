@@ -185,6 +185,14 @@ export function messageRoutes(ctx: NodeCore): Hono<AppEnv> {
       ? DEFAULT_LIMIT
       : parseIntIn(q.limit, "limit", 1, MAX_LIMIT);
     const waitSeconds = q.wait === undefined ? 0 : parseIntIn(q.wait, "wait", 0, config.maxWait);
+    if (q.after !== undefined && q.after !== "") {
+      // A cursor from another process on the same database may be ahead of this one's view.
+      try {
+        decodeCursor(q.after, ctx.writer.lastSeq);
+      } catch {
+        await ctx.writer.refreshLastSeq();
+      }
+    }
     const start = decodeCursor(q.after, ctx.writer.lastSeq);
     const query = async (from: PageCursor) => {
       const held = await ctx.store.bySeqs(from.pending, ctx.now());
