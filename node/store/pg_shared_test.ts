@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import pg from "pg";
 import { openStore, type Store } from "./store.ts";
 import { jobKey, markSql } from "./pg_shared.ts";
-import { freshDatabase } from "./postgres_test.ts";
+import { freshDatabase } from "./testing.ts";
 import { fromHex } from "../../client/mod.ts";
 
 const PG_URL = Deno.env.get("SUBSPACE_TEST_PG_URL");
