@@ -10,23 +10,26 @@ import { type NodeProcess, startNode } from "./_node.ts";
 import { ackingLoad } from "./_load.ts";
 import { freshDatabase, PG_URL } from "../node/store/testing.ts";
 import { markSql } from "../node/store/pg_shared.ts";
+import { createAccount, fetchCaptcha, fetchIssuerKey, fetchTokens } from "../client/tokens.ts";
+import { formatAuthorization } from "../client/token_wire.ts";
 
 const LOAD_ARGS = ["--rate-limit", "100000", "--rate-burst", "100000"];
 
 async function cluster(
   n: number,
   args: string[] = [],
+  env: Record<string, string> = {},
 ): Promise<{ nodes: NodeProcess[]; url: string; close(): Promise<void> }> {
   const db = await freshDatabase();
   const nodes: NodeProcess[] = [];
   try {
     // The first migrates the database; the others start together.
-    nodes.push(await startNode({ args: ["--store", db.url, ...LOAD_ARGS, ...args] }));
+    nodes.push(await startNode({ args: ["--store", db.url, ...LOAD_ARGS, ...args], env }));
     nodes.push(
       ...await Promise.all(
         Array.from(
           { length: n - 1 },
-          () => startNode({ args: ["--store", db.url, ...LOAD_ARGS, ...args] }),
+          () => startNode({ args: ["--store", db.url, ...LOAD_ARGS, ...args], env }),
         ),
       ),
     );
@@ -222,6 +225,54 @@ Deno.test({
       assert.equal(missing, 0, `${missing} of ${ids.length} acknowledged messages lost`);
       // The survivors keep serving writes.
       for (const s of survivors) await post(s.url, randomTagHex("ab"), "still here");
+    } finally {
+      await c.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "three processes: one issuer, shared captchas, a token spent once across all of them",
+  ignore: PG_URL === undefined,
+  async fn() {
+    const answer = "abcde";
+    const c = await cluster(3, ["--quota", "tokens", "--free-tokens", "10"], {
+      SUBSPACE_TEST_CAPTCHA_ANSWER: answer,
+    });
+    try {
+      const urls = c.nodes.map((n) => n.url);
+      // One key for the server, whichever process answers.
+      const keys = await Promise.all(urls.map((u) => fetchIssuerKey(u)));
+      for (const k of keys) assert.deepEqual(k.tokenKey, keys[0]!.tokenKey);
+      // A captcha drawn at one process is answered at another, once.
+      const captcha = await fetchCaptcha(urls[0]!);
+      const { account } = await createAccount(urls[1]!, captcha.id, answer);
+      await assert.rejects(createAccount(urls[2]!, captcha.id, answer), /unknown or used/);
+      // Tokens issued by one process are accepted by the others, each exactly once.
+      const { tokens } = await fetchTokens(urls[2]!, { account, count: 3 });
+      const send = async (url: string, token: Uint8Array) => {
+        const res = await fetch(`${url}/v1/messages`, {
+          method: "POST",
+          headers: {
+            "content-type": "application/json",
+            authorization: formatAuthorization(token),
+          },
+          body: JSON.stringify({ tag: randomTagHex("cc"), payload: btoa(crypto.randomUUID()) }),
+        });
+        await res.body?.cancel();
+        return res.status;
+      };
+      const statuses = await Promise.all(
+        Array.from({ length: 100 }, (_, i) => send(urls[i % 3]!, tokens[0]!)),
+      );
+      assert.equal(statuses.filter((s) => s === 201).length, 1, String(statuses));
+      assert.equal(statuses.filter((s) => s !== 201 && s !== 401).length, 0, String(statuses));
+      assert.equal(await send(urls[1]!, tokens[1]!), 201);
+      assert.equal(await send(urls[0]!, tokens[1]!), 401);
+      // The account's quota is one: 10 free tokens, 3 taken, 7 left wherever it asks.
+      const more = await fetchTokens(urls[0]!, { account, count: 7 });
+      assert.equal(more.freeRemaining, 0);
+      await assert.rejects(fetchTokens(urls[1]!, { account, count: 1 }));
     } finally {
       await c.close();
     }
