@@ -85,6 +85,16 @@ Deno.test({
     const c = await cluster(3);
     try {
       const [a, b, cc] = c.nodes as [NodeProcess, NodeProcess, NodeProcess];
+      // One server: one DHT node id, one one-time console password.
+      const ids = await Promise.all(
+        c.nodes.map(async (n) => (await (await fetch(`${n.url}/v1/info`)).json()).node_id),
+      );
+      assert.match(ids[0], /^[0-9a-f]{40}$/);
+      assert.deepEqual(ids, [ids[0], ids[0], ids[0]]);
+      const passwords = c.nodes.flatMap((n) =>
+        n.logs.filter((l) => l.includes("one-time console password generated"))
+      );
+      assert.equal(passwords.length, 1, passwords.join("\n"));
       for (const [poster, poller] of [[a, b], [b, cc], [cc, a]] as const) {
         const prefix = crypto.getRandomValues(new Uint8Array(2)).toHex();
         const first = await page(poller.url, prefix, "");

@@ -161,7 +161,8 @@ async function installConsole(core: NodeCore, opts: ConsoleOptions): Promise<Fea
 
   // First start (or one-time password never replaced): print a fresh one-time password.
   const stored = await state.getPassword();
-  if (stored === undefined || stored.oneTime) {
+  // Several processes on one database: only the one holding this lock makes (and logs) it.
+  if ((stored === undefined || stored.oneTime) && await core.store.leads("console-password")) {
     const password = generatePassword();
     // 100 random bits need no key stretching: the cheapest scrypt keeps startup fast.
     await state.setPassword(await hashPassword(password, ONE_TIME_SCRYPT), true, core.now());

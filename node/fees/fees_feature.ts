@@ -103,7 +103,10 @@ async function install(core: NodeCore, opts: FeesFeatureOptions): Promise<Featur
     started() {
       // Always polling: the operator may set the xpub and the backend later; a poll without a
       // backend only expires old invoices (and credits paid ones not yet credited).
-      invoices.start(config.esploraPollInterval * 1000);
+      invoices.start(
+        config.esploraPollInterval * 1000,
+        () => core.store.leads("fees-invoice-poll"),
+      );
     },
     async close() {
       await invoices.stop();

@@ -246,6 +246,40 @@ export class PgShared {
     }
   }
 
+  /**
+   * The value of `name` that every process agrees on: the stored one, or, for the first process
+   * to ask, what `init` returns (stored at once; a process that loses the race gets the winner's).
+   */
+  async value(name: string, init: () => Promise<string>): Promise<string> {
+    const read = async () =>
+      (await this.#o.pool.query("SELECT value FROM shared_values WHERE name = $1", [name]))
+        .rows[0]?.value as string | undefined;
+    const stored = await read();
+    if (stored !== undefined) return stored;
+    await this.#o.pool.query(
+      "INSERT INTO shared_values (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+      [name, await init()],
+    );
+    const won = await read();
+    if (won === undefined) throw new Error(`Cannot store the shared value ${name}`);
+    return won;
+  }
+
+  /** A shared value, or `undefined`. */
+  async get(name: string): Promise<string | undefined> {
+    return (await this.#o.pool.query("SELECT value FROM shared_values WHERE name = $1", [name]))
+      .rows[0]?.value;
+  }
+
+  /** Sets a shared value (the last writer wins: for caches such as the routing table). */
+  async set(name: string, value: string): Promise<void> {
+    await this.#o.pool.query(
+      `INSERT INTO shared_values (name, value) VALUES ($1, $2)
+       ON CONFLICT (name) DO UPDATE SET value = excluded.value`,
+      [name, value],
+    );
+  }
+
   /** Jobs this process holds. */
   get jobs(): readonly string[] {
     return [...this.#held];
