@@ -111,7 +111,10 @@ export async function startNode(config: Config, opts: StartOptions = {}): Promis
   if (store.shared === undefined) {
     writer.onCommit((inserted) => hub.notify(inserted.map((m) => m.tag)));
   } // Several processes on one database: waiters wake when rows (anyone's) fall under the watermark.
-  else store.shared.onVisible((tags) => tags === "all" ? hub.wakeAll() : hub.notify(tags));
+  else {
+    store.shared.onVisible((tags) => tags === "all" ? hub.wakeAll() : hub.notify(tags));
+    store.shared.setEager(() => hub.size > 0);
+  }
   const limits = new RuntimeLimits({
     maxTtlSeconds: config.maxTtl,
     defaultTtlSeconds: config.defaultTtl,

@@ -124,11 +124,16 @@ export class Writer {
   }
 
   /**
-   * Brings {@linkcode lastSeq} up to date with the other processes on the database (a cursor
-   * issued by another process may be ahead of this one's watermark); a no-op with one process.
+   * Brings {@linkcode lastSeq} up to date with every commit this process has heard of, here or
+   * in the other processes on the database (see `store/pg_shared.ts`); readers call it before
+   * they query; `force` reads the database even when nothing was heard. At once with one
+   * process. Returns whether there are other processes to hear from.
    */
-  async refreshLastSeq(): Promise<void> {
-    await this.#opts.store.shared?.refresh();
+  async refreshLastSeq(force = false): Promise<boolean> {
+    const shared = this.#opts.store.shared;
+    if (shared === undefined) return false;
+    await (force ? shared.refresh() : shared.fresh());
+    return true;
   }
 
   /**

@@ -185,15 +185,17 @@ export function messageRoutes(ctx: NodeCore): Hono<AppEnv> {
       ? DEFAULT_LIMIT
       : parseIntIn(q.limit, "limit", 1, MAX_LIMIT);
     const waitSeconds = q.wait === undefined ? 0 : parseIntIn(q.wait, "wait", 0, config.maxWait);
-    if (q.after !== undefined && q.after !== "") {
-      // A cursor from another process on the same database may be ahead of this one's view.
-      try {
-        decodeCursor(q.after, ctx.writer.lastSeq);
-      } catch {
-        await ctx.writer.refreshLastSeq();
-      }
+    // Several processes on one database: see what they committed (and what a cursor they
+    // issued may already be past).
+    await ctx.writer.refreshLastSeq();
+    let start;
+    try {
+      start = decodeCursor(q.after, ctx.writer.lastSeq);
+    } catch (err) {
+      // A cursor from a process whose notification has not arrived here yet.
+      if (!(await ctx.writer.refreshLastSeq(true))) throw err;
+      start = decodeCursor(q.after, ctx.writer.lastSeq);
     }
-    const start = decodeCursor(q.after, ctx.writer.lastSeq);
     const query = async (from: PageCursor) => {
       const held = await ctx.store.bySeqs(from.pending, ctx.now());
       const fresh = await ctx.store.query({

@@ -118,6 +118,8 @@ export class PgShared {
   #running: Promise<void> | undefined;
   #queued: Promise<void> | undefined;
   #notifyMax = 0;
+  #stale = false;
+  #eager: () => boolean = () => true;
   #notifying = false;
   /** Counters for metrics and tests. */
   readonly stats = { notificationsSent: 0, notificationsHeard: 0, refreshes: 0, reconnects: 0 };
@@ -160,13 +162,33 @@ export class PgShared {
   }
 
   /**
-   * A batch up to `maxSeq` committed here: tells the other processes, and resolves once the
-   * watermark has been refreshed (so a reader here sees the batch unless an earlier one is
-   * still being committed somewhere).
+   * Says whether anyone here is waiting for rows (long polls): then a commit anywhere refreshes
+   * the watermark at once, to wake them; otherwise it only marks the watermark stale, and the
+   * next reader refreshes it ({@linkcode fresh}). Under ingest with nobody waiting this keeps
+   * each process from re-reading the watermark after every commit of every other process.
    */
-  async committed(maxSeq: number): Promise<void> {
+  setEager(eager: () => boolean): void {
+    this.#eager = eager;
+  }
+
+  /** A batch up to `maxSeq` committed here: tells the other processes. */
+  committed(maxSeq: number): void {
     this.#notify(maxSeq);
-    await this.refresh();
+    this.#poke();
+  }
+
+  /** Something committed somewhere: refresh now if someone waits, else on the next read. */
+  #poke(): void {
+    this.#stale = true;
+    if (this.#eager()) this.refresh().catch(() => {});
+  }
+
+  /**
+   * Resolves once the watermark covers every commit this process has heard of (at once when
+   * nothing was heard since the last refresh). Readers call it before they query.
+   */
+  fresh(): Promise<void> {
+    return this.#stale ? this.refresh() : Promise.resolve();
   }
 
   /** Refreshes the watermark: the returned promise is for a refresh that starts after the call. */
@@ -186,6 +208,7 @@ export class PgShared {
 
   async #refreshOnce(): Promise<void> {
     this.stats.refreshes++;
+    this.#stale = false;
     const { pool, sequence } = this.#o;
     const l = Number((await pool.query(LAST_SQL, [sequence])).rows[0].l);
     const m = (await pool.query(MARKS_SQL)).rows[0].m;
@@ -193,7 +216,8 @@ export class PgShared {
     if (w <= this.#seq) return;
     const from = this.#seq;
     this.#seq = w;
-    if (this.#listeners.length === 0) return;
+    // Nobody waits: nobody to wake (a waiter registers before it queries, so it sees these).
+    if (this.#listeners.length === 0 || !this.#eager()) return;
     const rows = (await pool.query(
       "SELECT tag FROM messages WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3",
       [from, w, MAX_WAKE_TAGS + 1],
@@ -293,7 +317,7 @@ export class PgShared {
       c.on("notification", (n) => {
         if (n.channel !== COMMITS_CHANNEL) return;
         this.stats.notificationsHeard++;
-        if (Number(n.payload) > this.#seq) this.refresh().catch(() => {});
+        if (Number(n.payload) > this.#seq) this.#poke();
       });
       try {
         await c.connect();

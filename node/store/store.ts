@@ -367,7 +367,7 @@ class KyselyStore implements Store {
     if (this.shared !== undefined) {
       let max = 0;
       for (const o of outcomes) if (o.inserted && o.message.seq > max) max = o.message.seq;
-      if (max > 0) await this.shared.committed(max);
+      if (max > 0) this.shared.committed(max);
     }
     return outcomes;
   }
