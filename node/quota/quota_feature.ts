@@ -197,6 +197,7 @@ async function install(core: NodeCore, opts: QuotaFeatureOptions): Promise<Featu
           // Shared keys: every process re-reads them; the first to find the signing key
           // retired rotates, under the settings lock, and the others adopt its new key.
           if (await ring.maintain()) log.info("issuer keys rotated", { keys: ring.keys().length });
+          if (shared) await freeQuota.reload();
           if (!(await core.store.leads("quota-spent-sweep"))) return;
           const swept = await store.deleteExpiredSpent(now());
           if (swept > 0) log.info("swept spent nonces of expired keys", { count: swept });
