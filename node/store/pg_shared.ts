@@ -13,7 +13,7 @@
  * computes the watermark:
  *
  * 1. `L` = the sequence's last value (every number drawn so far is `<= L`);
- * 2. `M` = the smallest mark in `pg_locks` (read after `L`);
+ * 2. `M` = the smallest mark in `pg_locks`, read after `L` (in the same statement);
  * 3. `W = min(L, M - 1)`.
  *
  * Every number `s <= W` is final: it was drawn before step 1, so its transaction's mark existed
@@ -69,12 +69,19 @@ export function markSql(sequence: string): string {
     `coalesce(pg_sequence_last_value(${name}::regclass), 0) + 1)`;
 }
 
-const LAST_SQL = `SELECT coalesce(pg_sequence_last_value($1::regclass), 0) AS l`;
-const MARKS_SQL =
-  `SELECT min(((classid::bigint << 32) | objid::bigint) - (${MARK_PREFIX}::bigint << 48)) AS m
-  FROM pg_locks
-  WHERE locktype = 'advisory' AND objsubid = 1 AND classid::bigint >> 16 = ${MARK_PREFIX}
-    AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`;
+/**
+ * Steps 1 and 2 in one round trip: the marks are read by a subquery correlated with the row that
+ * holds the sequence's value (`OFFSET 0` keeps that row a separate plan node, and the subquery's
+ * one-time filter on it runs after it), so PostgreSQL reads `pg_locks` after the sequence.
+ */
+const WATERMARK_SQL = `SELECT s.l, (
+    SELECT min(((classid::bigint << 32) | objid::bigint) - (${MARK_PREFIX}::bigint << 48))
+    FROM pg_locks
+    WHERE locktype = 'advisory' AND objsubid = 1 AND classid::bigint >> 16 = ${MARK_PREFIX}
+      AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+      AND s.l IS NOT NULL
+  ) AS m
+  FROM (SELECT coalesce(pg_sequence_last_value($1::regclass), 0) AS l OFFSET 0) s`;
 
 /** What {@linkcode PgShared} logs through. */
 export interface SharedLog {
@@ -210,8 +217,9 @@ export class PgShared {
     this.stats.refreshes++;
     this.#stale = false;
     const { pool, sequence } = this.#o;
-    const l = Number((await pool.query(LAST_SQL, [sequence])).rows[0].l);
-    const m = (await pool.query(MARKS_SQL)).rows[0].m;
+    const row = (await pool.query(WATERMARK_SQL, [sequence])).rows[0];
+    const l = Number(row.l);
+    const m = row.m;
     const w = m === null ? l : Math.min(l, Number(m) - 1);
     if (w <= this.#seq) return;
     const from = this.#seq;
