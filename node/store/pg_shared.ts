@@ -42,6 +42,8 @@
  */
 import pg from "pg";
 
+/** `application_name` of the session connections (for `pg_stat_activity`). */
+export const SESSION_NAME = "subspace-session";
 /** The channel every process listens on. */
 export const COMMITS_CHANNEL = "subspace_commits";
 /** High 16 bits of the marks' lock keys (the bigint form); the low 48 bits hold a sequence number. */
@@ -319,7 +321,7 @@ export class PgShared {
 
   #connect(): Promise<void> {
     this.#connecting ??= (async () => {
-      const c = new pg.Client({ connectionString: this.#o.url });
+      const c = new pg.Client({ connectionString: this.#o.url, application_name: SESSION_NAME });
       c.on("error", () => this.#lost(c));
       c.on("end", () => this.#lost(c));
       c.on("notification", (n) => {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import pg from "pg";
 import { openStore, type Store } from "./store.ts";
-import { jobKey, markSql } from "./pg_shared.ts";
+import { jobKey, markSql, SESSION_NAME } from "./pg_shared.ts";
 import { freshDatabase } from "./testing.ts";
 import { fromHex } from "../../client/mod.ts";
 
@@ -122,4 +122,47 @@ Deno.test("jobKey is a stable 31-bit hash", () => {
   for (const n of ["", "a", "sweeper", "x".repeat(100)]) {
     assert.ok(jobKey(n) >= 0 && jobKey(n) < 2 ** 31);
   }
+});
+
+Deno.test({
+  name:
+    "PostgreSQL session lost: the watermark keeps rising by polling, the session and jobs come back",
+  ignore: PG_URL === undefined,
+  async fn() {
+    const db = await freshDatabase();
+    const a = await openStore({ url: db.url, dataDir: "/nonexistent" });
+    const b = await openStore({ url: db.url, dataDir: "/nonexistent" });
+    const admin = new pg.Client({ connectionString: db.url });
+    await admin.connect();
+    const heard: number[] = [];
+    b.shared!.onVisible((tags) => {
+      if (tags !== "all") heard.push(tags.length);
+    });
+    try {
+      assert.equal(await b.leads("sweeper"), true);
+      assert.equal(b.shared!.listening, true);
+      // Both sessions are killed; b's is the one that matters (a's notifications go nowhere).
+      const killed = await admin.query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()",
+        [SESSION_NAME],
+      );
+      assert.equal(killed.rowCount, 2);
+      await until("b notices", () => !b.shared!.listening);
+      assert.deepEqual(b.shared!.jobs, [], "a lost session holds no jobs");
+      const [m] = await a.insertBatch([message("05", 5)]);
+      await until("b's watermark rises", () => b.shared!.watermark >= m!.message.seq);
+      await until("b hears the row", () => heard.reduce((x, y) => x + y, 0) >= 1);
+      await until("b reconnects", () => b.shared!.listening);
+      assert.equal(await b.leads("sweeper"), true);
+      // Notifications work again.
+      const [m2] = await a.insertBatch([message("06", 6)]);
+      await until("b sees the next row", () => b.shared!.watermark >= m2!.message.seq);
+      assert.ok(b.shared!.stats.reconnects >= 1);
+    } finally {
+      await admin.end();
+      await a.close();
+      await b.close();
+      await db.drop();
+    }
+  },
 });
