@@ -21,7 +21,7 @@ import {
   type OpenFeatureDatabaseOptions,
 } from "./feature_db.ts";
 import { toHex } from "../../client/mod.ts";
-import { markSql, PgShared, type SharedLog } from "./pg_shared.ts";
+import { connectionConfig, markSql, PgShared, type SharedLog } from "./pg_shared.ts";
 
 /** The `messages` table. */
 export interface MessagesTable {
@@ -487,7 +487,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
       pg.types.setTypeParser(20, (v: string) => Number(v));
       pgTypesSet = true;
     }
-    const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 8 });
+    const pool = new pg.Pool({ ...connectionConfig(opts.url), max: opts.poolSize ?? 8 });
     // An idle connection the server closed (a restart, a terminated backend): the pool drops it
     // and opens another when needed. Without a listener the error would end the process.
     pool.on(
