@@ -9,57 +9,23 @@
  *    cross-process path: NOTIFY, watermark refresh, tag read). Times from the POST's
  *    acknowledgement to the poll's answer, p50/p99.
  *
- * 3. With `BEFORE_TREE=<source tree>` (e.g. an export of the commit before several processes were
- *    supported), one-process ingest of that tree and of this one, in alternating rounds on fresh
- *    databases: what the watermark marks and notifications cost a single process.
+ * What the watermark marks and notifications cost one process: `AB_PG=1 deno run -A
+ * bench/ab_ingest.ts <tree before> .` (alternating rounds, fresh databases).
  *
- * Run: `SUBSPACE_TEST_PG_URL=postgres://... deno run -A bench/multiprocess.ts [seconds] [connections] [iterations] [rounds]`.
+ * Run: `SUBSPACE_TEST_PG_URL=postgres://... deno run -A bench/multiprocess.ts [seconds] [connections] [iterations]`.
  * On a 2-core machine the processes, PostgreSQL and wrk share the cores: the gain from more
  * processes is bounded by that, not by the design.
  *
  * @module
  */
-import { BENCH_ARGS, benchNode, f2, quantile, wrk, type WrkResult } from "./_util.ts";
-import { NODE_DENO_FLAGS, type NodeProcess, waitListening } from "../tests/_node.ts";
+import { benchNode, f2, quantile, wrk, type WrkResult } from "./_util.ts";
+import type { NodeProcess } from "../tests/_node.ts";
 import { freshDatabase, PG_URL } from "../node/store/testing.ts";
 
 if (PG_URL === undefined) throw new Error("Set SUBSPACE_TEST_PG_URL to a PostgreSQL server");
 const seconds = Number(Deno.args[0] ?? 10);
 const connections = Number(Deno.args[1] ?? 48);
 const iterations = Number(Deno.args[2] ?? 300);
-const rounds = Number(Deno.args[3] ?? 3);
-const beforeTree = Deno.env.get("BEFORE_TREE");
-
-/** One-process ingest of the node in `tree` (this one when undefined) on a fresh database. */
-async function oneProcessIngest(tree: string | undefined): Promise<number> {
-  const db = await freshDatabase();
-  try {
-    if (tree === undefined) {
-      const [node] = await cluster(1, db.url);
-      const r = await wrk(node!.url, "post_1k.lua", { connections, seconds });
-      await stopAll([node!]);
-      return r.perSecond;
-    }
-    const dataDir = await Deno.makeTempDir({ prefix: "subspace-before-" });
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [...NODE_DENO_FLAGS, `${tree}/main.ts`, "serve", "--data", dataDir, "--port", "0"]
-        .concat(["--quota", "open", "--store", db.url, ...BENCH_ARGS]),
-      cwd: tree,
-      env: { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
-      stdin: "null",
-      stdout: "null",
-      stderr: "piped",
-    }).spawn();
-    const url = await waitListening(child, []);
-    const r = await wrk(url, "post_1k.lua", { connections, seconds });
-    child.kill("SIGTERM");
-    await child.status;
-    await Deno.remove(dataDir, { recursive: true });
-    return r.perSecond;
-  } finally {
-    await db.drop();
-  }
-}
 
 async function cluster(n: number, url: string): Promise<NodeProcess[]> {
   const first = await benchNode(["--store", url]);
@@ -123,16 +89,6 @@ for (let i = 0; i < iterations; i++) {
 await stopAll(nodes);
 await db.drop();
 
-const ab: { before: number[]; after: number[] } = { before: [], after: [] };
-if (beforeTree !== undefined) {
-  for (let r = 0; r < rounds; r++) {
-    // Alternate which goes first.
-    for (const which of r % 2 === 0 ? ["before", "after"] as const : ["after", "before"] as const) {
-      ab[which].push(await oneProcessIngest(which === "before" ? beforeTree : undefined));
-    }
-  }
-}
-
 const base = ingest[0]!.perSecond;
 console.log(`| processes | msgs/s | ratio to 1 | worst p99 ms | non-2xx |`);
 console.log(`| --- | --- | --- | --- | --- |`);
@@ -154,19 +110,3 @@ console.log(row("poll and POST at one process", same));
 console.log(row("poll at one process, POST at another", cross));
 const extra = quantile(cross, 0.99) - quantile(same, 0.99);
 console.log(`\ncross-process p99 extra: ${f2(extra)} ms (target <= 20 ms)`);
-if (beforeTree !== undefined) {
-  const med = (xs: number[]) => quantile(xs, 0.5);
-  console.log(`\n| one process, ${rounds} alternating rounds | median msgs/s | runs |`);
-  console.log(`| --- | --- | --- |`);
-  console.log(
-    `| before (${beforeTree}) | ${med(ab.before).toFixed(0)} | ${
-      ab.before.map((x) => x.toFixed(0)).join(", ")
-    } |`,
-  );
-  console.log(
-    `| after (this tree) | ${med(ab.after).toFixed(0)} | ${
-      ab.after.map((x) => x.toFixed(0)).join(", ")
-    } |`,
-  );
-  console.log(`\nafter / before: ${f2(med(ab.after) / med(ab.before))}`);
-}
