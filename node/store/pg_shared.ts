@@ -135,7 +135,7 @@ export function jobKey(name: string): number {
 /** The shared coordination of one process with the others on its PostgreSQL database. */
 export class PgShared {
   #o: PgSharedOptions;
-  #log: SharedLog | undefined;
+  readonly #log: SharedLog | undefined;
   #seq = 0;
   #session: pg.Client | undefined;
   #connecting: Promise<void> | undefined;
@@ -165,11 +165,6 @@ export class PgShared {
     await s.#connect().catch(() => {});
     s.#arm();
     return s;
-  }
-
-  /** Sets the logger (the store opens before the node's logger is wired). */
-  setLog(log: SharedLog): void {
-    this.#log = log;
   }
 
   /** Every sequence number up to this one is final (committed or never will be). */
