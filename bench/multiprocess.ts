@@ -38,17 +38,29 @@ async function stopAll(nodes: NodeProcess[]): Promise<void> {
   await Promise.all(nodes.map((n) => Deno.remove(n.dataDir, { recursive: true })));
 }
 
-const ingest: { n: number; perSecond: number; p99Ms: number; non2xx: number }[] = [];
+/** Busy and total jiffies of all cores (`/proc/stat`), to tell how much CPU was left. */
+async function cpuTimes(): Promise<{ busy: number; total: number }> {
+  const line = (await Deno.readTextFile("/proc/stat")).split("\n")[0]!;
+  const v = line.trim().split(/\s+/).slice(1).map(Number);
+  const idle = v[3]! + (v[4] ?? 0);
+  const total = v.reduce((a, b) => a + b, 0);
+  return { busy: total - idle, total };
+}
+
+const ingest: { n: number; perSecond: number; p99Ms: number; non2xx: number; cpu: number }[] = [];
 for (const n of [1, 2, 3]) {
   const db = await freshDatabase();
   const nodes = await cluster(n, db.url);
+  const t0 = await cpuTimes();
   const runs: WrkResult[] = await Promise.all(
     nodes.map((node) =>
       wrk(node.url, "post_1k.lua", { connections: Math.round(connections / n), seconds })
     ),
   );
+  const t1 = await cpuTimes();
   ingest.push({
     n,
+    cpu: (t1.busy - t0.busy) / (t1.total - t0.total),
     perSecond: runs.reduce((s, r) => s + r.perSecond, 0),
     p99Ms: Math.max(...runs.map((r) => r.p99Ms)),
     non2xx: runs.reduce((s, r) => s + r.non2xx, 0),
@@ -90,14 +102,11 @@ await stopAll(nodes);
 await db.drop();
 
 const base = ingest[0]!.perSecond;
-console.log(`| processes | msgs/s | ratio to 1 | worst p99 ms | non-2xx |`);
-console.log(`| --- | --- | --- | --- | --- |`);
+console.log(`| processes | msgs/s | ratio to 1 | worst p99 ms | non-2xx | machine CPU busy |`);
+console.log(`| --- | --- | --- | --- | --- | --- |`);
 for (const r of ingest) {
-  console.log(
-    `| ${r.n} | ${r.perSecond.toFixed(0)} | ${f2(r.perSecond / base)} | ${
-      f2(r.p99Ms)
-    } | ${r.non2xx} |`,
-  );
+  const cells = [r.n, r.perSecond.toFixed(0), f2(r.perSecond / base), f2(r.p99Ms), r.non2xx];
+  console.log(`| ${cells.join(" | ")} | ${(r.cpu * 100).toFixed(0)}% |`);
 }
 console.log(
   `\n(${connections} connections in all, ${seconds} s per run, wrk 1 thread per process)\n`,
