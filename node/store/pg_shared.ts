@@ -31,7 +31,9 @@
  * is down) refreshes the watermark, and when it rises from `a` to `b` the tags of the rows in
  * `(a, b]` are read and handed to the long-poll hub. Waking by the watermark rather than by the
  * notification's tags means a waiter is woken when its rows can be returned, not when they
- * commit ahead of an earlier slow batch.
+ * commit ahead of an earlier slow batch. A process alone on the database (no other session
+ * connection in `pg_stat_activity`, counted on every fallback poll) sends no notifications; one
+ * that starts listening announces itself with `NOTIFY subspace_commits, 'join'`.
  *
  * **Background jobs.** {@linkcode PgShared.leads} takes a session-level advisory lock per job
  * name on the session connection and keeps it: one process runs the sweeper, the key rotation,
@@ -46,6 +48,8 @@ import pg from "pg";
 export const SESSION_NAME = "subspace-session";
 /** The channel every process listens on. */
 export const COMMITS_CHANNEL = "subspace_commits";
+/** The payload a process sends on the channel when it starts listening. */
+export const JOIN_PAYLOAD = "join";
 /** High 16 bits of the marks' lock keys (the bigint form); the low 48 bits hold a sequence number. */
 export const MARK_PREFIX = 0x5355;
 /** First key of the two-integer advisory locks that name background jobs. */
@@ -147,6 +151,8 @@ export class PgShared {
   #running: Promise<void> | undefined;
   #queued: Promise<void> | undefined;
   #notifyMax = 0;
+  /** No other process listens: commits need no notification. */
+  #alone = false;
   #stale = false;
   #eager: () => boolean = () => true;
   #notifying = false;
@@ -252,6 +258,8 @@ export class PgShared {
   }
 
   #notify(maxSeq: number): void {
+    // Alone on the database: nobody to tell (a process that joins says so on the channel).
+    if (this.#alone) return;
     if (maxSeq > this.#notifyMax) this.#notifyMax = maxSeq;
     if (this.#notifying) return;
     this.#notifying = true;
@@ -339,8 +347,13 @@ export class PgShared {
       const c = new pg.Client({ ...connectionConfig(this.#o.url), application_name: SESSION_NAME });
       c.on("error", () => this.#lost(c));
       c.on("end", () => this.#lost(c));
+      let pid = 0;
       c.on("notification", (n) => {
         if (n.channel !== COMMITS_CHANNEL) return;
+        if (n.payload === JOIN_PAYLOAD) {
+          if (n.processId !== pid) this.#alone = false;
+          return;
+        }
         this.stats.notificationsHeard++;
         if (Number(n.payload) > this.#seq) this.#poke();
       });
@@ -348,6 +361,7 @@ export class PgShared {
         await c.connect();
         await c.query("SET synchronous_commit = off");
         await c.query(`LISTEN ${COMMITS_CHANNEL}`);
+        pid = Number((await c.query("SELECT pg_backend_pid() AS pid")).rows[0].pid);
       } catch (err) {
         c.end().catch(() => {});
         throw err;
@@ -357,6 +371,8 @@ export class PgShared {
         return;
       }
       this.#session = c;
+      await this.#countPeers().catch(() => {});
+      await c.query("SELECT pg_notify($1, $2)", [COMMITS_CHANNEL, JOIN_PAYLOAD]).catch(() => {});
       // Commits made while the session was down were not announced; catch up now.
       this.refresh().catch(() => {});
     })().finally(() => {
@@ -387,8 +403,26 @@ export class PgShared {
         await this.#connect().catch(() => {});
       }
       await this.refresh().catch(() => {});
+      await this.#countPeers().catch(() => {});
       this.#arm();
     }, up ? POLL_MS : DOWN_POLL_MS);
+  }
+
+  /** Whether other processes listen on this database (their session connections). */
+  async #countPeers(): Promise<void> {
+    const session = this.#session;
+    if (session === undefined) return;
+    const r = await session.query(
+      `SELECT count(*) AS n FROM pg_stat_activity
+       WHERE datname = current_database() AND application_name = $1 AND pid <> pg_backend_pid()`,
+      [SESSION_NAME],
+    );
+    this.#alone = Number(r.rows[0].n) === 0;
+  }
+
+  /** True when no other process listens on the database (then commits are not announced). */
+  get alone(): boolean {
+    return this.#alone;
   }
 
   /** Ends the session (its job locks go with it) and stops polling. */

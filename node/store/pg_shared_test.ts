@@ -166,3 +166,29 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "PostgreSQL alone on a database: no notifications until another process joins",
+  ignore: PG_URL === undefined,
+  async fn() {
+    const db = await freshDatabase();
+    const a = await openStore({ url: db.url, dataDir: "/nonexistent" });
+    let b: Store | undefined;
+    try {
+      assert.equal(a.shared!.alone, true);
+      await a.insertBatch([message("07", 7)]);
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(a.shared!.stats.notificationsSent, 0);
+      b = await openStore({ url: db.url, dataDir: "/nonexistent" });
+      assert.equal(b.shared!.alone, false);
+      await until("a hears b join", () => !a.shared!.alone);
+      const [m] = await a.insertBatch([message("08", 8)]);
+      await until("b hears a's commit", () => b!.shared!.stats.notificationsHeard > 0);
+      await until("b's watermark", () => b!.shared!.watermark >= m!.message.seq);
+    } finally {
+      await a.close();
+      await b?.close();
+      await db.drop();
+    }
+  },
+});
