@@ -144,7 +144,7 @@ async function install(core: NodeCore, opts: QuotaFeatureOptions): Promise<Featu
     credit: (hash, n, reference) => store.creditOnce(hash, n, reference, now()),
   });
   core.provide(FREE_QUOTA, freeQuota);
-  const tally = await tokenTally(store, tokens, now);
+  const tally = await tokenTally(store, tokens, now, shared);
   core.provide(QUOTA_CONSOLE, quotaConsole({ store, tokens, tally, log, now }));
 
   const q: QuotaRoutesContext = {
