@@ -5,12 +5,14 @@
  * Prints every run and the medians; on a shared machine only the medians of interleaved rounds
  * mean anything.
  *
- * Run: `deno run -A bench/ab_ingest.ts <treeA> <treeB> [rounds=5] [seconds=10] [connections=32]`
+ * Run: `deno run -A bench/ab_ingest.ts <treeA> <treeB> [rounds=5] [seconds=10] [connections=32]`.
+ * With `AB_PG=1` each run gets a fresh database on `SUBSPACE_TEST_PG_URL` (`--store`) instead.
  *
  * @module
  */
 import { BENCH_ARGS, f2, quantile, wrk } from "./_util.ts";
 import { NODE_DENO_FLAGS } from "../tests/_node.ts";
+import { freshDatabase } from "../node/store/testing.ts";
 
 const [treeA, treeB] = Deno.args;
 if (treeA === undefined || treeB === undefined) {
@@ -21,11 +23,22 @@ const rounds = Number(Deno.args[2] ?? 5);
 const seconds = Number(Deno.args[3] ?? 10);
 const connections = Number(Deno.args[4] ?? 32);
 
+const pg = Deno.env.get("AB_PG") === "1";
+
 async function runOnce(tree: string): Promise<number> {
+  const db = pg ? await freshDatabase() : undefined;
+  try {
+    return await runOn(tree, db === undefined ? [] : ["--store", db.url]);
+  } finally {
+    await db?.drop();
+  }
+}
+
+async function runOn(tree: string, storeArgs: string[]): Promise<number> {
   const dataDir = await Deno.makeTempDir({ prefix: "subspace-ab-" });
   const child = new Deno.Command(Deno.execPath(), {
     args: [...NODE_DENO_FLAGS, `${tree}/main.ts`, "serve", "--data", dataDir, "--port", "0"]
-      .concat(["--quota", "open", ...BENCH_ARGS]),
+      .concat(["--quota", "open", ...storeArgs, ...BENCH_ARGS]),
     cwd: tree,
     env: { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
     stdin: "null",

@@ -89,7 +89,11 @@ export class MissingFeatureError extends Error {
 export async function startNode(config: Config, opts: StartOptions = {}): Promise<RunningNode> {
   const log = opts.log ?? createLogger({ component: "node", level: config.logLevel });
   const dataDir = await openDataDir(config.data, { log: log.child("data") });
-  const store = await openStore({ url: config.store, dataDir: config.data }).catch((err) => {
+  const store = await openStore({
+    url: config.store,
+    dataDir: config.data,
+    log: log.child("shared"),
+  }).catch((err) => {
     dataDir.release();
     throw err;
   });
@@ -105,7 +109,13 @@ export async function startNode(config: Config, opts: StartOptions = {}): Promis
     storedCount: await store.count(),
   });
   const hub = new Hub(config.maxWaiters);
-  writer.onCommit((inserted) => hub.notify(inserted.map((m) => m.tag)));
+  if (store.shared === undefined) {
+    writer.onCommit((inserted) => hub.notify(inserted.map((m) => m.tag)));
+  } // Several processes on one database: waiters wake when rows (anyone's) fall under the watermark.
+  else {
+    store.shared.onVisible((tags) => tags === "all" ? hub.wakeAll() : hub.notify(tags));
+    store.shared.setEager(() => hub.size > 0);
+  }
   const limits = new RuntimeLimits({
     maxTtlSeconds: config.maxTtl,
     defaultTtlSeconds: config.defaultTtl,
@@ -194,6 +204,11 @@ export async function startNode(config: Config, opts: StartOptions = {}): Promis
 
   const sweepTimer = setInterval(async () => {
     try {
+      if (store.shared !== undefined) {
+        // The other processes' commits and sweeps change the totals too.
+        writer.resync({ usedBytes: await store.usedBytes(), storedCount: await store.count() });
+      }
+      if (!(await store.leads("sweeper"))) return;
       const n = await writer.sweep(core.now());
       if (n > 0) {
         swept.inc(undefined, n);

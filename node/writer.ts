@@ -114,9 +114,35 @@ export class Writer {
     return this.#storedCount;
   }
 
-  /** The highest sequence number committed (cursors beyond it are unknown). */
+  /**
+   * The highest sequence number readers may see: every row up to it is committed (cursors
+   * beyond it are unknown). With several processes on one PostgreSQL database it is the shared
+   * watermark (`store/pg_shared.ts`), which also covers the other processes' commits.
+   */
   get lastSeq(): number {
-    return this.#lastSeq;
+    return this.#opts.store.shared?.watermark ?? this.#lastSeq;
+  }
+
+  /**
+   * Brings {@linkcode lastSeq} up to date with every commit this process has heard of, here or
+   * in the other processes on the database (see `store/pg_shared.ts`); readers call it before
+   * they query; `force` reads the database even when nothing was heard. At once with one
+   * process. Returns whether there are other processes to hear from.
+   */
+  async refreshLastSeq(force = false): Promise<boolean> {
+    const shared = this.#opts.store.shared;
+    if (shared === undefined) return false;
+    await (force ? shared.refresh() : shared.fresh());
+    return true;
+  }
+
+  /**
+   * Replaces the byte and row counts with the database's (several processes write one
+   * database; each counts only its own commits in between).
+   */
+  resync(counts: { usedBytes: number; storedCount: number }): void {
+    this.#usedBytes = counts.usedBytes;
+    this.#storedCount = counts.storedCount;
   }
 
   /** Bytes charged for stored payloads. */

@@ -185,9 +185,19 @@ export function messageRoutes(ctx: NodeCore): Hono<AppEnv> {
       ? DEFAULT_LIMIT
       : parseIntIn(q.limit, "limit", 1, MAX_LIMIT);
     const waitSeconds = q.wait === undefined ? 0 : parseIntIn(q.wait, "wait", 0, config.maxWait);
-    const start = decodeCursor(q.after, ctx.writer.lastSeq);
     // Federation: a region first asked for here is subscribed to and its backlog pulled in.
     await ctx.service(REGION_FOLLOWER)?.({ prefix: range.lo, bits: range.bits });
+    // Several processes on one database: see what they committed (and what a cursor they
+    // issued may already be past).
+    await ctx.writer.refreshLastSeq();
+    let start;
+    try {
+      start = decodeCursor(q.after, ctx.writer.lastSeq);
+    } catch (err) {
+      // A cursor from a process whose notification has not arrived here yet.
+      if (!(await ctx.writer.refreshLastSeq(true))) throw err;
+      start = decodeCursor(q.after, ctx.writer.lastSeq);
+    }
     const query = async (from: PageCursor) => {
       const held = await ctx.store.bySeqs(from.pending, ctx.now());
       const fresh = await ctx.store.query({

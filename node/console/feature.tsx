@@ -203,7 +203,8 @@ async function installConsole(core: NodeCore, opts: ConsoleOptions): Promise<Fea
   // First start (or one-time password never replaced): print a fresh one-time password.
   const stored = await state.getPassword();
   let bannerPassword: string | undefined;
-  if (stored === undefined || stored.oneTime) {
+  // Several processes on one database: only the one holding this lock makes (and logs) it.
+  if ((stored === undefined || stored.oneTime) && await core.store.leads("console-password")) {
     const password = generatePassword();
     bannerPassword = password;
     // 100 random bits need no key stretching: the cheapest scrypt keeps startup fast.

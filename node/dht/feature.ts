@@ -99,7 +99,8 @@ async function install(ctx: NodeCore): Promise<FeatureParts> {
   const { config, log: rootLog } = ctx;
   const log = rootLog.child("dht");
   const clock = systemClock;
-  const identity = await loadOrCreateIdentity(config.data);
+  const shared = ctx.store.shared;
+  const identity = await loadOrCreateIdentity(config.data, shared);
   ctx.provide(NODE_IDENTITY, { id: identity.id });
   const dhtDb = await ctx.openDatabase("dht", DHT_MIGRATIONS, {
     writerThread: true,
@@ -113,7 +114,11 @@ async function install(ctx: NodeCore): Promise<FeatureParts> {
   const statePath = `${config.data.replace(/\/+$/, "")}/${STATE_FILE}`;
   let saved: SavedState = {};
   try {
-    saved = JSON.parse(await Deno.readTextFile(statePath));
+    saved = JSON.parse(
+      shared === undefined
+        ? await Deno.readTextFile(statePath)
+        : await shared.get(STATE_FILE) ?? "{}",
+    );
   } catch {
     // first start, or an unreadable file: start fresh
   }
@@ -425,6 +430,7 @@ async function install(ctx: NodeCore): Promise<FeatureParts> {
   const saveState = async () => {
     if (node === undefined) return;
     const state: SavedState = { table: node.snapshot(), last_active_ms: clock.now() };
+    if (shared !== undefined) return await shared.set(STATE_FILE, JSON.stringify(state));
     const tmp = `${statePath}.tmp`;
     await Deno.writeTextFile(tmp, JSON.stringify(state));
     await Deno.rename(tmp, statePath);
@@ -500,14 +506,16 @@ async function install(ctx: NodeCore): Promise<FeatureParts> {
     }
     // Provider records expire with their message but the k closest nodes change with churn:
     // re-announce kept copies every half hour.
-    republishTimer = setInterval(() => {
+    republishTimer = setInterval(async () => {
+      if (!(await ctx.store.leads("dht-republish").catch(() => false))) return;
       republish().catch((err) => log.warn("republishing providers failed", { err: String(err) }));
     }, REPUBLISH_MS);
     stateTimer = setInterval(() => {
       saveState().catch(() => {});
       // Sweeping and recounting scan tables (reads run on the main thread on SQLite): rarely.
       if (++ticks % SWEEP_EVERY_TICKS === 0) {
-        notices.sweep().catch(() => {});
+        ctx.store.leads("dht-notice-sweep").then((lead) => lead ? notices.sweep() : 0)
+          .catch(() => {});
         recountReplicated().catch(() => {});
       }
     }, STATE_INTERVAL_MS);

@@ -178,14 +178,35 @@ export const NODE_KEY_FILE = "node.key";
  * const me = await loadOrCreateIdentity("./data");
  * ```
  */
-export async function loadOrCreateIdentity(dataDir: string): Promise<NodeIdentity> {
+export async function loadOrCreateIdentity(
+  dataDir: string,
+  shared?: SharedValues,
+): Promise<NodeIdentity> {
+  if (shared !== undefined) {
+    // Processes sharing one database are one server: the first one's key (from its file, or
+    // new) becomes everyone's.
+    const hex = await shared.value(
+      NODE_KEY_FILE,
+      async () => toHex(await loadOrCreateKey(dataDir)),
+    );
+    return identityFromSecretKey(fromHex(hex));
+  }
+  return identityFromSecretKey(await loadOrCreateKey(dataDir));
+}
+
+/** Values several node processes on one database agree on (`Store.shared`). */
+export interface SharedValues {
+  value(name: string, init: () => Promise<string>): Promise<string>;
+}
+
+async function loadOrCreateKey(dataDir: string): Promise<Uint8Array> {
   const path = `${dataDir.replace(/\/+$/, "")}/${NODE_KEY_FILE}`;
   await Deno.mkdir(dataDir, { recursive: true });
   try {
     const secretKey = secp.utils.randomSecretKey();
     await Deno.writeTextFile(path, toHex(secretKey) + "\n", { mode: 0o600, createNew: true });
     await Deno.chmod(path, 0o600).catch(() => {});
-    return identityFromSecretKey(secretKey);
+    return secretKey;
   } catch (e) {
     if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
   }
@@ -200,5 +221,5 @@ export async function loadOrCreateIdentity(dataDir: string): Promise<NodeIdentit
   if (!/^[0-9a-f]{64}$/.test(text)) {
     throw new RangeError(`Cannot parse node key ${path}: expected 64 hex characters`);
   }
-  return identityFromSecretKey(fromHex(text));
+  return fromHex(text);
 }

@@ -136,6 +136,47 @@ export class FeeSettings {
     return new FeeSettings(o, pricing, payment, xpubOptions);
   }
 
+  /**
+   * Re-reads what the operator saved (another process sharing the database may have changed it)
+   * and applies what differs from the values in force. Returns true when something changed.
+   */
+  async reload(): Promise<boolean> {
+    const { store, log } = this.#o;
+    let changed = false;
+    const saved = await store.getSetting<Record<string, unknown>>("pricing");
+    if (saved !== undefined) {
+      try {
+        const next = updatePricing(this.#pricing, saved);
+        if (JSON.stringify(pricingToJson(next)) !== JSON.stringify(pricingToJson(this.pricing()))) {
+          this.#pricing = next;
+          this.#o.limits.set({
+            maxTtlSeconds: next.maxTtlSeconds,
+            maxPayloadBytes: next.maxPayloadBytes,
+          });
+          changed = true;
+        }
+      } catch (err) {
+        log.warn("ignoring saved pricing", { err });
+      }
+    }
+    const savedPayment = await store.getSetting<Record<string, unknown>>("payment");
+    if (savedPayment !== undefined) {
+      try {
+        const next = updatePaymentSettings(this.#payment, savedPayment, this.xpubOptions);
+        const before = JSON.stringify(paymentSettingsToJson(this.#payment));
+        if (JSON.stringify(paymentSettingsToJson(next)) !== before) {
+          this.#payment = next;
+          const rt = this.runtime();
+          for (const l of this.#listeners) l(rt);
+          changed = true;
+        }
+      } catch (err) {
+        log.warn("ignoring saved payment settings", { err });
+      }
+    }
+    return changed;
+  }
+
   /** The prices in force, with the limits the node applies now. */
   pricing(): Pricing {
     const now = this.#o.limits.current;

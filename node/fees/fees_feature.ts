@@ -25,6 +25,11 @@ import { FeesStore } from "./store.ts";
 export interface FeesFeatureOptions {
   /** `fetch` the Esplora client uses (tests). */
   esploraFetch?: typeof fetch;
+  /**
+   * With several processes on one PostgreSQL database: how often the saved pricing is re-read
+   * (default {@linkcode SHARED_RELOAD_MS}; tests shorten it).
+   */
+  reloadMs?: number;
 }
 
 /**
@@ -38,6 +43,9 @@ export interface FeesFeatureOptions {
 export function feesFeature(opts: FeesFeatureOptions = {}): Feature {
   return { name: "fees", install: (core) => install(core, opts) };
 }
+
+/** How often a process sharing a PostgreSQL database re-reads the saved pricing. */
+export const SHARED_RELOAD_MS = 30_000;
 
 async function install(core: NodeCore, opts: FeesFeatureOptions): Promise<FeatureParts> {
   const { config } = core;
@@ -110,6 +118,7 @@ async function install(core: NodeCore, opts: FeesFeatureOptions): Promise<Featur
     pricingConsole({ settings, invoices, store, freeQuota: () => needQuota().freeQuota }),
   );
 
+  let reloadTimer: ReturnType<typeof setInterval> | undefined;
   return {
     routes(app) {
       const { accounts, freeQuota } = needQuota();
@@ -122,11 +131,22 @@ async function install(core: NodeCore, opts: FeesFeatureOptions): Promise<Featur
       });
     },
     started() {
+      // Several processes on one PostgreSQL database: follow what the operator saved at another.
+      if (core.store.shared !== undefined) {
+        reloadTimer = setInterval(() => {
+          settings.reload().then((changed) => changed && log.info("pricing reloaded"))
+            .catch((err) => log.warn("reloading the pricing failed", { err }));
+        }, opts.reloadMs ?? SHARED_RELOAD_MS);
+      }
       // Always polling: the operator may set the xpub and the backend later; a poll without a
       // backend only expires old invoices (and credits paid ones not yet credited).
-      invoices.start(config.esploraPollInterval * 1000);
+      invoices.start(
+        config.esploraPollInterval * 1000,
+        () => core.store.leads("fees-invoice-poll"),
+      );
     },
     async close() {
+      clearInterval(reloadTimer);
       await invoices.stop();
     },
   };

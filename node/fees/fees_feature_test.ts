@@ -16,6 +16,7 @@ import {
 import { openSqlite } from "../store/mod.ts";
 import { postJson, testNode } from "../testing.ts";
 import { feesFeature } from "./fees_feature.ts";
+import { freshDatabase } from "../store/testing.ts";
 import { parseXpub } from "./xpub.ts";
 
 const KEY = await generateIssuerKey();
@@ -309,4 +310,33 @@ Deno.test("fees feature: the Pricing page's source edits all owners' values; a n
   } finally {
     await n.close();
   }
+});
+
+Deno.test({
+  name: "fees feature: processes sharing a PostgreSQL database follow the pricing saved at another",
+  ignore: Deno.env.get("SUBSPACE_TEST_PG_URL") === undefined,
+  async fn() {
+    const db = await freshDatabase();
+    const args = ["--admin-token", ADMIN, "--store", db.url];
+    const a = await testNode({ args, features: [quota(), feesFeature({ reloadMs: 100 })] });
+    const b = await testNode({ args, features: [quota(), feesFeature({ reloadMs: 100 })] });
+    try {
+      const ok = await a.fetch(put({ bundle_price_sats: 777, max_ttl_seconds: 1800 }));
+      assert.equal(ok.status, 200);
+      await ok.body?.cancel();
+      const deadline = Date.now() + 10_000;
+      let seen;
+      while (Date.now() < deadline) {
+        seen = await (await b.fetch(new Request(BASE + "/v1/pricing"))).json();
+        if (seen.max_ttl_seconds === 1800) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.equal(seen.max_ttl_seconds, 1800);
+      assert.equal(b.core.limits.current.maxTtlSeconds, 1800);
+    } finally {
+      await a.close();
+      await b.close();
+      await db.drop();
+    }
+  },
 });

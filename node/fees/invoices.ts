@@ -284,13 +284,18 @@ export class InvoiceService {
     }
   }
 
-  /** Polls every `intervalMs` until {@linkcode stop}. */
-  start(intervalMs: number): void {
+  /**
+   * Polls every `intervalMs` until {@linkcode stop}; with `leads`, only on ticks where it
+   * answers true (one of several processes sharing a database polls).
+   */
+  start(intervalMs: number, leads: () => Promise<boolean> = () => Promise.resolve(true)): void {
     if (this.#timer !== undefined) return;
     this.#pollIntervalMs = intervalMs;
     this.#timer = setInterval(() => {
       if (this.#polling) return;
-      this.#polling = this.pollOnce().catch((err) => this.#o.onError?.(err)).finally(() => {
+      this.#polling = leads().then((lead) => lead ? this.pollOnce() : undefined).catch((err) =>
+        this.#o.onError?.(err)
+      ).finally(() => {
         this.#polling = undefined;
       });
     }, intervalMs);

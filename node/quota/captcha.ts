@@ -87,7 +87,8 @@ function loadFont(): Glyphs {
   return glyphs;
 }
 
-const hashAnswer = (text: string) =>
+/** SHA-256 (hex) of a normalized answer: what is kept instead of the answer. */
+export const hashAnswer = (text: string): string =>
   createHash("sha256").update(text.trim().toLowerCase()).digest("hex");
 
 const rnd = (min: number, max: number) => Math.round(min + Math.random() * (max - min));

@@ -40,12 +40,15 @@ export async function tokenTally(
   store: QuotaStore,
   tokens: TokenService,
   now: () => number,
+  shared = false,
 ): Promise<DailyTally> {
   const tally = new DailyTally({
     name: "tokens_daily",
     store: {
       getSetting: (name) => store.getSetting(name),
       setSetting: (name, value) => store.setSetting(name, value),
+      // Several processes on one database add their own counts to the saved ones.
+      ...(shared ? { updateSetting: (name, fn) => store.updateSettingExclusive(name, fn) } : {}),
     },
     now,
   });

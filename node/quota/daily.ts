@@ -13,6 +13,14 @@ export type DailyTotals = Record<string, Record<string, number>>;
 export interface DailyStore {
   getSetting<T>(name: string): Promise<T | undefined>;
   setSetting(name: string, value: unknown, now: number): Promise<void>;
+  /**
+   * Read-modify-write under a lock, for several processes sharing the setting (PostgreSQL): then
+   * each save adds this process's growth to the saved totals instead of replacing them.
+   */
+  updateSetting?<T>(
+    name: string,
+    fn: (value: T | undefined) => Promise<T | undefined>,
+  ): Promise<void>;
 }
 
 /** Options for {@linkcode DailyTally}. */
@@ -38,6 +46,8 @@ export class DailyTally {
   #last = new Map<string, number>();
   #readers = new Map<string, () => number>();
   #dirty = false;
+  /** Growth not yet saved (only used with {@linkcode DailyStore.updateSetting}). */
+  #unsaved: DailyTotals = {};
 
   constructor(opts: DailyTallyOptions) {
     this.#opts = opts;
@@ -71,6 +81,8 @@ export class DailyTally {
       if (delta === 0) continue;
       const bucket = this.#totals[day] ??= {};
       bucket[name] = (bucket[name] ?? 0) + delta;
+      const unsaved = this.#unsaved[day] ??= {};
+      unsaved[name] = (unsaved[name] ?? 0) + delta;
       this.#dirty = true;
     }
   }
@@ -79,10 +91,32 @@ export class DailyTally {
   async save(): Promise<void> {
     if (!this.#dirty) return;
     this.#dirty = false;
-    const days = Object.keys(this.#totals).sort();
     const keep = this.#opts.keepDays ?? 60;
-    for (const d of days.slice(0, Math.max(0, days.length - keep))) delete this.#totals[d];
-    await this.#opts.store.setSetting(this.#opts.name, this.#totals, this.#now());
+    const prune = (t: DailyTotals) => {
+      const days = Object.keys(t).sort();
+      for (const d of days.slice(0, Math.max(0, days.length - keep))) delete t[d];
+      return t;
+    };
+    const store = this.#opts.store;
+    if (store.updateSetting === undefined) {
+      this.#unsaved = {};
+      await store.setSetting(this.#opts.name, prune(this.#totals), this.#now());
+      return;
+    }
+    const growth = this.#unsaved;
+    this.#unsaved = {};
+    try {
+      await store.updateSetting<DailyTotals>(this.#opts.name, (saved) => {
+        const merged = addTotals(structuredClone(saved ?? {}), growth);
+        this.#totals = prune(merged);
+        return Promise.resolve(this.#totals);
+      });
+    } catch (err) {
+      // Not saved: keep the growth for the next save.
+      this.#unsaved = addTotals(this.#unsaved, growth);
+      this.#dirty = true;
+      throw err;
+    }
   }
 
   /** The last `days` days (oldest first, today last), zero-filled. */
@@ -95,4 +129,12 @@ export class DailyTally {
     }
     return out;
   }
+}
+
+function addTotals(into: DailyTotals, more: DailyTotals): DailyTotals {
+  for (const [day, counters] of Object.entries(more)) {
+    const bucket = into[day] ??= {};
+    for (const [name, n] of Object.entries(counters)) bucket[name] = (bucket[name] ?? 0) + n;
+  }
+  return into;
 }

@@ -59,3 +59,36 @@ Deno.test("DailyTally treats a counter that went down as reset and keeps keepDay
   assert.deepEqual(Object.keys(saved), ["2024-01-03", "2024-01-04", "2024-01-05"]);
   assert.equal(utcDay(Date.UTC(2024, 0, 1)), "2024-01-01");
 });
+
+Deno.test("DailyTally: processes sharing the setting add their growth instead of replacing it", async () => {
+  const now = Date.UTC(2024, 4, 2, 12);
+  const store = memoryStore();
+  // Updates take turns, as under the database's advisory lock.
+  let turn: Promise<void> = Promise.resolve();
+  const shared = {
+    ...store,
+    updateSetting<T>(name: string, fn: (v: T | undefined) => Promise<T | undefined>) {
+      turn = turn.then(async () => {
+        const next = await fn(await store.getSetting<T>(name));
+        if (next !== undefined) await store.setSetting(name, next);
+      });
+      return turn;
+    },
+  };
+  const counts = [0, 0];
+  const tallies = [0, 1].map((i) => {
+    const t = new DailyTally({ name: "tokens", store: shared, now: () => now });
+    t.track("issued", () => counts[i]!);
+    return t;
+  });
+  counts[0] = 3;
+  counts[1] = 5;
+  for (const t of tallies) t.tick();
+  await Promise.all(tallies.map((t) => t.save()));
+  counts[0] = 4;
+  tallies[0]!.tick();
+  await tallies[0]!.save();
+  const day = utcDay(now);
+  assert.deepEqual(JSON.parse(store.m.get("tokens")!), { [day]: { issued: 9 } });
+  assert.deepEqual(tallies[0]!.lastDays(1), [{ day, totals: { issued: 9 } }]);
+});

@@ -52,20 +52,24 @@ export async function openFreeQuota(opts: {
   store: QuotaStore;
   defaults: FreeQuotaValues;
   onInvalid?: (err: unknown) => void;
-}): Promise<FreeQuota> {
+}): Promise<FreeQuota & { reload(): Promise<void> }> {
   const { store } = opts;
   let values = opts.defaults;
-  const saved = await store.getSetting<Record<string, unknown>>("free_quota") ??
-    await store.getSetting<Record<string, unknown>>("pricing");
-  if (saved !== undefined) {
+  const load = async () => {
+    const saved = await store.getSetting<Record<string, unknown>>("free_quota") ??
+      await store.getSetting<Record<string, unknown>>("pricing");
+    if (saved === undefined) return;
     try {
-      values = updateFreeQuota(values, saved);
+      values = updateFreeQuota(opts.defaults, saved);
     } catch (err) {
       opts.onInvalid?.(err);
     }
-  }
+  };
+  await load();
   return {
     current: () => values,
+    /** Re-reads the saved values (another process sharing the database may have changed them). */
+    reload: load,
     check: (json) => updateFreeQuota(values, json),
     async update(json) {
       const next = updateFreeQuota(values, json);

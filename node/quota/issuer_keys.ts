@@ -55,6 +55,22 @@ export interface KeyRingOptions {
   now?: () => number;
   /** Key generator (tests pass a fixed or faster one). */
   generate?: () => Promise<KeyObject>;
+  /**
+   * Keeps the key set in a database shared by several node processes instead of the file
+   * (PostgreSQL): every {@linkcode IssuerKeyRing.maintain} reads it and, if it rotates, writes it
+   * back under a lock, so one process rotates and all agree. A key file in `dataDir` is imported
+   * once when the database holds no keys yet.
+   */
+  storage?: KeyRingStorage;
+}
+
+/** A shared home for the key set (see {@linkcode KeyRingOptions.storage}). */
+export interface KeyRingStorage {
+  /**
+   * Runs `fn` on the saved key set (`undefined` when none is saved), exclusively across
+   * processes, and saves what it returns unless that is `undefined`.
+   */
+  update(fn: (saved: unknown) => Promise<unknown>): Promise<void>;
 }
 
 interface KeyFile {
@@ -140,18 +156,41 @@ export class IssuerKeyRing {
       if (err instanceof Deno.errors.NotFound) return;
       throw err;
     }
-    const file = JSON.parse(text) as KeyFile;
-    if (file.version !== 1 || !Array.isArray(file.keys)) {
-      throw new Error(`Cannot read ${path}: unknown format`);
+    this.#replace(JSON.parse(text), path);
+  }
+
+  /** Replaces the keys in memory by those of a key file's contents. */
+  #replace(value: unknown, where: string): void {
+    const file = value as KeyFile;
+    if (file?.version !== 1 || !Array.isArray(file.keys)) {
+      throw new Error(`Cannot read ${where}: unknown format`);
     }
+    const known = new Map(this.#keys.map((k) => [k.idHex, k]));
+    this.#keys = [];
+    this.#byId.clear();
     for (const k of file.keys) {
       const keyObject = createPrivateKey({
         key: Buffer.from(fromBase64Url(k.pkcs8, "pkcs8")),
         format: "der",
         type: "pkcs8",
       });
-      this.#add(makeKey(keyObject, k.created_at, k.sign_until, k.expires_at));
+      const fresh = makeKey(keyObject, k.created_at, k.sign_until, k.expires_at);
+      this.#add(known.get(fresh.idHex) ?? fresh);
     }
+  }
+
+  #file(): KeyFile {
+    return {
+      version: 1,
+      keys: this.#keys.map((k) => ({
+        pkcs8: toBase64Url(
+          new Uint8Array(k.sk.keyObject.export({ format: "der", type: "pkcs8" })),
+        ),
+        created_at: k.createdAt,
+        sign_until: k.signUntil,
+        expires_at: k.expiresAt,
+      })),
+    };
   }
 
   #add(k: IssuerKey): void {
@@ -163,17 +202,7 @@ export class IssuerKeyRing {
   async #save(): Promise<void> {
     if (this.#opts.dataDir === undefined) return;
     await Deno.mkdir(this.#opts.dataDir, { recursive: true });
-    const file: KeyFile = {
-      version: 1,
-      keys: this.#keys.map((k) => ({
-        pkcs8: toBase64Url(
-          new Uint8Array(k.sk.keyObject.export({ format: "der", type: "pkcs8" })),
-        ),
-        created_at: k.createdAt,
-        sign_until: k.signUntil,
-        expires_at: k.expiresAt,
-      })),
-    };
+    const file = this.#file();
     const path = join(this.#opts.dataDir, ISSUER_KEY_FILE);
     const tmp = `${path}.tmp`;
     await Deno.writeTextFile(tmp, JSON.stringify(file, null, 2) + "\n", { mode: 0o600 });
@@ -186,6 +215,23 @@ export class IssuerKeyRing {
    * key set changed (and was saved).
    */
   async maintain(): Promise<boolean> {
+    const storage = this.#opts.storage;
+    if (storage === undefined) {
+      const changed = await this.#maintain();
+      if (changed) await this.#save();
+      return changed;
+    }
+    let changed = false;
+    await storage.update(async (saved) => {
+      if (saved !== undefined) this.#replace(saved, "the shared issuer keys");
+      changed = await this.#maintain();
+      // The first process on a database saves what it has (keys imported from its file).
+      return changed || saved === undefined ? this.#file() : undefined;
+    });
+    return changed;
+  }
+
+  async #maintain(): Promise<boolean> {
     const now = this.#now();
     let changed = false;
     for (const k of [...this.#keys]) {
@@ -214,7 +260,6 @@ export class IssuerKeyRing {
       }
       changed = true;
     }
-    if (changed) await this.#save();
     return changed;
   }
 

@@ -8,6 +8,7 @@
  * - `quota_settings`: the operator's free quota and the per-day token tally (`name` → JSON).
  * - `quota_credits` (0003): every credit given by reference (e.g. `invoice:<id>`), so a payment
  *   credits its account once even when the payer retries after a crash.
+ * - `quota_captchas` (0004): outstanding captchas, used only on PostgreSQL (processes share them).
  *
  * Migrations 0001 and 0002 also made `quota_invoices` (invoices, with the key each address
  * derives from since 0002). Invoices now belong to the fees feature, which copies
@@ -124,9 +125,31 @@ export function creditRefsMigration(dialect: Dialect): Migration {
   };
 }
 
+/**
+ * Outstanding captchas (`quota_captchas`), for several processes on one PostgreSQL database:
+ * a captcha drawn by one is answered at another. A SQLite node keeps them in memory.
+ */
+export function captchasMigration(): Migration {
+  return {
+    async up(db: Kysely<unknown>) {
+      await db.schema.createTable("quota_captchas")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("answer_hash", "text", (c) => c.notNull())
+        .addColumn("expires_at", "bigint", (c) => c.notNull())
+        .addColumn("address", "text")
+        .execute();
+      await db.schema.createIndex("quota_captchas_expires_at").on("quota_captchas")
+        .column("expires_at").execute();
+      await db.schema.createIndex("quota_captchas_address").on("quota_captchas")
+        .columns(["address", "expires_at"]).execute();
+    },
+  };
+}
+
 /** The quota database's migrations, by name (for `core.openDatabase("quota", ...)`). */
 export const QUOTA_MIGRATIONS: Readonly<Record<string, DialectMigration>> = {
   "0001_quota": quotaMigration,
   "0002_invoice_xpub": invoiceXpubMigration,
   "0003_credit_refs": creditRefsMigration,
+  "0004_captchas": captchasMigration,
 };

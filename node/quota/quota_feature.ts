@@ -23,6 +23,7 @@ import { QUOTA_POLICY } from "../services.ts";
 import { QUOTA_CONSOLE } from "../console/mod.ts";
 import { toBase64Url } from "../../client/mod.ts";
 import { CaptchaStore } from "./captcha.ts";
+import { type Captchas, SharedCaptchas } from "./shared_captchas.ts";
 import { quotaConsole, tokenTally } from "./console.ts";
 import { openFreeQuota } from "./free_quota.ts";
 import { IssuerKeyRing } from "./issuer_keys.ts";
@@ -53,6 +54,9 @@ export interface QuotaFeatureOptions {
   captchaText?: string;
 }
 
+/** How often a process sharing a PostgreSQL database re-reads the issuer keys. */
+const SHARED_KEYS_CHECK_MS = 30_000;
+
 /** How often the per-day token tally is saved. */
 const TALLY_SAVE_MS = 60_000;
 
@@ -77,8 +81,13 @@ async function install(core: NodeCore, opts: QuotaFeatureOptions): Promise<Featu
   const now = () => core.now();
   const fdb = await core.openDatabase("quota", QUOTA_MIGRATIONS, { writerThread: true });
   const store = new QuotaStore(fdb.db, fdb.writer);
+  // Several processes may share a PostgreSQL database: keys and captchas live in it there.
+  const shared = fdb.dialect === "postgres";
   const ring = await IssuerKeyRing.open({
     dataDir: config.data,
+    ...(shared
+      ? { storage: { update: (fn) => store.updateSettingExclusive("issuer_keys", fn) } }
+      : {}),
     rotationSeconds: config.issuerKeyRotation,
     overlapSeconds: config.issuerKeyOverlap,
     now,
@@ -102,11 +111,14 @@ async function install(core: NodeCore, opts: QuotaFeatureOptions): Promise<Featu
     maxPerRequest: config.maxTokensPerRequest,
     now,
   });
-  const captchas = new CaptchaStore({
+  const captchaOptions = {
     ttlSeconds: config.captchaTtl,
     maxPerAddress: config.captchasPerAddress,
     now,
-  });
+  };
+  const captchas: Captchas = shared
+    ? new SharedCaptchas(fdb.db, captchaOptions)
+    : new CaptchaStore(captchaOptions);
   const signupLimiter = new AddressRateLimiter({ perHour: config.signupsPerHour, now });
   const fixedAnswer = opts.captchaText ?? Deno.env.get("SUBSPACE_TEST_CAPTCHA_ANSWER");
   if (opts.captchaText === undefined && fixedAnswer !== undefined) {
@@ -132,7 +144,7 @@ async function install(core: NodeCore, opts: QuotaFeatureOptions): Promise<Featu
     credit: (hash, n, reference) => store.creditOnce(hash, n, reference, now()),
   });
   core.provide(FREE_QUOTA, freeQuota);
-  const tally = await tokenTally(store, tokens, now);
+  const tally = await tokenTally(store, tokens, now, shared);
   core.provide(QUOTA_CONSOLE, quotaConsole({ store, tokens, tally, log, now }));
 
   const q: QuotaRoutesContext = {
@@ -182,13 +194,17 @@ async function install(core: NodeCore, opts: QuotaFeatureOptions): Promise<Featu
     started() {
       maintenance = setInterval(async () => {
         try {
+          // Shared keys: every process re-reads them; the first to find the signing key
+          // retired rotates, under the settings lock, and the others adopt its new key.
           if (await ring.maintain()) log.info("issuer keys rotated", { keys: ring.keys().length });
+          if (shared) await freeQuota.reload();
+          if (!(await core.store.leads("quota-spent-sweep"))) return;
           const swept = await store.deleteExpiredSpent(now());
           if (swept > 0) log.info("swept spent nonces of expired keys", { count: swept });
         } catch (err) {
           log.error("quota maintenance failed", { err });
         }
-      }, Math.min(config.issuerKeyRotation * 1000, 3_600_000) / 4);
+      }, shared ? SHARED_KEYS_CHECK_MS : Math.min(config.issuerKeyRotation * 1000, 3_600_000) / 4);
       tallyTimer = setInterval(saveTally, TALLY_SAVE_MS);
     },
     async close() {

@@ -7,7 +7,7 @@
  * @module
  */
 import { type Kysely, sql } from "kysely";
-import type { SqliteWriteWorker } from "../store/mod.ts";
+import { JOB_LOCK_CLASS, jobKey, type SqliteWriteWorker } from "../store/mod.ts";
 import { toHex } from "../../client/mod.ts";
 
 /** `quota_accounts` row. */
@@ -374,6 +374,31 @@ export class QuotaStore {
     const r = await this.#db.selectFrom("quota_settings").select("value").where("name", "=", name)
       .executeTakeFirst();
     return r === undefined ? undefined : JSON.parse(r.value) as T;
+  }
+
+  /**
+   * Reads a setting, lets `fn` compute its next value and writes it (unless `fn` returns
+   * `undefined`), in one transaction that holds an advisory lock on the name, so processes
+   * sharing a PostgreSQL database take turns (PostgreSQL only; one process owns a SQLite file).
+   */
+  async updateSettingExclusive<T>(
+    name: string,
+    fn: (value: T | undefined) => Promise<T | undefined>,
+  ): Promise<void> {
+    await this.#db.transaction().execute(async (trx) => {
+      await sql`SELECT pg_advisory_xact_lock(${JOB_LOCK_CLASS}, ${
+        jobKey(`quota_settings:${name}`)
+      })`
+        .execute(trx);
+      const r = await trx.selectFrom("quota_settings").select("value").where("name", "=", name)
+        .executeTakeFirst();
+      const next = await fn(r === undefined ? undefined : JSON.parse(r.value) as T);
+      if (next === undefined) return;
+      const text = JSON.stringify(next);
+      await trx.insertInto("quota_settings").values({ name, value: text })
+        .onConflict((oc) => oc.column("name").doUpdateSet({ value: text }))
+        .execute();
+    });
   }
 
   /** Sets a setting to a JSON value. */

@@ -47,8 +47,24 @@ const formerConsoleTables: DialectMigration = () => ({
   up: () => Promise.resolve(),
 });
 
+/**
+ * Values every node process on one PostgreSQL database must agree on (the DHT node key, the
+ * saved routing table): `shared_values`, name → text (`pg_shared.ts`). SQLite keeps such values
+ * in files of the data folder, so there it does nothing.
+ */
+const sharedValues: DialectMigration = (dialect) => ({
+  async up(db: Kysely<unknown>) {
+    if (dialect !== "postgres") return;
+    await db.schema.createTable("shared_values")
+      .addColumn("name", "text", (c) => c.primaryKey())
+      .addColumn("value", "text", (c) => c.notNull())
+      .execute();
+  },
+});
+
 /** All migrations, keyed so that name order is application order. */
 export const MIGRATIONS: Record<string, DialectMigration> = {
   "0001_messages": messages,
   "0006_console": formerConsoleTables,
+  "0007_shared_values": sharedValues,
 };

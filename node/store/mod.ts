@@ -12,3 +12,4 @@ export {
 } from "./feature_db.ts";
 export { openSqlite } from "./sqlite_dialect.ts";
 export { SqliteWriteWorker } from "./sqlite_writer.ts";
+export { JOB_LOCK_CLASS, jobKey, PgShared } from "./pg_shared.ts";

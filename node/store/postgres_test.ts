@@ -1,31 +1,10 @@
 import assert from "node:assert/strict";
-import pg from "pg";
 import { openStore } from "./store.ts";
 import { storeConformance } from "./conformance.ts";
+import { freshDatabase } from "./testing.ts";
 import { postJson, randomPayload, randomTag, testNode } from "../testing.ts";
 
-/** Set by `.ci/run` (a PostgreSQL server on 127.0.0.1); without it these tests are skipped. */
 const PG_URL = Deno.env.get("SUBSPACE_TEST_PG_URL");
-
-/** Creates a fresh database on the test server and returns its URL and a dropper. */
-export async function freshDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = "subspace_test_" + crypto.randomUUID().replaceAll("-", "");
-  const admin = new pg.Client({ connectionString: PG_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(PG_URL!);
-  url.pathname = "/" + name;
-  return {
-    url: url.toString(),
-    async drop() {
-      const c = new pg.Client({ connectionString: PG_URL });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
-}
 
 Deno.test({
   name: "PostgreSQL store conformance",

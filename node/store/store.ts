@@ -21,6 +21,7 @@ import {
   type OpenFeatureDatabaseOptions,
 } from "./feature_db.ts";
 import { toHex } from "../../client/mod.ts";
+import { connectionConfig, markSql, PgShared, type SharedLog } from "./pg_shared.ts";
 
 /** The `messages` table. */
 export interface MessagesTable {
@@ -140,6 +141,17 @@ export interface Store {
    * Absent means 1.
    */
   readonly maxWritesInFlight?: number;
+  /**
+   * PostgreSQL: the coordination with other node processes on the same database (the
+   * visibility watermark, cross-process wake-ups, background-job locks; see `pg_shared.ts`).
+   */
+  readonly shared?: PgShared;
+  /**
+   * True while this process should run the background job `name` (the sweeper, key rotation,
+   * invoice polling, ...): always on SQLite (one process per data folder); on PostgreSQL for
+   * exactly one of the processes sharing the database. Call it on every tick of the job.
+   */
+  leads(name: string): Promise<boolean>;
   /** Inserts a batch in one transaction (one fsync); ids already stored are left as they are. */
   insertBatch(messages: readonly NewMessage[]): Promise<InsertOutcome[]>;
   /**
@@ -253,10 +265,25 @@ class KyselyStore implements Store {
   readonly dialect: Dialect;
   readonly db: Kysely<Database>;
   readonly location: string;
-  constructor(dialect: Dialect, db: Kysely<Database>, location: string) {
+  readonly shared?: PgShared;
+  #mark: string | undefined;
+  constructor(
+    dialect: Dialect,
+    db: Kysely<Database>,
+    location: string,
+    shared?: { coordinator: PgShared; sequence: string },
+  ) {
     this.dialect = dialect;
     this.db = db;
     this.location = location;
+    if (shared !== undefined) {
+      this.shared = shared.coordinator;
+      this.#mark = markSql(shared.sequence);
+    }
+  }
+
+  leads(name: string): Promise<boolean> {
+    return this.shared?.leads(name) ?? Promise.resolve(true);
   }
 
   openFeatureDatabase(
@@ -314,16 +341,20 @@ class KyselyStore implements Store {
    * another, in call order (each insert statement waits for the previous batch's insert, not
    * its commit), so sequence numbers rise with call order even though the commits overlap and
    * may finish in any order; the writer counts them in call order and readers stop at its
-   * `lastSeq` ({@linkcode RangeQuery.maxSeq}).
+   * `lastSeq` ({@linkcode RangeQuery.maxSeq}). Each transaction first publishes its mark, and
+   * after the commit the other processes are told (`pg_shared.ts`): with several processes
+   * readers stop at the shared watermark instead.
    */
   async insertBatch(messages: readonly NewMessage[]): Promise<InsertOutcome[]> {
     if (messages.length === 0) return [];
     const previous = this.#drawn;
     const drawn = Promise.withResolvers<void>();
     this.#drawn = drawn.promise;
+    let outcomes: InsertOutcome[];
     try {
-      return await this.db.transaction().execute(async (trx) => {
+      outcomes = await this.db.transaction().execute(async (trx) => {
         try {
+          if (this.#mark !== undefined) await sql.raw(this.#mark).execute(trx);
           await previous;
           return await insertMessages(trx, messages);
         } finally {
@@ -333,6 +364,12 @@ class KyselyStore implements Store {
     } finally {
       drawn.resolve();
     }
+    if (this.shared !== undefined) {
+      let max = 0;
+      for (const o of outcomes) if (o.inserted && o.message.seq > max) max = o.message.seq;
+      if (max > 0) this.shared.committed(max);
+    }
+    return outcomes;
   }
 
   async query(q: RangeQuery): Promise<StoredMessage[]> {
@@ -401,6 +438,7 @@ class KyselyStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.shared?.close();
     await this.db.destroy();
   }
 }
@@ -427,6 +465,8 @@ export interface OpenStoreOptions {
   dataDir: string;
   /** PostgreSQL pool size. */
   poolSize?: number;
+  /** PostgreSQL: where the coordination with other processes logs (jobs taken, session lost). */
+  log?: SharedLog;
 }
 
 let pgTypesSet = false;
@@ -447,7 +487,13 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
       pg.types.setTypeParser(20, (v: string) => Number(v));
       pgTypesSet = true;
     }
-    const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 8 });
+    const pool = new pg.Pool({ ...connectionConfig(opts.url), max: opts.poolSize ?? 8 });
+    // An idle connection the server closed (a restart, a terminated backend): the pool drops it
+    // and opens another when needed. Without a listener the error would end the process.
+    pool.on(
+      "error",
+      (err) => opts.log?.warn("a database connection was closed", { err: err.message }),
+    );
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     try {
       await migrate(db, "postgres");
@@ -458,7 +504,21 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
     const u = new URL(opts.url);
     u.username = "";
     u.password = "";
-    return new KyselyStore("postgres", db, u.toString());
+    try {
+      const sequence = String(
+        (await pool.query("SELECT pg_get_serial_sequence('messages', 'seq') AS s")).rows[0].s,
+      );
+      const coordinator = await PgShared.open({
+        pool,
+        url: opts.url,
+        sequence,
+        ...(opts.log ? { log: opts.log } : {}),
+      });
+      return new KyselyStore("postgres", db, u.toString(), { coordinator, sequence });
+    } catch (err) {
+      await db.destroy();
+      throw err;
+    }
   }
   await Deno.mkdir(opts.dataDir, { recursive: true });
   const path = join(opts.dataDir, "subspace.db");

@@ -8,7 +8,8 @@ import type { Config } from "../../config.ts";
 import { readJsonObject } from "../../body.ts";
 import type { Logger } from "../../log.ts";
 import type { Counter } from "../../metrics.ts";
-import type { Captcha, CaptchaStore } from "../captcha.ts";
+import type { Captcha } from "../captcha.ts";
+import type { Captchas } from "../shared_captchas.ts";
 import type { IssuerKeyRing } from "../issuer_keys.ts";
 import type { AddressRateLimiter } from "../rate_limit.ts";
 import type { FreeQuota } from "../services.ts";
@@ -23,13 +24,13 @@ export interface QuotaRoutesContext {
   store: QuotaStore;
   tokens: TokenService;
   ring: IssuerKeyRing;
-  captchas: CaptchaStore;
+  captchas: Captchas;
   freeQuota: FreeQuota;
   signupLimiter: AddressRateLimiter;
   /** `subspace_signups_total`. */
   signups: Counter;
   /** A new captcha (with the fixed test answer when one is configured). */
-  newCaptcha(address: string | undefined): Captcha;
+  newCaptcha(address: string | undefined): Captcha | Promise<Captcha>;
 }
 
 /** Largest JSON body the quota routes read. */

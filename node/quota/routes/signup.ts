@@ -30,7 +30,7 @@ export function signupRoutes(app: Hono<AppEnv>, q: QuotaRoutesContext): void {
     if (typeof answer !== "string" || answer === "") {
       throw badRequest("answer", "answer is required");
     }
-    const r = q.captchas.check(captchaId, answer);
+    const r = await q.captchas.check(captchaId, answer);
     if (r === "unknown" || r === "expired") {
       throw badRequest(
         "captcha_id",
@@ -45,8 +45,8 @@ export function signupRoutes(app: Hono<AppEnv>, q: QuotaRoutesContext): void {
     return account;
   };
 
-  app.get("/v1/captcha", (c) => {
-    const cap = q.newCaptcha(remoteAddress(c));
+  app.get("/v1/captcha", async (c) => {
+    const cap = await q.newCaptcha(remoteAddress(c));
     c.header("cache-control", "no-store");
     return c.json({ id: cap.id, svg: cap.svg, expires_at: Math.floor(cap.expiresAt / 1000) });
   });
@@ -60,8 +60,8 @@ export function signupRoutes(app: Hono<AppEnv>, q: QuotaRoutesContext): void {
       quota_period_seconds: free.periodSeconds,
     }, 201);
   });
-  app.get("/signup", (c) => {
-    const cap = q.newCaptcha(remoteAddress(c));
+  app.get("/signup", async (c) => {
+    const cap = await q.newCaptcha(remoteAddress(c));
     c.header("cache-control", "no-store");
     return c.html(renderSignupPage({ kind: "form", captchaId: cap.id, svg: cap.svg }));
   });
@@ -83,7 +83,7 @@ export function signupRoutes(app: Hono<AppEnv>, q: QuotaRoutesContext): void {
       );
     } catch (err) {
       if (!(err instanceof HttpError) || err.status >= 500) throw err;
-      const cap = q.newCaptcha(remoteAddress(c));
+      const cap = await q.newCaptcha(remoteAddress(c));
       return c.html(
         renderSignupPage({ kind: "form", captchaId: cap.id, svg: cap.svg, error: err.message }),
         err.status as 400,
