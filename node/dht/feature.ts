@@ -32,6 +32,12 @@ import { DEFAULT_RANGE_LIMITS } from "./routing_table.ts";
 import { type PeerRtt, RttTransport } from "./rtt.ts";
 import type { StoredBody } from "./rpc/_shared.ts";
 import { DHT_MIGRATIONS } from "./migration.ts";
+import {
+  parseSubscription,
+  type Subscription,
+  subscriptionKey,
+  subscriptionToJson,
+} from "./subscription.ts";
 import { SqlNoticeStore } from "./sql_notice_store.ts";
 import { fromHex, toHex } from "../../client/mod.ts";
 
@@ -56,6 +62,8 @@ const MAX_RECENT = 256;
 /** Kept copies are re-announced this often (newest first, at most MAX_REPUBLISH per pass). */
 const REPUBLISH_MS = 30 * 60_000;
 const MAX_REPUBLISH = 1000;
+/** How often processes sharing a database re-read each other's subscriptions. */
+const SHARED_SUBSCRIPTIONS_MS = 3000;
 /** How long a wallet's first query for a region waits for its backlog. */
 const FOLLOW_WAIT_MS = 3000;
 /** Joining retries after 2 s, doubling up to this, for as long as no peer answers. */
@@ -127,6 +135,7 @@ async function install(ctx: NodeCore): Promise<FeatureParts> {
   let replicated = 0;
   const timers: ReturnType<typeof setTimeout>[] = [];
   let stateTimer: ReturnType<typeof setInterval> | undefined;
+  let subscriptionTimer: ReturnType<typeof setInterval> | undefined;
   let republishTimer: ReturnType<typeof setInterval> | undefined;
   const counters = { fetched: 0, fetchFailed: 0, kept: 0, announced: 0 };
   let ticks = 0;
@@ -436,6 +445,37 @@ async function install(ctx: NodeCore): Promise<FeatureParts> {
     await Deno.rename(tmp, statePath);
   };
 
+  // Several processes on one database: a subscription reaches one of them, and every one must
+  // push to it, so they share them through `dht_subscriptions` (re-read every few seconds).
+  const shareSubscription = (sub: Subscription) => {
+    const row = {
+      key: subscriptionKey(sub),
+      expires_at: sub.expiresAt * 1000,
+      subscription: JSON.stringify(subscriptionToJson(sub)),
+    };
+    dhtDb.db.insertInto("dht_subscriptions").values(row)
+      .onConflict((oc) =>
+        oc.column("key").doUpdateSet({ expires_at: row.expires_at, subscription: row.subscription })
+      ).execute().catch((err) => log.warn("sharing a subscription failed", { err: String(err) }));
+  };
+  const adoptShared = async () => {
+    const n = node;
+    if (n === undefined || shared === undefined) return;
+    const rows = await dhtDb.db.selectFrom("dht_subscriptions").select("subscription")
+      .where("expires_at", ">", clock.now()).execute();
+    for (const r of rows) {
+      try {
+        n.adoptSubscription(parseSubscription(JSON.parse(r.subscription)));
+      } catch {
+        // a damaged row is skipped
+      }
+    }
+    if (await ctx.store.leads("dht-subscription-sweep")) {
+      await dhtDb.db.deleteFrom("dht_subscriptions").where("expires_at", "<=", clock.now())
+        .execute();
+    }
+  };
+
   const started = (listenUrl: string) => {
     const url = parseNodeUrl(config.publicUrl ?? listenUrl, "public-url");
     const opts = {
@@ -452,6 +492,7 @@ async function install(ctx: NodeCore): Promise<FeatureParts> {
       onNotice,
       maxTtlSeconds: ctx.limits.current.maxTtlSeconds,
       maxMessageBytes: config.maxPayloadBytes,
+      ...(shared === undefined ? {} : { onSubscription: shareSubscription }),
     };
     try {
       node = new DhtNode(
@@ -510,6 +551,13 @@ async function install(ctx: NodeCore): Promise<FeatureParts> {
       if (!(await ctx.store.leads("dht-republish").catch(() => false))) return;
       republish().catch((err) => log.warn("republishing providers failed", { err: String(err) }));
     }, REPUBLISH_MS);
+    if (shared !== undefined) {
+      subscriptionTimer = setInterval(() => {
+        adoptShared().catch((err) =>
+          log.warn("reading shared subscriptions failed", { err: String(err) })
+        );
+      }, SHARED_SUBSCRIPTIONS_MS);
+    }
     stateTimer = setInterval(() => {
       saveState().catch(() => {});
       // Sweeping and recounting scan tables (reads run on the main thread on SQLite): rarely.
@@ -525,6 +573,7 @@ async function install(ctx: NodeCore): Promise<FeatureParts> {
   const close = async () => {
     for (const t of timers) clearTimeout(t);
     if (stateTimer !== undefined) clearInterval(stateTimer);
+    if (subscriptionTimer !== undefined) clearInterval(subscriptionTimer);
     if (republishTimer !== undefined) clearInterval(republishTimer);
     node?.stop();
     await saveState().catch(() => {});

@@ -101,8 +101,23 @@ export const compactNoticesMigration: DialectMigration = (dialect) => ({
   },
 });
 
+/**
+ * Subscriptions other servers hold here, shared by the processes of one server on PostgreSQL (a
+ * subscription reaches one process; every process must push to it).
+ */
+export const sharedSubscriptionsMigration: DialectMigration = () => ({
+  async up(db: Kysely<unknown>) {
+    await db.schema.createTable("dht_subscriptions")
+      .addColumn("key", "text", (c) => c.primaryKey())
+      .addColumn("expires_at", "bigint", (c) => c.notNull())
+      .addColumn("subscription", "text", (c) => c.notNull())
+      .execute();
+  },
+});
+
 /** The federation's migrations, by name. */
 export const DHT_MIGRATIONS = {
   "0001_dht_notices": dhtNoticesMigration,
   "0002_compact_notices": compactNoticesMigration,
+  "0003_shared_subscriptions": sharedSubscriptionsMigration,
 };

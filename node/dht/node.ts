@@ -193,6 +193,8 @@ export interface DhtNodeOptions {
   followAll?: boolean;
   /** Subscription lease; renewed every third of it while a region is followed. Default 10 min. */
   leaseMs?: number;
+  /** Called with each verified subscription stored here (new or renewed). */
+  onSubscription?: (s: Subscription) => void;
 }
 
 /** Counters of a node. */
@@ -344,6 +346,7 @@ export class DhtNode implements DhtServices {
   #following = new Map<string, Following>();
   /** Servers that accepted a subscription of ours, until its lease ends. */
   #subscribedAt = new Map<NodeId, number>();
+  #onSubscription: ((s: Subscription) => void) | undefined;
   #lookupCache = new Map<string, CachedLookup[]>();
   #lookupsInFlight = new Map<string, Promise<Contact[]>>();
   #verifiedRoots: VerifiedRoots;
@@ -372,6 +375,7 @@ export class DhtNode implements DhtServices {
     this.noticeReplicas = opts.noticeReplicas ?? 3;
     this.followAll = opts.followAll ?? false;
     this.leaseMs = opts.leaseMs ?? 600_000;
+    this.#onSubscription = opts.onSubscription;
     if (!Number.isInteger(this.noticeReplicas) || this.noticeReplicas < 1) {
       throw new RangeError(`noticeReplicas must be a positive integer, got ${this.noticeReplicas}`);
     }
@@ -1209,6 +1213,14 @@ export class DhtNode implements DhtServices {
     return false;
   }
 
+  /**
+   * Holds a subscription another process of this server verified and stored (several processes
+   * on one database): it is not checked again.
+   */
+  adoptSubscription(s: Subscription): void {
+    this.subscriptions.add(s, this.clock.now());
+  }
+
   /** Regions followed now (prefix as a region key). */
   following(): { prefix: string; bits: number }[] {
     return [...this.#following.values()].map((f) => ({ prefix: f.prefix, bits: f.bits }));
@@ -1396,6 +1408,7 @@ export class DhtNode implements DhtServices {
     if (added === "over-cap" || added === "expired") {
       return { status: 200, body: { stored: false, reason: added, notices: [], next: null } };
     }
+    this.#onSubscription?.(sub);
     const fresh = before === undefined || sub.expiresAt > before.expiresAt;
     const jobs: Promise<void>[] = [];
     const spreads = !forwarded || inRegion(from.id, sub.prefix, sub.bits);
