@@ -195,6 +195,8 @@ export interface DhtNodeOptions {
   leaseMs?: number;
   /** Called with each verified subscription stored here (new or renewed). */
   onSubscription?: (s: Subscription) => void;
+  /** Most regions followed at once; the one asked for least recently goes first. Default 4,096. */
+  maxFollowed?: number;
 }
 
 /** Counters of a node. */
@@ -341,9 +343,13 @@ export class DhtNode implements DhtServices {
   readonly noticeReplicas: number;
   readonly followAll: boolean;
   readonly leaseMs: number;
+  /** Most regions followed at once (wallets' queries cannot make us subscribe without end). */
+  readonly maxFollowed: number;
   /** Subscriptions other servers hold here. */
   readonly subscriptions = new SubscriptionTable();
   #following = new Map<string, Following>();
+  /** Followed regions per prefix length (for matching a tag with one lookup per length). */
+  #followBits = new Map<number, number>();
   /** Servers that accepted a subscription of ours, until its lease ends. */
   #subscribedAt = new Map<NodeId, number>();
   #onSubscription: ((s: Subscription) => void) | undefined;
@@ -375,6 +381,7 @@ export class DhtNode implements DhtServices {
     this.noticeReplicas = opts.noticeReplicas ?? 3;
     this.followAll = opts.followAll ?? false;
     this.leaseMs = opts.leaseMs ?? 600_000;
+    this.maxFollowed = opts.maxFollowed ?? 4096;
     this.#onSubscription = opts.onSubscription;
     if (!Number.isInteger(this.noticeReplicas) || this.noticeReplicas < 1) {
       throw new RangeError(`noticeReplicas must be a positive integer, got ${this.noticeReplicas}`);
@@ -953,7 +960,13 @@ export class DhtNode implements DhtServices {
     if (this.table.size === 0) return 0;
     await this.findNode(this.identity.id);
     if (opts.refresh ?? true) await this.refreshBuckets(true);
-    if (this.followAll && this.placement === "region") await this.#followEverything();
+    if (this.placement === "region") {
+      if (this.followAll) await this.#followEverything();
+      // Regions wallets asked for before we had peers: subscribe now, with their backlog.
+      for (const f of this.#following.values()) {
+        if (!f.pinned) this.#subscribe(f, true).catch(() => {});
+      }
+    }
     return this.table.size;
   }
 
@@ -1187,17 +1200,23 @@ export class DhtNode implements DhtServices {
   /** Whether notices with `tag` become rows here (followed by our wallets, or everything). */
   follows(tag: string): boolean {
     if (this.placement === "broadcast" || this.followAll) return true;
-    for (const f of this.#following.values()) if (inRegion(tag, f.prefix, f.bits)) return true;
-    return false;
+    return this.#followingFor(tag).length > 0;
+  }
+
+  /** Followed regions holding `tag`: one map lookup per prefix length in use. */
+  #followingFor(tag: string): Following[] {
+    const out: Following[] = [];
+    for (const bits of this.#followBits.keys()) {
+      const f = this.#following.get(`${regionKey(tag, bits)}/${bits}`);
+      if (f !== undefined) out.push(f);
+    }
+    return out;
   }
 
   /** See {@link DhtServices.wantsBacklog}. */
   wantsBacklog(tag: string): boolean {
     const nowMs = this.clock.now();
-    for (const f of this.#following.values()) {
-      if (nowMs - f.sinceMs < BACKLOG_WINDOW_MS && inRegion(tag, f.prefix, f.bits)) return true;
-    }
-    return false;
+    return this.#followingFor(tag).some((f) => nowMs - f.sinceMs < BACKLOG_WINDOW_MS);
   }
 
   /**
@@ -1206,11 +1225,7 @@ export class DhtNode implements DhtServices {
    */
   #pushedBySubscribed(fromId: NodeId, tag: string, nowMs: number): boolean {
     const direct = (this.#subscribedAt.get(fromId) ?? 0) > nowMs;
-    for (const f of this.#following.values()) {
-      if (!inRegion(tag, f.prefix, f.bits)) continue;
-      if (direct || inRegion(fromId, f.prefix, f.bits)) return true;
-    }
-    return false;
+    return this.#followingFor(tag).some((f) => direct || inRegion(fromId, f.prefix, f.bits));
   }
 
   /**
@@ -1250,9 +1265,33 @@ export class DhtNode implements DhtServices {
       pinned: false,
       ready: Promise.resolve(),
     };
-    this.#following.set(key, f);
+    if (this.#following.size >= this.maxFollowed) this.#dropStalest();
+    this.#setFollowing(key, f);
     f.ready = this.#subscribe(f, true).catch(() => {});
     return f.ready;
+  }
+
+  #setFollowing(key: string, f: Following): void {
+    this.#following.set(key, f);
+    this.#followBits.set(f.bits, (this.#followBits.get(f.bits) ?? 0) + 1);
+  }
+
+  #unfollow(key: string): void {
+    const f = this.#following.get(key);
+    if (f === undefined) return;
+    this.#following.delete(key);
+    const n = (this.#followBits.get(f.bits) ?? 1) - 1;
+    if (n <= 0) this.#followBits.delete(f.bits);
+    else this.#followBits.set(f.bits, n);
+  }
+
+  /** Makes room: the region no wallet asked for longest is dropped (its lease runs out). */
+  #dropStalest(): void {
+    let stalest: [string, Following] | undefined;
+    for (const e of this.#following) {
+      if (!e[1].pinned && (stalest === undefined || e[1].askedMs < stalest[1].askedMs)) stalest = e;
+    }
+    if (stalest !== undefined) this.#unfollow(stalest[0]);
   }
 
   /** Sends (or renews) our subscription to a followed region; with `backlog`, pulls its notices. */
@@ -1630,7 +1669,7 @@ export class DhtNode implements DhtServices {
     const nowMs = this.clock.now();
     for (const [key, f] of this.#following) {
       if (!f.pinned && nowMs - f.askedMs > this.leaseMs) {
-        this.#following.delete(key);
+        this.#unfollow(key);
         continue;
       }
       this.#subscribe(f, false).catch(() => {});

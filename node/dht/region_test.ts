@@ -137,3 +137,18 @@ Deno.test("subscriptions are signed: a forged one is refused and costs the sende
   assert.equal(swarm.nodes[3]!.subscriptions.size, 0);
   swarm.stop();
 });
+
+Deno.test("followed regions are capped; the one asked for least recently goes first", async () => {
+  const swarm = await swarmOf(6, 25, { maxFollowed: 20 });
+  const node = swarm.nodes[0]!;
+  await swarm.clock.run(node.follow("aaaa", 16));
+  for (let i = 0; i < 40; i++) {
+    await swarm.clock.run(node.follow(i.toString(16).padStart(4, "0"), 16));
+  }
+  const regions = node.following();
+  assert.equal(regions.length, 20);
+  assert.ok(!regions.some((r) => r.prefix.startsWith("aaaa")), "the stalest region was dropped");
+  assert.ok(node.follows("0027" + "0".repeat(36)));
+  assert.ok(!node.follows("0001" + "0".repeat(36)));
+  swarm.stop();
+});
