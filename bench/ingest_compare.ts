@@ -267,12 +267,10 @@ async function nodeCase(name: string, entry: string, label: string): Promise<Cas
     }
   }
   if (name === "sqlite-federation") {
-    const peer = await startBenchNode(entry, ["--bench-feature", "federation"], `${label}-peer`);
-    const n = await startBenchNode(
-      entry,
-      ["--bench-feature", "federation", "--bootstrap", peer.url],
-      label,
-    );
+    // Both on loopback: private peer addresses allowed (refused by default since issue 11).
+    const fed = ["--bench-feature", "federation", "--dht-private-peers", "true"];
+    const peer = await startBenchNode(entry, fed, `${label}-peer`);
+    const n = await startBenchNode(entry, [...fed, "--bootstrap", peer.url], label);
     try {
       await until("the node to join its peer", async () => {
         const info = await (await fetch(`${n.url}/v1/info`)).json();

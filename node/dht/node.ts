@@ -71,7 +71,7 @@ import {
   MAX_REGION_PAGE,
   parseSubscribeRequest,
 } from "./rpc/subscribe.ts";
-import { closestTo, distance, inRegion, regionKey, regionSet } from "./region.ts";
+import { closestTo, inRegion, regionKey, regionSet } from "./region.ts";
 import {
   MAX_LEASE_SECONDS,
   signSubscription,
@@ -244,17 +244,20 @@ interface Following {
   ready: Promise<void>;
 }
 
-/** A cached lookup: the closest contacts to `target`, for placing notices near it. */
+/** A cached lookup: the closest contacts to a target, for placing notices near it. */
 interface CachedLookup {
-  target: string;
+  targetN: bigint;
   contacts: Contact[];
-  /** The lookup's width: fewer contacts than this means it saw the whole network. */
-  width: number;
+  idsN: bigint[];
+  /** Distance from the target to the farthest contact found. */
+  dk: bigint;
   atMs: number;
 }
 
-/** How long a placement lookup is reused. */
-const PLACEMENT_CACHE_MS = 60_000;
+/** How long a placement lookup is reused (newer servers get notices through handoffs). */
+const PLACEMENT_CACHE_MS = 120_000;
+/** Cached lookups per 8-bit slot of the keyspace (the newest kept). */
+const LOOKUPS_PER_SLOT = 32;
 /** Backlog pushes for a region are accepted this long after subscribing to it. */
 const BACKLOG_WINDOW_MS = 60_000;
 
@@ -354,6 +357,7 @@ export class DhtNode implements DhtServices {
   #subscribedAt = new Map<NodeId, number>();
   #onSubscription: ((s: Subscription) => void) | undefined;
   #lookupCache = new Map<string, CachedLookup[]>();
+  #wholeNetwork: { contacts: Contact[]; tableSize: number; atMs: number } | undefined;
   #lookupsInFlight = new Map<string, Promise<Contact[]>>();
   #verifiedRoots: VerifiedRoots;
   #onNotice: DhtNodeOptions["onNotice"];
@@ -1057,6 +1061,21 @@ export class DhtNode implements DhtServices {
       }
     }
     if (this.placement === "region") {
+      // A network no larger than the replica count (a hobbyist's few servers): everyone holds
+      // every notice, no ranking needed.
+      const whole = this.#wholeNetwork;
+      if (
+        whole !== undefined && whole.tableSize === this.table.size &&
+        this.clock.now() - whole.atMs <= PLACEMENT_CACHE_MS &&
+        whole.contacts.length + 1 <= this.noticeReplicas
+      ) {
+        for (const n of out) {
+          await this.notices.add(n, this.clock.now());
+          this.#push(n, null);
+          for (const c of whole.contacts) this.broadcaster.direct(c, n);
+        }
+        return out;
+      }
       await Promise.all(out.map((n) => this.#place(n).catch(() => {})));
     }
     return out;
@@ -1164,19 +1183,21 @@ export class DhtNode implements DhtServices {
         this.stats.catchUpPages++;
         const o = r.body as { notices?: unknown; next?: unknown };
         if (!Array.isArray(o.notices)) return;
-        for (const raw of o.notices) {
-          seen++;
+        // A page at once: its rows share the writer's commits.
+        const from = r.from;
+        seen += o.notices.length;
+        await Promise.all(o.notices.map(async (raw) => {
           let n: Notice;
           try {
             n = parseNotice(raw);
           } catch {
-            continue;
+            return;
           }
-          if ((await this.ingestNotice(n, r.from, "catch-up")) === "accepted") {
+          if ((await this.ingestNotice(n, from, "catch-up")) === "accepted") {
             added++;
             this.stats.catchUpNotices++;
           }
-        }
+        }));
         if (typeof o.next !== "string" || o.notices.length === 0) return;
         after = o.next;
       }
@@ -1556,6 +1577,12 @@ export class DhtNode implements DhtServices {
 
   /** Whether we are among the servers closest to `tag` that we know of. */
   #responsibleHere(tag: string): boolean {
+    // Every contact of the bucket on the tag's side of our first differing bit is closer to the
+    // tag than we are: a full such bucket settles it without sorting the table.
+    const d = commonPrefixBits(this.identity.id, tag);
+    if (d < ID_BITS && this.table.bucket(ID_BITS - 1 - d).length >= this.noticeReplicas) {
+      return false;
+    }
     const closer = this.table.closest(tag, this.noticeReplicas)
       .filter((c) => compareDistance(tag, c.id, this.identity.id) < 0);
     return closer.length < this.noticeReplicas;
@@ -1570,18 +1597,27 @@ export class DhtNode implements DhtServices {
     key: string,
     progress?: (known: Contact[]) => Promise<void>,
   ): Promise<Contact[]> {
-    const slot = key.slice(0, 3);
-    const nowMs = this.clock.now();
+    const slot = key.slice(0, 2);
     const want = this.noticeReplicas + 2;
+    const keyN = BigInt(`0x${key}`);
+    const selfN = BigInt(`0x${this.identity.id}`);
     const fits = (e: CachedLookup) => {
-      if (nowMs - e.atMs > PLACEMENT_CACHE_MS) return false;
-      if (e.contacts.length < e.width) return true; // the lookup saw the whole network
-      const dk = distance(e.target, e.contacts[e.contacts.length - 1]!.id);
-      const dt = distance(e.target, key);
-      const best = closestTo(key, [this.contact, ...e.contacts], want);
-      const last = best[best.length - 1];
-      return last !== undefined && dt < dk && distance(key, last.id) < dk - dt;
+      if (this.clock.now() - e.atMs > PLACEMENT_CACHE_MS) return false;
+      const dt = e.targetN ^ keyN;
+      if (dt >= e.dk) return false;
+      const ds = [selfN ^ keyN, ...e.idsN.map((id) => id ^ keyN)].sort((a, b) =>
+        a < b ? -1 : a > b ? 1 : 0
+      );
+      const last = ds[Math.min(want, ds.length) - 1];
+      return last !== undefined && last < e.dk - dt;
     };
+    // A lookup that saw fewer servers than it asked for saw the whole network: good for any key
+    // until the routing table grows.
+    const whole = this.#wholeNetwork;
+    if (
+      whole !== undefined && whole.tableSize === this.table.size &&
+      this.clock.now() - whole.atMs <= PLACEMENT_CACHE_MS
+    ) return whole.contacts;
     const cached = this.#lookupCache.get(slot)?.find(fits);
     if (cached !== undefined) return cached.contacts;
     const running = this.#lookupsInFlight.get(slot);
@@ -1594,6 +1630,7 @@ export class DhtNode implements DhtServices {
       this.stats.placementLookups++;
       // A narrow, wide-open lookup: only the few closest matter, found in as few rounds as can be.
       const width = Math.min(this.k, want);
+      const tableSize = this.table.size;
       const known = new Map<string, Contact>();
       let contacts: Contact[] = [];
       for await (const ev of this.lookup(key as NodeId, width, width, this.rpcTimeoutMs / 4)) {
@@ -1603,15 +1640,24 @@ export class DhtNode implements DhtServices {
           await progress([...known.values()]);
         } else if (ev.type === "done") contacts = ev.closest;
       }
-      const list = (this.#lookupCache.get(slot) ?? []).filter((e) =>
-        nowMs - e.atMs <= PLACEMENT_CACHE_MS
-      );
-      list.push({ target: key, contacts, width, atMs: this.clock.now() });
-      if (list.length > 8) list.shift();
-      this.#lookupCache.set(slot, list);
-      if (this.#lookupCache.size > 4096) {
-        this.#lookupCache.delete(this.#lookupCache.keys().next().value!);
+      const atMs = this.clock.now();
+      if (contacts.length < width) {
+        this.#wholeNetwork = { contacts, tableSize, atMs };
+        return contacts;
       }
+      const targetN = keyN;
+      const list = (this.#lookupCache.get(slot) ?? []).filter((e) =>
+        atMs - e.atMs <= PLACEMENT_CACHE_MS
+      );
+      list.push({
+        targetN,
+        contacts,
+        idsN: contacts.map((c) => BigInt(`0x${c.id}`)),
+        dk: targetN ^ BigInt(`0x${contacts[contacts.length - 1]!.id}`),
+        atMs,
+      });
+      if (list.length > LOOKUPS_PER_SLOT) list.shift();
+      this.#lookupCache.set(slot, list);
       return contacts;
     })();
     this.#lookupsInFlight.set(slot, p);

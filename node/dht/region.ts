@@ -113,8 +113,3 @@ export function closestTo<T extends { id: string }>(
 ): T[] {
   return [...candidates].sort((a, b) => compareDistance(key, a.id, b.id)).slice(0, n);
 }
-
-/** XOR distance of two 40-hex keys as a bigint. */
-export function distance(a: string, b: string): bigint {
-  return BigInt(`0x${a}`) ^ BigInt(`0x${b}`);
-}

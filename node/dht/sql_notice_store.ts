@@ -34,12 +34,28 @@ function hash52(...parts: string[]): number {
     (h[4]! * 2 ** 12) + (h[5]! * 2 ** 4) + (h[6]! >> 4);
 }
 
+// The names are hashes; notices of one group (and origin) arrive together, so recent ones are
+// remembered rather than hashed again for every notice.
+const recentRefs = new Map<string, number>();
+function cachedRef(key: string, make: () => number): number {
+  let v = recentRefs.get(key);
+  if (v === undefined) {
+    v = make();
+    if (recentRefs.size >= 4096) recentRefs.delete(recentRefs.keys().next().value!);
+    recentRefs.set(key, v);
+  }
+  return v;
+}
+
 function originRef(c: Contact): number {
-  return hash52("origin", c.id, c.publicKey, c.url);
+  return cachedRef(
+    `o\n${c.id}\n${c.publicKey}\n${c.url}`,
+    () => hash52("origin", c.id, c.publicKey, c.url),
+  );
 }
 
 function groupRef(oid: number, signature: string): number {
-  return hash52("group", String(oid), signature);
+  return cachedRef(`g\n${oid}\n${signature}`, () => hash52("group", String(oid), signature));
 }
 
 /**
@@ -57,8 +73,8 @@ export function noticeRows(notices: readonly { notice: Notice; at: number }[]): 
   for (const { notice: n, at } of notices) {
     const oid = originRef(n.origin);
     const gid = groupRef(oid, n.signature);
-    origins.set(oid, [oid, n.origin.id, n.origin.publicKey, n.origin.url]);
-    groups.set(gid, [gid, oid, fromHex(n.signature), n.proof.count]);
+    if (!origins.has(oid)) origins.set(oid, [oid, n.origin.id, n.origin.publicKey, n.origin.url]);
+    if (!groups.has(gid)) groups.set(gid, [gid, oid, fromHex(n.signature), n.proof.count]);
     const sib = n.proof.siblings.length === 0 ? null : fromHex(n.proof.siblings.join(""));
     stored.push([
       fromHex(n.tag),
