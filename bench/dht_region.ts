@@ -4,7 +4,9 @@
  * to long polls under 10% churn, backlog completeness, and bytes per server per message for both
  * designs on swarms of the same size and seed.
  *
- *   deno run -A bench/dht_region.ts [nodes=1000] [notices=2000] [replicas=3] [seed=1]
+ *   deno run -A bench/dht_region.ts [nodes=1000] [notices=2000] [replicas=3] [seed=1] [broadcast=1]
+ *
+ * `broadcast=0` skips the broadcast swarm (for runs too large to hold both).
  *
  * @module
  */
@@ -14,6 +16,7 @@ const N = Number(Deno.args[0] ?? 1000);
 const NOTICES = Number(Deno.args[1] ?? 2000);
 const R = Number(Deno.args[2] ?? 3);
 const SEED = Number(Deno.args[3] ?? 1);
+const WITH_BROADCAST = (Deno.args[4] ?? "1") !== "0";
 const t0 = performance.now();
 const latency = { min: 50, max: 50 };
 
@@ -31,12 +34,15 @@ const m = await region.measureRegion({
 });
 region.stop();
 
-const broadcast = new Swarm({ seed: SEED, latencyMs: latency, node: { placement: "broadcast" } });
-await broadcast.grow(N);
-const b0 = broadcast.net.stats.bytes;
-const b = await broadcast.measureBroadcast(Math.min(NOTICES, 200));
-const broadcastBytes = (broadcast.net.stats.bytes - b0) / (b.liveNodes * b.notices);
-broadcast.stop();
+let broadcastBytes = NaN;
+if (WITH_BROADCAST) {
+  const broadcast = new Swarm({ seed: SEED, latencyMs: latency, node: { placement: "broadcast" } });
+  await broadcast.grow(N);
+  const b0 = broadcast.net.stats.bytes;
+  const b = await broadcast.measureBroadcast(Math.min(NOTICES, 200));
+  broadcastBytes = (broadcast.net.stats.bytes - b0) / (b.liveNodes * b.notices);
+  broadcast.stop();
+}
 
 const mean = (xs: number[]) => xs.reduce((a, x) => a + x, 0) / xs.length;
 const f = (x: number) => x.toFixed(4);
