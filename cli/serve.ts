@@ -15,16 +15,30 @@ import {
   VERSION,
 } from "../node/mod.ts";
 import { standardFeatures } from "../features.ts";
+import { formatBytesExact, formatSeconds } from "../components/format.ts";
+
+/** A default as an operator would type it: `7d`, `10GiB`, nothing for an empty list. */
+function humanDefault(f: { kind: string; default: unknown }): string | undefined {
+  const d = f.default;
+  if (d === undefined || (Array.isArray(d) && d.length === 0) || d === "") return undefined;
+  if (Array.isArray(d)) return d.join(",");
+  if (f.kind === "duration" && typeof d === "number") return formatSeconds(d);
+  if (f.kind === "bytes" && typeof d === "number") return formatBytesExact(d);
+  return String(d);
+}
 
 function help(): string {
-  const fields = SCHEMA as unknown as Record<string, { description: string; default: unknown }>;
-  const lines = Object.entries(fields).map(([k, f]) =>
-    `  --${flagName(k).padEnd(24)} ${f.description}${
-      f.default === undefined
-        ? ""
-        : ` (default ${Array.isArray(f.default) ? f.default.join(",") : f.default})`
-    }`
-  );
+  const fields = SCHEMA as unknown as Record<
+    string,
+    { description: string; default: unknown; kind: string }
+  >;
+  const width = Math.max(...Object.keys(fields).map((k) => flagName(k).length)) + 2;
+  const lines = Object.entries(fields).map(([k, f]) => {
+    const d = humanDefault(f);
+    return `  --${flagName(k).padEnd(width)} ${f.description}${
+      d === undefined ? "" : ` (default ${d})`
+    }`;
+  });
   return `Usage: subspace serve [options]\n\nRuns a Subspace node.\n\nOptions:\n${
     lines.join("\n")
   }`;

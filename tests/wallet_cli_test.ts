@@ -464,6 +464,12 @@ Deno.test("cli: help lists --version, aligns its columns and shows human default
       assert.doesNotMatch(help, /\(default \)|\d{4,} ?s\b|SECONDS/, `${cmd}: human defaults`);
     }
     assert.match(await s.ok(["send", "--help"]), /--ttl DURATION .*2h, 7d/);
+    // serve's help too: human defaults, none shown for an empty list.
+    const serve = await s.ok(["serve", "--help"]);
+    assert.doesNotMatch(serve, /\(default \)/, "serve: no empty defaults");
+    assert.doesNotMatch(serve, /--\S*(ttl|interval|timeout)\S* .*\(default \d+\)/, "seconds");
+    assert.match(serve, /--default-ttl +.*\(default 7d\)/);
+    assert.match(serve, /--max-store-bytes +.*\(default 10GiB\)/);
     // A mainnet Bitcoin address for a testnet recipient is named as such.
     const tKeys = keysFromSecrets(fromHex("d1".repeat(32)), fromHex("d2".repeat(32)), "testnet");
     const tAddr = encodeStealthAddress(addressForKeys(tKeys, { prefixBits: 4 }));
