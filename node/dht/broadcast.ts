@@ -39,6 +39,8 @@ export const MAX_TREES = 8;
 export interface BroadcastEntry {
   notice: Notice;
   tree: number | null;
+  /** A direct send on a guess (the origin's lookup still running): drop it if not yours. */
+  guess?: boolean;
 }
 
 /** Options of a {@link Broadcaster}. */
@@ -83,6 +85,7 @@ interface Pending {
   tried: NodeId[];
   /** Direct sends: where to try next once the peer failed twice. */
   alternates?: Contact[];
+  guess?: boolean;
 }
 
 interface Outbox {
@@ -162,7 +165,7 @@ export class Broadcaster {
    * (placement at the servers responsible for its tag, and pushes to subscribers). A hop that is
    * not acknowledged is sent again once, then to `alternates` in order.
    */
-  direct(peer: Contact, notice: Notice, alternates: Contact[] = []): void {
+  direct(peer: Contact, notice: Notice, alternates: Contact[] = [], guess = false): void {
     this.#track(notice);
     this.#enqueue(peer, {
       notice,
@@ -171,6 +174,7 @@ export class Broadcaster {
       attempt: 0,
       tried: [peer.id],
       alternates: [...alternates],
+      ...(guess ? { guess } : {}),
     });
   }
 
@@ -314,7 +318,10 @@ export class Broadcaster {
     this.stats.entriesSent += batch.length;
     this.#inflight += batch.length;
     this.#busy.set(peerId, (this.#busy.get(peerId) ?? 0) + 1);
-    this.#opts.send(o.peer, batch.map((p) => ({ notice: p.notice, tree: p.tree }))).then(
+    this.#opts.send(
+      o.peer,
+      batch.map((p) => ({ notice: p.notice, tree: p.tree, ...(p.guess ? { guess: true } : {}) })),
+    ).then(
       (ok) => ok,
       () => false,
     ).then((ok) => {

@@ -65,7 +65,7 @@ const MAX_REPUBLISH = 1000;
 /** How often processes sharing a database re-read each other's subscriptions. */
 const SHARED_SUBSCRIPTIONS_MS = 3000;
 /** How long a wallet's first query for a region waits for its backlog. */
-const FOLLOW_WAIT_MS = 3000;
+const FOLLOW_WAIT_MS = 5000;
 /** Joining retries after 2 s, doubling up to this, for as long as no peer answers. */
 const JOIN_RETRY_MAX_MS = 5 * 60_000;
 
@@ -430,7 +430,10 @@ async function install(ctx: NodeCore): Promise<FeatureParts> {
 
   const republish = async () => {
     const n = node;
-    if (n === undefined || config.replicate === "none") return;
+    if (n === undefined) return;
+    // Notices we hold go back to the servers now closest to their tags (holders leave).
+    await n.republishNotices().catch(() => 0);
+    if (config.replicate === "none") return;
     for (const m of await ctx.store.keptCopies(clock.now(), MAX_REPUBLISH)) {
       await n.addProvider(toHex(m.id), toHex(m.tag), Math.floor(m.expiresAt / 1000)).catch(() => 0);
     }

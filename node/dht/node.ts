@@ -258,6 +258,8 @@ interface CachedLookup {
 const PLACEMENT_CACHE_MS = 120_000;
 /** Cached lookups per 8-bit slot of the keyspace (the newest kept). */
 const LOOKUPS_PER_SLOT = 32;
+/** Pause between pages handed to a new neighbour. */
+const HANDOFF_PAGE_MS = 500;
 /** Backlog pushes for a region are accepted this long after subscribing to it. */
 const BACKLOG_WINDOW_MS = 60_000;
 
@@ -664,12 +666,15 @@ export class DhtNode implements DhtServices {
     }
     // Placed here, but we know enough servers closer to its tag and follow nothing that holds it
     // (an origin's early guess while its lookup ran): not ours to keep.
-    if (
-      mode === "placed" && this.placement === "region" && !this.follows(notice.tag) &&
-      !this.#responsibleHere(notice.tag)
-    ) {
-      this.stats.noticesMisplaced++;
-      return "rejected";
+    if (mode === "guess") {
+      if (
+        this.placement === "region" && !this.follows(notice.tag) &&
+        !this.#responsibleHere(notice.tag)
+      ) {
+        this.stats.noticesMisplaced++;
+        return "rejected";
+      }
+      mode = "placed";
     }
     if (notice.expiresAt * 1000 <= nowMs) {
       this.stats.noticesRejected++;
@@ -1208,7 +1213,11 @@ export class DhtNode implements DhtServices {
   async #sendBatch(peer: Contact, entries: BroadcastEntry[]): Promise<boolean> {
     try {
       const r = await this.call(peer, "notices", {
-        notices: entries.map((e) => ({ notice: noticeToJson(e.notice), tree: e.tree })),
+        notices: entries.map((e) => ({
+          notice: noticeToJson(e.notice),
+          tree: e.tree,
+          ...(e.guess ? { guess: true } : {}),
+        })),
       });
       return r.status === 200;
     } catch {
@@ -1368,17 +1377,25 @@ export class DhtNode implements DhtServices {
         await this.#ingestPages(
           async (after) => {
             if (after === null) return pageOf(first);
-            const more = await this.call(p, "region_notices", {
-              prefix: f.prefix,
-              bits: f.bits,
-              after,
-              limit: MAX_REGION_PAGE,
-            });
-            return pageOf(more.body);
+            // A page that fails is asked for again (the cursor is ours), a few times.
+            for (let attempt = 0;; attempt++) {
+              try {
+                const more = await this.call(p, "region_notices", {
+                  prefix: f.prefix,
+                  bits: f.bits,
+                  after,
+                  limit: MAX_REGION_PAGE,
+                });
+                return pageOf(more.body);
+              } catch (err) {
+                if (attempt + 1 >= CATCH_UP_ATTEMPTS) throw err;
+                await sleep(this.clock, 500 * 2 ** attempt);
+              }
+            }
           },
           r.from,
           null,
-        );
+        ).catch(() => {});
         return;
       }
     }));
@@ -1550,7 +1567,8 @@ export class DhtNode implements DhtServices {
    * them (then we also push it to our subscribers).
    */
   async #place(notice: Notice): Promise<void> {
-    const sent = new Set<NodeId>();
+    // Who got it, and whether as a guess (a guess may have been dropped: the final send repeats).
+    const sent = new Map<NodeId, boolean>();
     const sendTo = async (known: readonly Contact[], final: boolean) => {
       const ranked = closestTo(
         notice.tag,
@@ -1561,12 +1579,15 @@ export class DhtNode implements DhtServices {
         ? ranked.slice(this.noticeReplicas).filter((c) => c.id !== this.identity.id)
         : [];
       for (const c of ranked.slice(0, this.noticeReplicas)) {
-        if (sent.has(c.id)) continue;
-        sent.add(c.id);
-        if (c.id === this.identity.id) {
+        const self = c.id === this.identity.id;
+        if (self && !final) continue; // we keep it only if the final set says so
+        const before = sent.get(c.id);
+        if (before === true || (before === false && !final)) continue;
+        sent.set(c.id, final);
+        if (self) {
           await this.notices.add(notice, this.clock.now());
           this.#push(notice, null);
-        } else this.broadcaster.direct(c, notice, spares);
+        } else this.broadcaster.direct(c, notice, spares, !final);
       }
     };
     // While the lookup runs, the notice goes to the best servers known so far, so the closest
@@ -1668,6 +1689,41 @@ export class DhtNode implements DhtServices {
     }
   }
 
+  /**
+   * Kademlia's republish for notices: sends each notice we hold for a tag we are responsible
+   * for to the other servers our table says are closest to it, so a notice whose holders left
+   * is back at `replicas` servers (receivers that hold it already see a duplicate). At most
+   * `max` notices per call; returns how many were sent on.
+   */
+  async republishNotices(max = 100_000): Promise<number> {
+    if (this.placement !== "region") return 0;
+    let after: string | null = null, sent = 0, seen = 0;
+    while (seen < max) {
+      const page = await this.notices.region(
+        "0".repeat(40),
+        0,
+        after,
+        MAX_REGION_PAGE,
+        this.clock.now(),
+      );
+      for (const n of page.notices) {
+        seen++;
+        if (!this.#responsibleHere(n.tag)) continue;
+        // We are one of the closest: the others are the next closest our table knows (one
+        // more than needed, as a holder that left may still be in it; a server that knows
+        // enough closer ones drops the copy).
+        for (const c of this.table.closest(n.tag, this.noticeReplicas)) {
+          if (c.id === n.origin.id) continue;
+          this.broadcaster.direct(c, n);
+          sent++;
+        }
+      }
+      if (page.next === null) break;
+      after = page.next;
+    }
+    return sent;
+  }
+
   /** Follows the whole keyspace (pinned: renewed for as long as the node runs). */
   async #followEverything(): Promise<void> {
     const key = `${"0".repeat(40)}/0`;
@@ -1706,6 +1762,8 @@ export class DhtNode implements DhtServices {
         for (const n of p.notices) this.broadcaster.direct(c, n);
         if (p.next === null) return;
         after = p.next;
+        // Paced below a receiver's live budget per origin (1,000/s).
+        await sleep(this.clock, HANDOFF_PAGE_MS);
       }
     })().catch(() => {});
   }

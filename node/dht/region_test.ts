@@ -152,3 +152,18 @@ Deno.test("followed regions are capped; the one asked for least recently goes fi
   assert.ok(!node.follows("0001" + "0".repeat(36)));
   swarm.stop();
 });
+
+Deno.test("republishing puts a notice back at the closest servers after a holder left", async () => {
+  const swarm = await swarmOf(30, 26);
+  const tag = randomId(seededRandom(9));
+  const n = await publish(swarm, swarm.nodes[4]!, tag);
+  const ranked = () =>
+    swarm.live().sort((a, b) => compareDistance(tag, a.selfId, b.selfId)).slice(0, 3);
+  const [gone] = ranked();
+  swarm.kill(gone!);
+  assert.equal(ranked().filter((x) => holds(x, n.id)).length, 2, "one holder left");
+  await swarm.clock.run(Promise.all(swarm.live().map((x) => x.republishNotices())));
+  await swarm.clock.runUntilIdle({ untilMs: swarm.clock.now() + 10_000 });
+  assert.equal(ranked().filter((x) => holds(x, n.id)).length, 3, "back at three");
+  swarm.stop();
+});

@@ -23,9 +23,10 @@ export interface BodySource {
 
 /**
  * How a notice reached us: in broadcast tree n, "placed" (sent as to a server responsible for its
- * tag or to a subscriber) or "catch-up" (a page we asked for).
+ * tag or to a subscriber), "guess" (placed while the origin's lookup still ran: kept only if we
+ * are responsible) or "catch-up" (a page we asked for).
  */
-export type IngestMode = number | "placed" | "catch-up";
+export type IngestMode = number | "placed" | "guess" | "catch-up";
 
 /** Outcome of ingesting one notice. */
 export type IngestResult = "accepted" | "held" | "duplicate" | "rejected" | "invalid";

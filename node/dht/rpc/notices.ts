@@ -59,6 +59,8 @@ export async function handleNotices(
       ? tree
       : entry.backlog === true && s.wantsBacklog(notice.tag)
       ? "catch-up"
+      : entry.guess === true
+      ? "guess"
       : "placed";
     const r = await s.ingestNotice(notice, from, mode);
     if (r === "accepted") counts.accepted++;
