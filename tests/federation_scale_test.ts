@@ -9,7 +9,21 @@ import { type NodeProcess, startNode } from "./_node.ts";
 
 const NODES = 12;
 const MESSAGES = 1200;
-const ARGS = ["--notice-replicas", "3", "--dht-range-limits", "false", "--rate-limit", "100000"];
+// Twelve servers and the test share 127.0.0.1: the per-address limits are lifted.
+const ARGS = [
+  "--notice-replicas",
+  "3",
+  "--dht-range-limits",
+  "false",
+  "--rate-limit",
+  "100000",
+  "--rate-burst",
+  "100000",
+  "--max-client-connections",
+  "4096",
+  "--max-address-connections",
+  "4096",
+];
 
 function randomTag(prefix = ""): string {
   const hex = Array.from(
