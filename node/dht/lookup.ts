@@ -34,6 +34,11 @@ export type LookupEvent =
     type: "done";
     /** Up to k closest peers that answered, closest first. */
     closest: Contact[];
+    /**
+     * Up to k closest peers not known to have failed (answered, or still unanswered past the
+     * soft timeout), closest first: with hedging, a slow peer may be one of the closest.
+     */
+    live: Contact[];
     /** Requests sent. */
     queried: number;
     /** Requests that failed. */
@@ -173,5 +178,7 @@ export async function* iterativeLookup(opts: LookupOptions): AsyncGenerator<Look
     }
   }
   const closest = order.filter((c) => c.state === "ok").slice(0, k).map((c) => c.contact);
-  yield { type: "done", closest, queried, failed, rounds };
+  const live = order.filter((c) => c.state === "ok" || c.state === "inflight").slice(0, k)
+    .map((c) => c.contact);
+  yield { type: "done", closest, live, queried, failed, rounds };
 }

@@ -1027,7 +1027,8 @@ export class DhtNode implements DhtServices {
   ): Promise<Contact[]> {
     let closest: Contact[] = [];
     for await (const ev of this.lookup(target, width, alpha, softTimeoutMs)) {
-      if (ev.type === "done") closest = ev.closest;
+      // Hedged: peers still unanswered count too (slow is not dead).
+      if (ev.type === "done") closest = softTimeoutMs === undefined ? ev.closest : ev.live;
     }
     const i = bucketIndex(this.identity.id, target);
     if (i >= 0) this.table.markRefreshed(i, this.clock.now());
@@ -1659,7 +1660,7 @@ export class DhtNode implements DhtServices {
           known.set(ev.peer.id, ev.peer);
           for (const c of ev.closer) known.set(c.id, c);
           await progress([...known.values()]);
-        } else if (ev.type === "done") contacts = ev.closest;
+        } else if (ev.type === "done") contacts = ev.live;
       }
       const atMs = this.clock.now();
       if (contacts.length < width) {
