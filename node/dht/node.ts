@@ -1027,8 +1027,7 @@ export class DhtNode implements DhtServices {
   ): Promise<Contact[]> {
     let closest: Contact[] = [];
     for await (const ev of this.lookup(target, width, alpha, softTimeoutMs)) {
-      // Hedged: peers still unanswered count too (slow is not dead).
-      if (ev.type === "done") closest = softTimeoutMs === undefined ? ev.closest : ev.live;
+      if (ev.type === "done") closest = ev.closest;
     }
     const i = bucketIndex(this.identity.id, target);
     if (i >= 0) this.table.markRefreshed(i, this.clock.now());
