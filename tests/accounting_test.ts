@@ -30,6 +30,8 @@ async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 30_0
   throw new Error(`timed out waiting for ${what}`);
 }
 
+const TTL_SECONDS = 8;
+
 Deno.test("kept copies, sweeps and restarts keep used_bytes equal to the stored bytes", async () => {
   const a = await testNode({ args: COMMON, listen: true, features: [federationFeature()] });
   const dataB = await Deno.makeTempDir({ prefix: "subspace-accounting-" });
@@ -50,11 +52,13 @@ Deno.test("kept copies, sweeps and restarts keep used_bytes equal to the stored 
         body: JSON.stringify({
           tag: tag.slice(0, 38) + String(i).padStart(2, "0"),
           payload: randomPayload(size),
-          ttl_seconds: 3,
+          // Long enough for B's first query (which pulls the region's backlog) on a busy machine.
+          ttl_seconds: TTL_SECONDS,
         }),
       });
       assert.equal(res.status, 201, await res.text());
     }
+    const lastPostAt = Date.now();
     // B hears the notices, then a wallet's query makes it fetch and keep the bodies.
     await until("B lists the three messages", async () => {
       const res = await fetch(`${b.url}/v1/messages?prefix=ab&bits=8&limit=10`);
@@ -70,7 +74,8 @@ Deno.test("kept copies, sweeps and restarts keep used_bytes equal to the stored 
     assert.equal(await b.core.store.keptBytes(), 1433);
 
     // Expiry: the sweep subtracts exactly what it deletes.
-    await new Promise((r) => setTimeout(r, 3200));
+    const left = lastPostAt + TTL_SECONDS * 1000 + 200 - Date.now();
+    await new Promise((r) => setTimeout(r, Math.max(0, left)));
     await b.core.writer.sweep(Date.now());
     assert.equal(await stored(), 0);
     assert.equal(b.core.writer.usedBytes, 0);
