@@ -9,7 +9,7 @@
 import { type Contact, type ContactJson, contactToJson, parseContact } from "./contact.ts";
 import type { NodeIdentity, SignatureScheme } from "./identity.ts";
 import { ID_BITS } from "./id.ts";
-import { inRegion, regionKey } from "./region.ts";
+import { regionKey } from "./region.ts";
 import { rangeKeyOf } from "./contact.ts";
 import { fromHex, toHex } from "../../client/mod.ts";
 
@@ -246,9 +246,4 @@ export class SubscriptionTable {
   prune(nowMs: number): void {
     for (const [key, s] of this.#byKey) if (s.expiresAt * 1000 <= nowMs) this.#drop(key, s);
   }
-}
-
-/** Whether subscription `s` covers `tag`. */
-export function covers(s: Subscription, tag: string): boolean {
-  return inRegion(tag, s.prefix, s.bits);
 }

@@ -96,7 +96,6 @@ export interface RegionMeasurement {
   idleShare: number[];
   /** For the servers that follow a prefix: their share minus their region's share of notices. */
   followerShare: number[];
-  followedFraction: number;
   delivery: number;
   latencyMs: number[];
   backlogMs: number[];
@@ -453,7 +452,6 @@ export class Swarm {
       bytesPerServerPerMessage: (this.net.stats.bytes - bytes0) / (this.live().length * total),
       idleShare: idle,
       followerShare: busy,
-      followedFraction: 2 ** -bits,
       delivery: expected === 0 ? 1 : delivered / expected,
       latencyMs: latencies,
       backlogMs,
