@@ -193,49 +193,72 @@ export interface Store {
   close(): Promise<void>;
 }
 
-/**
- * Rows per insert statement: 7 parameters each stay under the bind-parameter limits (SQLite
- * 32766, PostgreSQL 65535).
- */
-const INSERT_CHUNK_ROWS = 4000;
-
 /** PostgreSQL batches the writer may have in flight (each holds a pool connection). */
 const PG_WRITES_IN_FLIGHT = 4;
 
 /**
- * Inserts `messages` (ids already stored are left alone) and returns the outcomes in input
- * order. Returns only the new sequence numbers: echoing whole rows back would send every
- * payload over the connection a second time.
+ * Rows per insert statement: 7 parameters each stay under PostgreSQL's 65535 bind parameters.
  */
-async function insertMessages(
-  db: Kysely<Database>,
+const INSERT_CHUNK_ROWS = 4000;
+
+const INSERT_COLUMNS =
+  "INSERT INTO messages (id, tag, payload, size, received_at, expires_at, origin) VALUES ";
+const insertTexts = new Map<number, string>();
+
+/**
+ * The insert statement for `rows` rows, built once per row count: the batch insert is the one
+ * statement on the ingest path, and composing it through the query builder cost more main-thread
+ * time per row than sending it.
+ */
+function insertText(rows: number): string {
+  let text = insertTexts.get(rows);
+  if (text === undefined) {
+    const values = [];
+    for (let r = 0; r < rows; r++) {
+      const b = r * 7;
+      values.push(`($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5}, $${b + 6}, $${b + 7})`);
+    }
+    text = INSERT_COLUMNS + values.join(", ") + " ON CONFLICT (id) DO NOTHING RETURNING seq, id";
+    if (insertTexts.size < 256) insertTexts.set(rows, text);
+  }
+  return text;
+}
+
+/**
+ * Inserts `messages` on `client` (inside the caller's transaction; ids already stored are left
+ * alone) and returns the new sequence numbers by id. Returns only those: echoing whole rows back
+ * would send every payload over the connection a second time.
+ */
+async function insertRows(
+  client: pg.PoolClient,
   messages: readonly NewMessage[],
-): Promise<InsertOutcome[]> {
+): Promise<Map<string, number>> {
   const seqById = new Map<string, number>();
   for (let i = 0; i < messages.length; i += INSERT_CHUNK_ROWS) {
     const chunk = messages.slice(i, i + INSERT_CHUNK_ROWS);
-    const rows = await db.insertInto("messages")
-      .values(chunk.map((m) => ({
-        id: m.id,
-        tag: m.tag,
-        payload: m.payload,
-        size: m.size,
-        received_at: m.receivedAt,
-        expires_at: m.expiresAt,
-        origin: m.origin,
-      })))
-      .onConflict((oc) => oc.column("id").doNothing())
-      .returning(["seq", "id"])
-      .execute();
-    for (const r of rows) seqById.set(toHex(r.id), Number(r.seq));
+    const values: unknown[] = [];
+    for (const m of chunk) {
+      values.push(m.id, m.tag, m.payload, m.size, m.receivedAt, m.expiresAt, m.origin);
+    }
+    const r = await client.query<{ seq: number; id: Uint8Array }>(
+      insertText(chunk.length),
+      values,
+    );
+    for (const row of r.rows) seqById.set(toHex(row.id), Number(row.seq));
   }
-  const missing = messages.filter((m) => !seqById.has(toHex(m.id)));
-  const earlier = new Map<string, StoredMessage>();
-  if (missing.length > 0) {
-    const rows = await db.selectFrom("messages").selectAll()
-      .where("id", "in", missing.map((m) => m.id)).execute();
-    for (const r of rows) earlier.set(toHex(r.id), toMessage(r as MessageRow));
-  }
+  return seqById;
+}
+
+/**
+ * The outcome of each of `messages` in input order, given the sequence numbers the insert drew
+ * (`seqById`) and the stored rows of the rest (`earlier`, filled in here with the new ones): a
+ * message given twice in one batch is inserted once.
+ */
+function outcomesOf(
+  messages: readonly NewMessage[],
+  seqById: Map<string, number>,
+  earlier: Map<string, StoredMessage>,
+): InsertOutcome[] {
   const claimed = new Set<string>();
   return messages.map((m) => {
     const key = toHex(m.id);
@@ -266,19 +289,22 @@ class KyselyStore implements Store {
   readonly db: Kysely<Database>;
   readonly location: string;
   readonly shared?: PgShared;
-  #mark: string | undefined;
+  /** PostgreSQL: the statement that opens a batch transaction and publishes its mark. */
+  #begin = "BEGIN";
+  #pool: pg.Pool | undefined;
   constructor(
     dialect: Dialect,
     db: Kysely<Database>,
     location: string,
-    shared?: { coordinator: PgShared; sequence: string },
+    shared?: { coordinator: PgShared; sequence: string; pool: pg.Pool },
   ) {
     this.dialect = dialect;
     this.db = db;
     this.location = location;
     if (shared !== undefined) {
       this.shared = shared.coordinator;
-      this.#mark = markSql(shared.sequence);
+      this.#pool = shared.pool;
+      this.#begin = `BEGIN; ${markSql(shared.sequence)}`;
     }
   }
 
@@ -347,23 +373,40 @@ class KyselyStore implements Store {
    */
   async insertBatch(messages: readonly NewMessage[]): Promise<InsertOutcome[]> {
     if (messages.length === 0) return [];
+    const pool = this.#pool;
+    if (pool === undefined) throw new Error("insertBatch: this store has no PostgreSQL pool");
     const previous = this.#drawn;
     const drawn = Promise.withResolvers<void>();
     this.#drawn = drawn.promise;
-    let outcomes: InsertOutcome[];
+    let seqById: Map<string, number>;
     try {
-      outcomes = await this.db.transaction().execute(async (trx) => {
+      // Three round trips per batch: BEGIN with the mark (one simple query), the insert, COMMIT.
+      const client = await pool.connect();
+      let broken: Error | undefined;
+      try {
+        await client.query(this.#begin);
         try {
-          if (this.#mark !== undefined) await sql.raw(this.#mark).execute(trx);
           await previous;
-          return await insertMessages(trx, messages);
+          seqById = await insertRows(client, messages);
         } finally {
           drawn.resolve();
         }
-      });
+        await client.query("COMMIT");
+      } catch (err) {
+        await client.query("ROLLBACK").catch((e: Error) => broken = e);
+        throw err;
+      } finally {
+        client.release(broken);
+      }
     } finally {
       drawn.resolve();
     }
+    const earlier = new Map<string, StoredMessage>();
+    const missing = messages.filter((m) => !seqById.has(toHex(m.id)));
+    if (missing.length > 0) {
+      for (const m of await this.existing(missing.map((m) => m.id))) earlier.set(toHex(m.id), m);
+    }
+    const outcomes = outcomesOf(messages, seqById, earlier);
     if (this.shared !== undefined) {
       let max = 0;
       for (const o of outcomes) if (o.inserted && o.message.seq > max) max = o.message.seq;
@@ -514,7 +557,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
         sequence,
         ...(opts.log ? { log: opts.log } : {}),
       });
-      return new KyselyStore("postgres", db, u.toString(), { coordinator, sequence });
+      return new KyselyStore("postgres", db, u.toString(), { coordinator, sequence, pool });
     } catch (err) {
       await db.destroy();
       throw err;
