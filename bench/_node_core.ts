@@ -8,10 +8,9 @@
  *
  * `--bench-feature tokens` installs a stand-in for the quota feature's redemption: per POST it
  * verifies one real RSASSA-PSS token signature (2048-bit, the CPU cost of a redemption) and
- * spends a fresh nonce through the quota feature's own `SpentSet` on its own SQLite file and
- * writer thread (`<data>/quota.db`), so the load needs no issued tokens. `spend` is the
- * database half alone, `verify` the signature half alone (what a redemption would cost if its
- * spend rode in the message's own commit). NAME is one of federation, tokens, spend, verify.
+ * spends a fresh nonce as the quota feature does (claimed in its `SpentSet`, recorded in the
+ * message's own commit), so the load needs no issued tokens. `spend` is the database half
+ * alone, `verify` the signature half alone. NAME is one of federation, tokens, spend, verify.
  *
  * @module
  */
@@ -19,9 +18,6 @@ import { loadConfig, QUOTA_POLICY, startNode } from "../node/mod.ts";
 import type { Feature } from "../node/mod.ts";
 import { federationFeature } from "../node/dht/mod.ts";
 import { HttpError } from "../node/errors.ts";
-// The quota folder's mod.ts does not build while it is being converted: its files directly.
-import { quotaMigration } from "../node/quota/migration.ts";
-import { QuotaStore } from "../node/quota/store.ts";
 import { SpentSet } from "../node/quota/spent.ts";
 import { blind, blindSign, finalize, rsaPrivateKey, verify } from "../node/quota/blind_rsa.ts";
 import { generateIssuerKey } from "../node/quota/issuer_keys.ts";
@@ -37,22 +33,27 @@ async function benchTokensFeature(verifies: boolean, spends: boolean): Promise<F
   const sig = finalize(sk.publicKey, msg, blindSign(sk, b.blindedMsg), b.inv);
   return {
     name: "bench-tokens",
-    async install(core) {
-      const db = await core.openDatabase("quota", { "0001_quota": quotaMigration }, {
-        writerThread: true,
-      });
-      const spent = new SpentSet(new QuotaStore(db.db, db.writer));
+    install(core) {
+      const spent = new SpentSet(core.store);
       const expiresAt = Date.now() + 86_400_000;
       core.provide(QUOTA_POLICY, {
         mode: "tokens",
-        async charge() {
+        charge() {
           if (verifies && !verify(sk.publicKey, msg, sig)) throw new HttpError(401, "bad token");
-          if (!spends) return;
+          if (!spends) return Promise.resolve();
+          // As the quota feature does: claimed here, spent in the message's own commit.
           const nonce = crypto.getRandomValues(new Uint8Array(32));
-          if (!await spent.spend(nonce, expiresAt)) throw new HttpError(401, "spent");
+          if (!spent.claim(nonce)) throw new HttpError(401, "spent");
+          return Promise.resolve({
+            spend: { nonce, expiresAt },
+            settle: (result: "stored" | "spent" | "failed") => {
+              if (result === "failed") spent.release(nonce);
+              return result === "spent" ? new HttpError(401, "spent") : undefined;
+            },
+          });
         },
       });
-      return { close: () => spent.drain() };
+      return Promise.resolve({});
     },
   };
 }

@@ -65,7 +65,7 @@ const ring = await IssuerKeyRing.open({
 const svc = new TokenService({
   ring,
   store: qs,
-  spent: new SpentSet(qs),
+  spent: new SpentSet(store),
   issuerName: "bench.local",
   policy: () => ({ freeTokens: 0, periodMs: 86_400_000 }),
   maxPerRequest: 100,

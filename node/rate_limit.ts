@@ -106,10 +106,23 @@ export function saltedAddressKey(
   randomBytes: RandomBytes = defaultRandomBytes,
 ): (address: string) => string {
   const salt = randomBytes(32);
-  return (address) =>
-    createHash("sha256").update(salt).update(addressKey(address)).digest("base64url")
-      .slice(0, 22);
+  // Keys of recent addresses, since a client sends many requests: the digest costs about 2 µs,
+  // the lookup 0.02 µs. Bounded; cleared whole when full.
+  const recent = new Map<string, string>();
+  return (address) => {
+    let key = recent.get(address);
+    if (key === undefined) {
+      key = createHash("sha256").update(salt).update(addressKey(address)).digest("base64url")
+        .slice(0, 22);
+      if (recent.size >= RECENT_KEYS) recent.clear();
+      recent.set(address, key);
+    }
+    return key;
+  };
 }
+
+/** Addresses whose keys {@linkcode saltedAddressKey} remembers. */
+const RECENT_KEYS = 4096;
 
 /**
  * Token buckets per key (see the module documentation).

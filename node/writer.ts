@@ -259,7 +259,9 @@ export class Writer {
       const outcomes = await this.#opts.store.insertBatch(batch.map((p) => p.message));
       await previous;
       const inserted: StoredMessage[] = [];
+      let spent = 0;
       for (const o of outcomes) {
+        if (o.spent) spent++;
         if (o.inserted) {
           inserted.push(o.message);
           this.#usedBytes += chargedBytes(o.message);
@@ -270,7 +272,7 @@ export class Writer {
       this.#queuedBytes -= bytes;
       this.stats.commits++;
       this.stats.inserted += inserted.length;
-      this.stats.duplicates += outcomes.length - inserted.length;
+      this.stats.duplicates += outcomes.length - inserted.length - spent;
       this.stats.lastBatch = batch.length;
       this.#tell(inserted);
       batch.forEach((p, i) => p.resolve(outcomes[i]!));

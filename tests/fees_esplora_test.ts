@@ -438,11 +438,11 @@ Deno.test({
       );
       assert.equal(results.filter((r) => r.status === "fulfilled").length, 8);
       const nonce = new Uint8Array(32).fill(9);
-      const first = await qs.insertSpent([{ nonce, expiresAt: 10 }]);
-      const second = await qs.insertSpent([{ nonce, expiresAt: 10 }]);
+      const first = await store.insertSpent([{ nonce, expiresAt: 10 }]);
+      const second = await store.insertSpent([{ nonce, expiresAt: 10 }]);
       assert.equal(first.size, 1);
       assert.equal(second.size, 0);
-      assert.equal(await qs.deleteExpiredSpent(10), 1);
+      assert.equal(await store.deleteExpiredSpent(10), 1);
       await checkIndicesPerKey(fs);
       // A credit by reference applies once, however often it is retried.
       const credit = accountsOf(qs).credit;

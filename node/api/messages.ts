@@ -11,7 +11,7 @@ import { openQuota } from "../quota.ts";
 import { BODY_RESOLVER, QUOTA_POLICY, REGION_FOLLOWER } from "../services.ts";
 import { readJsonObject } from "../body.ts";
 import { badRequest, HttpError } from "../errors.ts";
-import { chargedBytes, chooseScan, type StoredMessage } from "../store/mod.ts";
+import { chargedBytes, chooseScan, type NewMessage, type StoredMessage } from "../store/mod.ts";
 import {
   decodeCursor,
   encodeCursor,
@@ -150,9 +150,9 @@ export function messageRoutes(ctx: NodeCore): Hono<AppEnv> {
         throw new HttpError(507, "The node's storage is full; try another server or later");
       }
     }
-    await quota.charge({ request: c.req.raw, id, size: payload.length, ttlSeconds });
+    const charge = await quota.charge({ request: c.req.raw, id, size: payload.length, ttlSeconds });
     const now = ctx.now();
-    const message = {
+    const message: NewMessage = {
       id: idBytes,
       tag,
       payload,
@@ -161,10 +161,20 @@ export function messageRoutes(ctx: NodeCore): Hono<AppEnv> {
       expiresAt: now + ttlSeconds * 1000,
       origin: null,
     };
-    let outcome = await ctx.writer.submit(message);
+    // A token's nonce is spent in the message's own transaction: one commit, one fsync.
+    let outcome;
+    try {
+      outcome = await ctx.writer.submit(charge ? { ...message, spend: charge.spend } : message);
+    } catch (err) {
+      charge?.settle("failed");
+      throw err;
+    }
+    if (outcome.spent) throw charge?.settle("spent") ?? new HttpError(401, "Token refused");
+    charge?.settle("stored");
     if (!outcome.inserted && outcome.message.payload === null) {
       // Only a notice of this id was held (another server's claim, maybe under another tag):
       // the body in hand proves the message, so it takes the notice's place and is announced.
+      // (Its token was spent with the first attempt.)
       await ctx.writer.dropNotice(outcome.message.id, outcome.message.tag);
       outcome = await ctx.writer.submit(message);
     }

@@ -94,6 +94,12 @@ export interface RegionMeasurement {
   bytesPerServerPerMessage: number;
   /** Share of all notices each server without followed prefixes received. */
   idleShare: number[];
+  /**
+   * The same servers' share of the notices with uniformly random tags (the workload sends the
+   * rest into followed prefixes, which makes the servers responsible for those regions busier
+   * than the design's own unevenness would): what each holds at the end over all published.
+   */
+  idleUniformShare: number[];
   /** For the servers that follow a prefix: their share minus their region's share of notices. */
   followerShare: number[];
   delivery: number;
@@ -151,6 +157,8 @@ export class Swarm {
   readonly delivered = new Map<NodeId, Set<string>>();
   /** First arrival (virtual ms) of each notice id at each node's `onNotice`. */
   readonly arrivals = new Map<NodeId, Map<string, number>>();
+  /** Each node's notice store. */
+  readonly held = new Map<NodeId, MemoryNoticeStore>();
   #opts: SwarmOptions;
   #dead = new Set<NodeId>();
   #count = 0;
@@ -185,6 +193,8 @@ export class Swarm {
     this.delivered.set(identity.id, delivered);
     const arrivals = new Map<string, number>();
     this.arrivals.set(identity.id, arrivals);
+    const notices = new MemoryNoticeStore();
+    this.held.set(identity.id, notices);
     const node = new DhtNode({
       identity,
       url,
@@ -192,7 +202,7 @@ export class Swarm {
       clock: this.clock,
       random: seededRandom(Math.floor(this.random() * 2 ** 32)),
       rpcTimeoutMs: 500,
-      notices: new MemoryNoticeStore(),
+      notices,
       onNotice: (n) => {
         delivered.add(n.id);
         if (!arrivals.has(n.id)) arrivals.set(n.id, this.clock.now());
@@ -402,11 +412,17 @@ export class Swarm {
       f.selfId,
       published.filter((m) => inRegionOf(m.tag, prefixes[i]!, bits)).length / total,
     ]));
+    const uniform = new Set(published.filter((m) => m.prefix === null).map((m) => m.id));
+    const idleUniform: number[] = [];
     for (const n of this.live()) {
       const got = (n.stats.noticesAccepted - (accepted0.get(n.selfId) ?? 0)) / total;
       // A follower's share beyond the traffic of the region it follows.
       if (followedSet.has(n.selfId)) busy.push(got - inPrefix.get(n.selfId)!);
-      else idle.push(got);
+      else {
+        idle.push(got);
+        const held = this.held.get(n.selfId)!.all().filter((x) => uniform.has(x.id)).length;
+        idleUniform.push(uniform.size === 0 ? 0 : held / uniform.size);
+      }
     }
     // Delivery to followers.
     const latencies: number[] = [];
@@ -451,6 +467,7 @@ export class Swarm {
       notices: total,
       bytesPerServerPerMessage: (this.net.stats.bytes - bytes0) / (this.live().length * total),
       idleShare: idle,
+      idleUniformShare: idleUniform,
       followerShare: busy,
       delivery: expected === 0 ? 1 : delivered / expected,
       latencyMs: latencies,

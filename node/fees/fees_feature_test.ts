@@ -13,6 +13,7 @@ import {
   QUOTA_MIGRATIONS,
   quotaFeature,
 } from "../quota/mod.ts";
+import { adminAccount } from "../quota/_testing.ts";
 import { openSqlite } from "../store/mod.ts";
 import { postJson, testNode } from "../testing.ts";
 import { feesFeature } from "./fees_feature.ts";
@@ -93,12 +94,7 @@ Deno.test("fees feature: invoices need an account; fees on with an xpub and a pr
   });
   try {
     const f = (r: Request) => n.fetch(r);
-    const { account } = await (await f(
-      new Request(BASE + "/admin/api/accounts", {
-        method: "POST",
-        headers: { authorization: `Bearer ${ADMIN}` },
-      }),
-    )).json();
+    const account = await adminAccount(f, BASE, ADMIN);
     const anon = await f(postJson(BASE, "/v1/invoices", { bundles: 1 }));
     assert.equal(anon.status, 401);
     await anon.body?.cancel();
@@ -288,12 +284,7 @@ Deno.test("fees feature: the Pricing page's source edits all owners' values; a n
     assert.equal(status.feesEnabled, true);
     assert.equal(status.nextAddress, parseXpub(ZPUB).address(0));
 
-    const { account } = await (await f(
-      new Request(BASE + "/admin/api/accounts", {
-        method: "POST",
-        headers: { authorization: `Bearer ${ADMIN}` },
-      }),
-    )).json();
+    const account = await adminAccount(f, BASE, ADMIN);
     const buy = async () =>
       await (await f(
         postJson(BASE, "/v1/invoices", { bundles: 1 }, { authorization: `Bearer ${account}` }),

@@ -79,3 +79,19 @@ export async function tokensFrom(
     })
   );
 }
+
+/** Creates an account through the admin API; returns its number (hex). */
+export async function adminAccount(
+  fetchFn: (r: Request) => Promise<Response>,
+  BASE: string,
+  adminToken: string,
+): Promise<string> {
+  const r = await fetchFn(
+    new Request(BASE + "/admin/api/accounts", {
+      method: "POST",
+      headers: { authorization: `Bearer ${adminToken}` },
+    }),
+  );
+  assert.equal(r.status, 201);
+  return (await r.json()).account;
+}

@@ -136,7 +136,7 @@ export function quotaConsole(opts: QuotaConsoleOptions): QuotaSource {
           issued: d.totals.issued ?? 0,
           redeemed: d.totals.redeemed ?? 0,
         })),
-        spentSetSize: await store.spentCount(),
+        spentSetSize: await tokens.spent.count(),
         keys: [...keys].sort((a, b) => b.createdAt - a.createdAt).map((k) => ({
           id: k.idHex,
           createdAt: k.createdAt,

@@ -3,8 +3,9 @@
  *
  * - `quota_accounts`: accounts by the SHA-256 of their number (a leaked database does not hand
  *   out usable account numbers), free quota used in the current period, bought credit.
- * - `quota_spent`: spent token nonces, `UNIQUE` (the primary key), kept until their issuer key
- *   expires. One insert decides a redemption, so a token is accepted exactly once.
+ * - `quota_spent`: spent token nonces of earlier releases. They now live in the message store's
+ *   `spent_nonces` (so a POST's spend rides in its message's commit); the feature moves any rows
+ *   found here there at start.
  * - `quota_settings`: the operator's free quota and the per-day token tally (`name` → JSON).
  * - `quota_credits` (0003): every credit given by reference (e.g. `invoice:<id>`), so a payment
  *   credits its account once even when the payer retries after a crash.

@@ -93,7 +93,9 @@ async function install(core: NodeCore, opts: QuotaFeatureOptions): Promise<Featu
     now,
     ...(opts.generateKey ? { generate: opts.generateKey } : {}),
   });
-  const spent = new SpentSet(store);
+  const spent = new SpentSet(core.store);
+  const moved = await store.moveSpentTo(core.store);
+  if (moved > 0) log.info("moved spent nonces into the message store", { count: moved });
   const freeQuota = await openFreeQuota({
     store,
     defaults: { freeTokens: config.freeTokens, periodSeconds: config.quotaPeriod },
@@ -199,7 +201,7 @@ async function install(core: NodeCore, opts: QuotaFeatureOptions): Promise<Featu
           if (await ring.maintain()) log.info("issuer keys rotated", { keys: ring.keys().length });
           if (shared) await freeQuota.reload();
           if (!(await core.store.leads("quota-spent-sweep"))) return;
-          const swept = await store.deleteExpiredSpent(now());
+          const swept = await spent.sweep(now());
           if (swept > 0) log.info("swept spent nonces of expired keys", { count: swept });
         } catch (err) {
           log.error("quota maintenance failed", { err });

@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
 import { loadConfig } from "../config.ts";
 import { createLogger } from "../log.ts";
 import { startNode } from "../mod.ts";
 import { QUOTA_POLICY } from "../services.ts";
 import { postJson, randomPayload, randomTag, testNode } from "../testing.ts";
-import { tokensFrom } from "./_testing.ts";
+import { adminAccount, tokensFrom } from "./_testing.ts";
 import { generateIssuerKey } from "./issuer_keys.ts";
 import { quotaFeature } from "./quota_feature.ts";
 import { ACCOUNT_CREDIT, FREE_QUOTA } from "./services.ts";
@@ -140,6 +141,62 @@ Deno.test("quota feature: RFC 9578 single request with the @cloudflare/privacypa
   }
 });
 
+Deno.test("quota feature: a spent token stays spent after a restart; earlier releases' nonces move", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "subspace-spent-" });
+  const start = () =>
+    testNode({
+      dataDir,
+      args: ["--quota", "tokens", "--admin-token", ADMIN, "--free-tokens", "3"],
+      features: [quotaFeature({ generateKey: () => Promise.resolve(KEY), captchaText: "k3xq7" })],
+    });
+  const post = (n: { fetch(r: Request): Promise<Response> }, token: Uint8Array) =>
+    n.fetch(postJson(BASE, "/v1/messages", { tag: randomTag(), payload: randomPayload(16) }, {
+      authorization: formatAuthorization(token),
+    }));
+  try {
+    let n = await start();
+    let tokens: Uint8Array[];
+    try {
+      const f = (r: Request) => n.fetch(r);
+      tokens = await tokensFor(f, await adminAccount(f, BASE, ADMIN), 3);
+      const r = await post(n, tokens[0]!);
+      assert.equal(r.status, 201);
+      await r.body?.cancel();
+    } finally {
+      await n.close();
+    }
+    // An earlier release kept spent nonces in quota.db: token 1 was spent there.
+    const legacy = new DatabaseSync(`${dataDir}/quota.db`);
+    legacy.prepare("INSERT INTO quota_spent (nonce, expires_at) VALUES (?, ?)")
+      .run(tokens[1]!.slice(2, 34), Date.now() + 86_400_000);
+    legacy.close();
+
+    n = await start();
+    try {
+      for (const spent of [tokens[0]!, tokens[1]!]) {
+        const again = await post(n, spent);
+        assert.equal(again.status, 401);
+        assert.match((await again.json()).detail, /already spent/);
+      }
+      const fresh = await post(n, tokens[2]!);
+      assert.equal(fresh.status, 201);
+      await fresh.body?.cancel();
+      const kept = await (await n.fetch(
+        new Request(BASE + "/admin/api/tokens", { headers: { authorization: `Bearer ${ADMIN}` } }),
+      )).json();
+      assert.equal(kept.spent_kept, 3);
+    } finally {
+      await n.close();
+    }
+    const check = new DatabaseSync(`${dataDir}/quota.db`);
+    const left = check.prepare("SELECT count(*) AS n FROM quota_spent").get() as { n: number };
+    check.close();
+    assert.equal(left.n, 0, "the old table was emptied");
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
 Deno.test("quota feature: admin API credits and disables; 402 when exhausted", async () => {
   const n = await node();
   try {
@@ -148,9 +205,7 @@ Deno.test("quota feature: admin API credits and disables; 402 when exhausted", a
     const noAuth = await f(new Request(BASE + "/admin/api/accounts", { method: "POST" }));
     assert.equal(noAuth.status, 401);
     await noAuth.body?.cancel();
-    const { account } =
-      await (await f(new Request(BASE + "/admin/api/accounts", { method: "POST", headers: admin })))
-        .json();
+    const account = await adminAccount(f, BASE, ADMIN);
     await tokensFor(f, account, 3);
     const refused = await f(
       postJson(BASE, "/v1/tokens", { token_requests: [] }, { authorization: `Bearer ${account}` }),
@@ -265,9 +320,7 @@ Deno.test("quota feature: ACCOUNT_CREDIT credits once per reference; FREE_QUOTA 
   try {
     const f = (r: Request) => n.fetch(r);
     const admin = { authorization: `Bearer ${ADMIN}` };
-    const { account } =
-      await (await f(new Request(BASE + "/admin/api/accounts", { method: "POST", headers: admin })))
-        .json();
+    const account = await adminAccount(f, BASE, ADMIN);
     const hash = accountHash(parseAccountNumber(account));
     const credit = n.core.service(ACCOUNT_CREDIT)!;
     assert.equal(await credit.exists(hash), true);

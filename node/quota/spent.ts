@@ -1,14 +1,18 @@
 /**
- * The spent-token set. A redemption is decided by inserting the token's nonce into
- * `quota_spent`, whose primary key makes the insert succeed exactly once; redemptions arriving
- * while a commit is in flight are grouped into the next single-statement insert (one fsync for
- * many tokens). An in-memory set of recent nonces refuses an obvious replay without touching the
+ * The spent-token set. A redemption is decided by inserting the token's nonce into the message
+ * store's `spent_nonces`, whose primary key makes the insert succeed exactly once. A POST pays
+ * in its message's own transaction (`NewMessage.spend`: one commit for both); other redemptions
+ * arriving while a commit is in flight are grouped into the next insert (one fsync for many
+ * tokens). An in-memory set of recent nonces refuses an obvious replay without touching the
  * database, and keeps two concurrent redemptions of one token out of the same batch.
  *
  * @module
  */
 import { toHex } from "../../client/mod.ts";
-import type { QuotaStore } from "./store.ts";
+import type { Store } from "../store/mod.ts";
+
+/** Where spent nonces are kept: the message store. */
+export type SpentNonces = Pick<Store, "insertSpent" | "deleteExpiredSpent" | "spentCount">;
 
 /** Options for {@linkcode SpentSet}. */
 export interface SpentSetOptions {
@@ -36,7 +40,7 @@ interface PendingSpend {
  * ```
  */
 export class SpentSet {
-  #store: QuotaStore;
+  #store: SpentNonces;
   #maxBatch: number;
   #maxMemory: number;
   #memory = new Set<string>();
@@ -47,7 +51,7 @@ export class SpentSet {
   /** Inserts issued. */
   commits = 0;
 
-  constructor(store: QuotaStore, opts: SpentSetOptions = {}) {
+  constructor(store: SpentNonces, opts: SpentSetOptions = {}) {
     this.#store = store;
     this.#maxBatch = opts.maxBatch ?? 1000;
     this.#maxMemory = opts.maxMemory ?? 200_000;
@@ -73,6 +77,35 @@ export class SpentSet {
     this.#queue.push({ nonce, key, expiresAt, resolve, reject });
     if (!this.#flushing) this.#flush();
     return promise;
+  }
+
+  /**
+   * Claims `nonce` for a spend that rides in a message's commit: false when it is known spent
+   * (in memory). The commit decides; call {@linkcode release} when it failed.
+   */
+  claim(nonce: Uint8Array): boolean {
+    const key = toHex(nonce);
+    if (this.#memory.has(key)) {
+      this.memoryHits++;
+      return false;
+    }
+    this.#remember(key);
+    return true;
+  }
+
+  /** Forgets a claim whose commit failed (nothing was recorded), so the token can be retried. */
+  release(nonce: Uint8Array): void {
+    this.#memory.delete(toHex(nonce));
+  }
+
+  /** Number of spent nonces kept (in the database). */
+  count(): Promise<number> {
+    return this.#store.spentCount();
+  }
+
+  /** Deletes the nonces whose key has expired; returns how many. */
+  sweep(now: number): Promise<number> {
+    return this.#store.deleteExpiredSpent(now);
   }
 
   #remember(key: string): void {

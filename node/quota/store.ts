@@ -1,5 +1,5 @@
 /**
- * Persistence of accounts, spent nonces, credits and settings over the quota feature's own
+ * Persistence of accounts, credits and settings over the quota feature's own
  * database (SQLite `quota.db` or the node's PostgreSQL database). Every state change is one
  * statement, a compare-and-swap or one transaction, so two nodes sharing one PostgreSQL
  * database (or concurrent requests) cannot double-spend a token or over-draw an account.
@@ -7,8 +7,7 @@
  * @module
  */
 import { type Kysely, sql } from "kysely";
-import { JOB_LOCK_CLASS, jobKey, type SqliteWriteWorker } from "../store/mod.ts";
-import { toHex } from "../../client/mod.ts";
+import { JOB_LOCK_CLASS, jobKey, type SqliteWriteWorker, type Store } from "../store/mod.ts";
 
 /** `quota_accounts` row. */
 export interface AccountsTable {
@@ -22,7 +21,7 @@ export interface AccountsTable {
   origin: string;
 }
 
-/** `quota_spent` row. */
+/** `quota_spent` row (earlier releases; the nonces now live in the message store). */
 export interface SpentTable {
   nonce: Uint8Array;
   expires_at: number;
@@ -319,52 +318,27 @@ export class QuotaStore {
     return { accounts: Number(r.n), disabled: Number(r.d ?? 0), credit: Number(r.c ?? 0) };
   }
 
-  // ----- spent nonces
+  // ----- spent nonces of earlier releases
 
   /**
-   * Inserts spent nonces in one statement; returns the hex of those that were new. A nonce
-   * already present is not returned: its token was spent before.
+   * Moves the spent nonces earlier releases kept in `quota_spent` into the message store's
+   * `spent_nonces` (where a POST's spend rides in its message's commit), in pages: each page is
+   * recorded there before it is deleted here, so a crash in between leaves a copy in both, never
+   * in neither. Returns how many moved.
    */
-  async insertSpent(
-    rows: readonly { nonce: Uint8Array; expiresAt: number }[],
-  ): Promise<Set<string>> {
-    const fresh = new Set<string>();
-    if (this.#writer) {
-      const out = await this.#writer.batch(
-        "INSERT INTO quota_spent (nonce, expires_at) VALUES (?, ?) ON CONFLICT (nonce) DO NOTHING RETURNING nonce",
-        rows.map((r) => [r.nonce, r.expiresAt]),
+  async moveSpentTo(spent: Pick<Store, "insertSpent">, pageRows = 5000): Promise<number> {
+    let moved = 0;
+    for (;;) {
+      const rows = await this.#db.selectFrom("quota_spent").select(["nonce", "expires_at"])
+        .limit(pageRows).execute();
+      if (rows.length === 0) return moved;
+      await spent.insertSpent(
+        rows.map((r) => ({ nonce: new Uint8Array(r.nonce), expiresAt: Number(r.expires_at) })),
       );
-      for (const run of out) {
-        for (const r of run) fresh.add(toHex(new Uint8Array(r.nonce as Uint8Array)));
-      }
-      return fresh;
+      await this.#db.deleteFrom("quota_spent")
+        .where("nonce", "in", rows.map((r) => r.nonce)).execute();
+      moved += rows.length;
     }
-    for (let i = 0; i < rows.length; i += 500) {
-      const chunk = rows.slice(i, i + 500);
-      const out = await this.#db.insertInto("quota_spent")
-        .values(chunk.map((r) => ({ nonce: r.nonce, expires_at: r.expiresAt })))
-        .onConflict((oc) => oc.column("nonce").doNothing())
-        .returning("nonce")
-        .execute();
-      for (const r of out) fresh.add(toHex(new Uint8Array(r.nonce)));
-    }
-    return fresh;
-  }
-
-  /** Deletes nonces whose key has expired; returns how many. */
-  async deleteExpiredSpent(now: number): Promise<number> {
-    const r = await this.#db.deleteFrom("quota_spent").where("expires_at", "<=", now)
-      .executeTakeFirst();
-    return Number(r.numDeletedRows);
-  }
-
-  /** Number of spent nonces kept. */
-  async spentCount(): Promise<number> {
-    const r = await this.#db.selectFrom("quota_spent").select(
-      sql<string | number>`count(*)`.as("n"),
-    )
-      .executeTakeFirstOrThrow();
-    return Number(r.n);
   }
 
   // ----- settings

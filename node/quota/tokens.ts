@@ -65,6 +65,14 @@ export type Redemption =
     detail: string;
   };
 
+/** A token's check before its spend: what to spend, or why it is refused. */
+export type Checked =
+  | { ok: true; keyId: string; nonce: Uint8Array; expiresAt: number }
+  | Extract<Redemption, { ok: false }>;
+
+/** The refusal of a token spent before. */
+export const SPENT_DETAIL = "The token was already spent";
+
 /** Options for {@linkcode TokenService}. */
 export interface TokenServiceOptions {
   ring: IssuerKeyRing;
@@ -208,6 +216,19 @@ export class TokenService {
   }
 
   async #redeem(tokenBytes: Uint8Array): Promise<Redemption> {
+    const c = this.check(tokenBytes);
+    if (!c.ok) return c;
+    const fresh = await this.spent.spend(c.nonce, c.expiresAt);
+    if (!fresh) return { ok: false, reason: "spent", detail: SPENT_DETAIL };
+    return { ok: true, keyId: c.keyId };
+  }
+
+  /**
+   * Checks a serialized token (type, key, challenge, signature) without spending it, for a spend
+   * that rides in the message's own commit. The caller spends the returned nonce (kept until the
+   * returned `expiresAt`) and counts the outcome with {@linkcode counted}.
+   */
+  check(tokenBytes: Uint8Array): Checked {
     let token;
     try {
       token = decodeToken(tokenBytes);
@@ -228,9 +249,13 @@ export class TokenService {
     if (!verify(key.sk.publicKey, tokenInput(token), token.authenticator)) {
       return { ok: false, reason: "signature", detail: "The token's signature is invalid" };
     }
-    const fresh = await this.spent.spend(token.nonce.slice(), key.expiresAt);
-    if (!fresh) return { ok: false, reason: "spent", detail: "The token was already spent" };
-    return { ok: true, keyId: key.idHex };
+    return { ok: true, keyId: key.idHex, nonce: token.nonce.slice(), expiresAt: key.expiresAt };
+  }
+
+  /** Counts a redemption decided outside {@linkcode redeem} (a spend in a message's commit). */
+  counted(ok: boolean): void {
+    if (ok) this.stats.redeemed++;
+    else this.stats.refused++;
   }
 }
 

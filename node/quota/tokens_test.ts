@@ -65,7 +65,7 @@ async function fixture(
       return () => calls++ === 0 ? Promise.resolve(opts.key ?? KEY) : generateIssuerKey();
     })(),
   });
-  const spent = new SpentSet(qs, { maxMemory: opts.maxMemory ?? 1000 });
+  const spent = new SpentSet(store, { maxMemory: opts.maxMemory ?? 1000 });
   const svc = new TokenService({
     ring,
     store: qs,
@@ -249,7 +249,7 @@ for (const maxMemory of [1000, 0]) {
       const results = await Promise.all(Array.from({ length: 100 }, () => f.svc.redeem(token!)));
       assert.equal(results.filter((r) => r.ok).length, 1);
       assert.equal(results.filter((r) => !r.ok && r.reason === "spent").length, 99);
-      assert.equal(await f.qs.spentCount(), 1);
+      assert.equal(await f.store.spentCount(), 1);
     } finally {
       await f.close();
     }
@@ -301,7 +301,7 @@ Deno.test("keys rotate with an overlap, persist with mode 0600, and their nonces
     await f.ring.maintain();
     assert.equal(f.ring.verifying(first.id), undefined);
     assert.equal((await f.svc.redeem(early!) as { reason: string }).reason, "unknown-key");
-    assert.equal(await f.qs.deleteExpiredSpent(f.clock.now), 1);
+    assert.equal(await f.svc.spent.sweep(f.clock.now), 1);
   } finally {
     await f.close();
   }

@@ -41,6 +41,49 @@ export async function storeConformance(t: Deno.TestContext, make: StoreFactory):
     });
 
   await step(
+    "a message's nonce is spent in its own commit: once, and a spent one stores nothing",
+    async (s) => {
+      const nonce = () => ({ nonce: crypto.getRandomValues(new Uint8Array(32)), expiresAt: 500 });
+      const [a, b] = [nonce(), nonce()];
+      const paid = [
+        { ...message([1], 10), spend: a },
+        { ...message([2], 10), spend: a }, // the same nonce again in the same batch
+        message([3], 10), // unpaid, in the same batch
+        { ...message([4], 10), spend: b },
+      ];
+      const out = await s.insertBatch(paid);
+      assert.deepEqual(out.map((o) => [o.inserted, o.spent ?? false]), [
+        [true, false],
+        [false, true],
+        [true, false],
+        [true, false],
+      ]);
+      assert.equal(await s.count(), 3);
+      assert.equal(await s.spentCount(), 2);
+      // A later batch: a spent nonce refuses its message, the others are stored.
+      const later = await s.insertBatch([
+        { ...message([5], 10), spend: b },
+        { ...message([6], 10), spend: nonce() },
+      ]);
+      assert.deepEqual(later.map((o) => [o.inserted, o.spent ?? false]), [
+        [false, true],
+        [true, false],
+      ]);
+      assert.equal(await s.count(), 4);
+      // A duplicate message with a fresh nonce: the nonce is spent, nothing new is stored.
+      const dup = await s.insertBatch([{ ...paid[0]!, spend: nonce() }]);
+      assert.deepEqual(dup.map((o) => [o.inserted, o.spent ?? false]), [[false, false]]);
+      assert.equal(await s.spentCount(), 4);
+      // Standalone spends share the table.
+      const fresh = await s.insertSpent([a, nonce()]);
+      assert.equal(fresh.size, 1);
+      assert.equal(await s.deleteExpiredSpent(499), 0);
+      assert.equal(await s.deleteExpiredSpent(500), 5);
+      assert.equal(await s.spentCount(), 0);
+    },
+  );
+
+  await step(
     "insertBatch stores, returns sequence numbers in order, and is idempotent",
     async (s) => {
       const batch = [message([1], 10), message([2], 20), message([3], 30)];

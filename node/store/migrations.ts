@@ -62,9 +62,27 @@ const sharedValues: DialectMigration = (dialect) => ({
   },
 });
 
+/**
+ * Spent one-time nonces (a token's, when a message is paid with one): `spent_nonces`, nonce →
+ * expiry. They live with the messages so that the insert of a paid message and the spend of its
+ * token are one transaction (one fsync). The quota feature's `quota_spent` held them before and
+ * is copied here once (`node/quota/quota_feature.ts`).
+ */
+const spentNonces: DialectMigration = (dialect) => ({
+  async up(db: Kysely<unknown>) {
+    await db.schema.createTable("spent_nonces")
+      .addColumn("nonce", sql.raw(dialect === "postgres" ? "bytea" : "blob"), (c) => c.primaryKey())
+      .addColumn("expires_at", "bigint", (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex("spent_nonces_expires_at").on("spent_nonces")
+      .column("expires_at").execute();
+  },
+});
+
 /** All migrations, keyed so that name order is application order. */
 export const MIGRATIONS: Record<string, DialectMigration> = {
   "0001_messages": messages,
   "0006_console": formerConsoleTables,
   "0007_shared_values": sharedValues,
+  "0008_spent_nonces": spentNonces,
 };

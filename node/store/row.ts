@@ -1,9 +1,10 @@
 /**
- * The `messages` row as the drivers return it, and its mapping to {@linkcode StoredMessage}.
+ * The `messages` row as the drivers return it, its mapping to {@linkcode StoredMessage}, and the
+ * stored form of a message just inserted.
  *
  * @module
  */
-import type { StoredMessage } from "./store.ts";
+import type { InsertOutcome, NewMessage, StoredMessage } from "./store.ts";
 
 /** A `messages` row (PostgreSQL may return bigints as strings, node:sqlite as numbers). */
 export type MessageRow = {
@@ -29,4 +30,23 @@ export function toMessage(r: MessageRow): StoredMessage {
     expiresAt: Number(r.expires_at),
     origin: r.origin,
   };
+}
+
+/** `m` as stored under `seq`. */
+export function storedAs(m: NewMessage, seq: number): StoredMessage {
+  return {
+    seq,
+    id: m.id,
+    tag: m.tag,
+    payload: m.payload,
+    size: m.size,
+    receivedAt: m.receivedAt,
+    expiresAt: m.expiresAt,
+    origin: m.origin,
+  };
+}
+
+/** The outcome of a message not stored because its nonce was spent before. */
+export function spentOutcome(m: NewMessage): InsertOutcome {
+  return { message: storedAs(m, 0), inserted: false, spent: true };
 }

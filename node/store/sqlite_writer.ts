@@ -7,13 +7,19 @@
  *
  * @module
  */
-import type { InsertOutcome, NewMessage, StoredMessage } from "./store.ts";
-import { type MessageRow, toMessage } from "./row.ts";
+import type { InsertOutcome, NewMessage } from "./store.ts";
+import { type MessageRow, spentOutcome, storedAs, toMessage } from "./row.ts";
 
 /** How often the checkpointer thread copies the write-ahead log into the database file. */
 export const CHECKPOINT_INTERVAL_MS = 250;
 /** WAL frames (pages) past which the checkpointer restarts the log (about 64 MiB). */
 export const MAX_WAL_FRAMES = 16384;
+
+/**
+ * Numbers per message in a packed insert: id, tag and payload lengths, size, two times, and the
+ * nonce's length (-1 for none) and expiry.
+ */
+const PACKED_FIELDS = 8;
 
 const WORKER_SOURCE = `
 import { DatabaseSync } from "node:sqlite";
@@ -76,16 +82,28 @@ function insertRows(packed) {
   const earlier = [];
   let off = 0;
   for (let i = 0; i < n; i++) {
-    const idLen = nums[i * 6], tagLen = nums[i * 6 + 1], payloadLen = nums[i * 6 + 2];
+    const f = i * ${PACKED_FIELDS};
+    const idLen = nums[f], tagLen = nums[f + 1], payloadLen = nums[f + 2], nonceLen = nums[f + 6];
     const id = bytes.subarray(off, off += idLen);
     const tag = bytes.subarray(off, off += tagLen);
     const payload = payloadLen < 0 ? null : bytes.subarray(off, off += payloadLen);
-    const row = insert.get(id, tag, payload, nums[i * 6 + 3], nums[i * 6 + 4], nums[i * 6 + 5],
-      origins[i]);
+    if (nonceLen >= 0) {
+      // The nonce that pays for the message, in the same transaction: spent before, no message.
+      const nonce = bytes.subarray(off, off += nonceLen);
+      if (spend().get(nonce, nums[f + 7]) === undefined) {
+        seqs[i] = -1;
+        continue;
+      }
+    }
+    const row = insert.get(id, tag, payload, nums[f + 3], nums[f + 4], nums[f + 5], origins[i]);
     if (row !== undefined) seqs[i] = Number(row.seq);
     else earlier.push([i, select.get(id)]);
   }
   return { seqs, earlier };
+}
+function spend() {
+  return prepare("INSERT INTO spent_nonces (nonce, expires_at) VALUES (?, ?) " +
+    "ON CONFLICT (nonce) DO NOTHING RETURNING nonce");
 }
 function commitInserts(requests) {
   if (requests.length === 0) return;
@@ -147,9 +165,6 @@ type Reply = { id: number; result?: unknown; error?: string };
 type Replies = Reply | { replies: Reply[] };
 type InsertReply = { seqs: Float64Array; earlier: [number, MessageRow][] };
 
-/** Numbers per message in a packed insert: id, tag and payload lengths, size and two times. */
-const PACKED_FIELDS = 6;
-
 /**
  * Packs messages into two buffers that move to the writer thread without a copy: the bytes of
  * every id, tag and payload back to back, and per message its lengths (payload -1 for none),
@@ -158,7 +173,9 @@ const PACKED_FIELDS = 6;
  */
 function packMessages(messages: readonly NewMessage[]) {
   let total = 0;
-  for (const m of messages) total += m.id.length + m.tag.length + (m.payload?.length ?? 0);
+  for (const m of messages) {
+    total += m.id.length + m.tag.length + (m.payload?.length ?? 0) + (m.spend?.nonce.length ?? 0);
+  }
   const bytes = new Uint8Array(total);
   const nums = new Float64Array(messages.length * PACKED_FIELDS);
   const origins: (string | null)[] = new Array(messages.length);
@@ -172,6 +189,10 @@ function packMessages(messages: readonly NewMessage[]) {
       bytes.set(m.payload, off);
       off += m.payload.length;
     }
+    if (m.spend !== undefined) {
+      bytes.set(m.spend.nonce, off);
+      off += m.spend.nonce.length;
+    }
     nums.set([
       m.id.length,
       m.tag.length,
@@ -179,6 +200,8 @@ function packMessages(messages: readonly NewMessage[]) {
       m.size,
       m.receivedAt,
       m.expiresAt,
+      m.spend?.nonce.length ?? -1,
+      m.spend?.expiresAt ?? 0,
     ], i * PACKED_FIELDS);
     origins[i] = m.origin;
   });
@@ -264,19 +287,9 @@ export class SqliteWriteWorker {
   async insertBatch(messages: readonly NewMessage[]): Promise<InsertOutcome[]> {
     const { arg, transfer } = packMessages(messages);
     const { seqs, earlier } = await this.#call("insert", arg, transfer) as InsertReply;
-    const outcomes = messages.map((m, i): InsertOutcome => ({
-      message: {
-        seq: seqs[i]!,
-        id: m.id,
-        tag: m.tag,
-        payload: m.payload,
-        size: m.size,
-        receivedAt: m.receivedAt,
-        expiresAt: m.expiresAt,
-        origin: m.origin,
-      } satisfies StoredMessage,
-      inserted: true,
-    }));
+    const outcomes = messages.map((m, i): InsertOutcome =>
+      seqs[i] === -1 ? spentOutcome(m) : { message: storedAs(m, seqs[i]!), inserted: true }
+    );
     for (const [i, row] of earlier) outcomes[i] = { message: toMessage(row), inserted: false };
     return outcomes;
   }

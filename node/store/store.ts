@@ -14,7 +14,7 @@ import { type Dialect, MIGRATIONS } from "./migrations.ts";
 import { openSqlite } from "./sqlite_dialect.ts";
 import { damagedDatabaseError } from "../data_dir.ts";
 import { SqliteWriteWorker } from "./sqlite_writer.ts";
-import { type MessageRow, toMessage } from "./row.ts";
+import { type MessageRow, spentOutcome, storedAs, toMessage } from "./row.ts";
 import {
   type FeatureDatabaseHandle,
   openFeatureDatabase,
@@ -35,9 +35,16 @@ export interface MessagesTable {
   origin: string | null;
 }
 
+/** The `spent_nonces` table. */
+export interface SpentNoncesTable {
+  nonce: Uint8Array;
+  expires_at: number;
+}
+
 /** Tables known to the core; features extend the database through their own migrations. */
 export interface Database {
   messages: MessagesTable;
+  spent_nonces: SpentNoncesTable;
 }
 
 /** A message as stored. Times are Unix milliseconds. */
@@ -63,14 +70,30 @@ export interface NewMessage {
   receivedAt: number;
   expiresAt: number;
   origin: string | null;
+  /**
+   * A one-time nonce that pays for the message (a token's), recorded in the same transaction:
+   * when it was spent before, the message is not stored and its outcome says `spent`.
+   */
+  spend?: Spend;
+}
+
+/** A one-time nonce to record as spent, kept until `expiresAt` (Unix ms). */
+export interface Spend {
+  nonce: Uint8Array;
+  expiresAt: number;
 }
 
 /** Outcome of inserting one message. */
 export interface InsertOutcome {
-  /** The message as stored (the earlier copy when it was already there). */
+  /**
+   * The message as stored (the earlier copy when it was already there; as given, with `seq` 0,
+   * when its nonce was spent).
+   */
   message: StoredMessage;
-  /** False when the id was already stored (idempotent repeat). */
+  /** False when the id was already stored (idempotent repeat) or the nonce was spent. */
   inserted: boolean;
+  /** True when the message's {@linkcode NewMessage.spend} nonce was spent before: not stored. */
+  spent?: boolean;
 }
 
 /** A body for a row held as a notice. */
@@ -183,6 +206,15 @@ export interface Store {
   existing(ids: readonly Uint8Array[]): Promise<StoredMessage[]>;
   /** Deletes expired messages; returns how many and the bytes freed. */
   deleteExpired(now: number): Promise<{ count: number; bytes: number }>;
+  /**
+   * Records spent nonces in one transaction (one fsync; on SQLite through the writer thread, in
+   * order with the message commits); returns the hex of those that were new.
+   */
+  insertSpent(spends: readonly Spend[]): Promise<Set<string>>;
+  /** Deletes spent nonces whose expiry has passed; returns how many. */
+  deleteExpiredSpent(now: number): Promise<number>;
+  /** Number of spent nonces kept. */
+  spentCount(): Promise<number>;
   /** Total bytes charged for stored payloads. */
   usedBytes(): Promise<number>;
   /** Number of stored rows (with or without payload). */
@@ -224,6 +256,61 @@ function insertText(rows: number): string {
   return text;
 }
 
+/** Rows per spent-nonce insert statement. */
+const SPENT_CHUNK_ROWS = 4000;
+
+/**
+ * Records `spends` on `db` (a pool, or a client inside the caller's transaction); returns the hex
+ * of the new ones. Sorted by nonce, so concurrent batches of several processes take the index
+ * locks in one order and cannot deadlock on each other.
+ */
+async function insertSpentOn(
+  db: pg.Pool | pg.PoolClient,
+  spends: readonly Spend[],
+): Promise<Set<string>> {
+  const fresh = new Set<string>();
+  const sorted = spends.map((s) => ({ key: toHex(s.nonce), s }))
+    .sort((a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+  for (let i = 0; i < sorted.length; i += SPENT_CHUNK_ROWS) {
+    const chunk = sorted.slice(i, i + SPENT_CHUNK_ROWS);
+    const values: unknown[] = [];
+    const rows: string[] = [];
+    for (const { s } of chunk) {
+      rows.push(`($${values.length + 1}, $${values.length + 2})`);
+      values.push(s.nonce, s.expiresAt);
+    }
+    const r = await db.query<{ nonce: Uint8Array }>(
+      `INSERT INTO spent_nonces (nonce, expires_at) VALUES ${rows.join(", ")} ` +
+        "ON CONFLICT (nonce) DO NOTHING RETURNING nonce",
+      values,
+    );
+    for (const row of r.rows) fresh.add(toHex(row.nonce));
+  }
+  return fresh;
+}
+
+/**
+ * The indexes of the messages whose nonce was spent before (or earlier in the same batch), after
+ * recording the others' nonces: the first of several messages carrying one nonce pays with it.
+ */
+async function spendAll(
+  client: pg.PoolClient,
+  messages: readonly NewMessage[],
+): Promise<Set<number>> {
+  const spent = new Set<number>();
+  const first = new Map<string, number>();
+  messages.forEach((m, i) => {
+    if (m.spend === undefined) return;
+    const key = toHex(m.spend.nonce);
+    if (first.has(key)) spent.add(i);
+    else first.set(key, i);
+  });
+  if (first.size === 0) return spent;
+  const fresh = await insertSpentOn(client, [...first.values()].map((i) => messages[i]!.spend!));
+  for (const [key, i] of first) if (!fresh.has(key)) spent.add(i);
+  return spent;
+}
+
 /**
  * Inserts `messages` on `client` (inside the caller's transaction; ids already stored are left
  * alone) and returns the new sequence numbers by id. Returns only those: echoing whole rows back
@@ -251,30 +338,23 @@ async function insertRows(
 
 /**
  * The outcome of each of `messages` in input order, given the sequence numbers the insert drew
- * (`seqById`) and the stored rows of the rest (`earlier`, filled in here with the new ones): a
- * message given twice in one batch is inserted once.
+ * (`seqById`), the stored rows of the rest (`earlier`, filled in here with the new ones) and the
+ * indexes of those whose nonce was spent: a message given twice in one batch is inserted once.
  */
 function outcomesOf(
   messages: readonly NewMessage[],
   seqById: Map<string, number>,
   earlier: Map<string, StoredMessage>,
+  spent: ReadonlySet<number> = new Set(),
 ): InsertOutcome[] {
   const claimed = new Set<string>();
-  return messages.map((m) => {
+  return messages.map((m, i) => {
     const key = toHex(m.id);
     const seq = seqById.get(key);
+    if (spent.has(i)) return spentOutcome(m);
     if (seq !== undefined && !claimed.has(key)) {
       claimed.add(key);
-      const message: StoredMessage = {
-        seq,
-        id: m.id,
-        tag: m.tag,
-        payload: m.payload,
-        size: m.size,
-        receivedAt: m.receivedAt,
-        expiresAt: m.expiresAt,
-        origin: m.origin,
-      };
+      const message = storedAs(m, seq);
       earlier.set(key, message);
       return { message, inserted: true };
     }
@@ -379,6 +459,7 @@ class KyselyStore implements Store {
     const drawn = Promise.withResolvers<void>();
     this.#drawn = drawn.promise;
     let seqById: Map<string, number>;
+    let spent: Set<number>;
     try {
       // Three round trips per batch: BEGIN with the mark (one simple query), the insert, COMMIT.
       const client = await pool.connect();
@@ -387,7 +468,11 @@ class KyselyStore implements Store {
         await client.query(this.#begin);
         try {
           await previous;
-          seqById = await insertRows(client, messages);
+          spent = await spendAll(client, messages);
+          seqById = await insertRows(
+            client,
+            spent.size === 0 ? messages : messages.filter((_, i) => !spent.has(i)),
+          );
         } finally {
           drawn.resolve();
         }
@@ -402,11 +487,11 @@ class KyselyStore implements Store {
       drawn.resolve();
     }
     const earlier = new Map<string, StoredMessage>();
-    const missing = messages.filter((m) => !seqById.has(toHex(m.id)));
+    const missing = messages.filter((m, i) => !spent.has(i) && !seqById.has(toHex(m.id)));
     if (missing.length > 0) {
       for (const m of await this.existing(missing.map((m) => m.id))) earlier.set(toHex(m.id), m);
     }
-    const outcomes = outcomesOf(messages, seqById, earlier);
+    const outcomes = outcomesOf(messages, seqById, earlier, spent);
     if (this.shared !== undefined) {
       let max = 0;
       for (const o of outcomes) if (o.inserted && o.message.seq > max) max = o.message.seq;
@@ -457,6 +542,24 @@ class KyselyStore implements Store {
     let bytes = 0;
     for (const r of rows) bytes += chargedBytes(r);
     return { count: rows.length, bytes };
+  }
+
+  async insertSpent(spends: readonly Spend[]): Promise<Set<string>> {
+    if (spends.length === 0) return new Set();
+    if (this.#pool === undefined) throw new Error("insertSpent: this store has no PostgreSQL pool");
+    return await insertSpentOn(this.#pool, spends);
+  }
+
+  async deleteExpiredSpent(now: number): Promise<number> {
+    const r = await this.db.deleteFrom("spent_nonces").where("expires_at", "<=", now)
+      .executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+
+  async spentCount(): Promise<number> {
+    const r = await this.db.selectFrom("spent_nonces")
+      .select(sql<string | number>`count(*)`.as("n")).executeTakeFirstOrThrow();
+    return Number(r.n);
   }
 
   async usedBytes(): Promise<number> {
@@ -595,6 +698,18 @@ class SqliteStore extends KyselyStore {
       fills.map((f) => [f.payload, f.id, f.payload.length]),
     );
     return results.map((rows) => rows.length > 0);
+  }
+  override async insertSpent(spends: readonly Spend[]): Promise<Set<string>> {
+    const fresh = new Set<string>();
+    if (spends.length === 0) return fresh;
+    const runs = await this.#writer.batch(
+      "INSERT INTO spent_nonces (nonce, expires_at) VALUES (?, ?) ON CONFLICT (nonce) DO NOTHING RETURNING nonce",
+      spends.map((s) => [s.nonce, s.expiresAt]),
+    );
+    for (const run of runs) {
+      for (const r of run) fresh.add(toHex(new Uint8Array(r.nonce as Uint8Array)));
+    }
+    return fresh;
   }
   override async dropNotice(id: Uint8Array, tag: Uint8Array): Promise<boolean> {
     const [rows] = await this.#writer.batch(

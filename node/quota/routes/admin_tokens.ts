@@ -13,7 +13,7 @@ export function adminTokenRoutes(app: Hono<AppEnv>, q: QuotaRoutesContext): void
   app.get("/admin/api/tokens", async (c) =>
     c.json({
       ...q.tokens.stats,
-      spent_kept: await q.store.spentCount(),
+      spent_kept: await q.tokens.spent.count(),
       accounts: await q.store.accountStats(),
       keys: q.ring.keys().map((k) => ({
         id: k.idHex,
