@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { percentile, Swarm } from "../node/dht/testing.ts";
+import { percentile, REGION_SAMPLES, Swarm } from "../node/dht/testing.ts";
 
 const N = Number(Deno.args[0] ?? 1000);
 const NOTICES = Number(Deno.args[1] ?? 2000);
@@ -56,6 +56,11 @@ const rows = [
   `| the same servers, share of the uniformly tagged notices (70% of them): mean / p99 / max | ${
     f(mean(m.idleUniformShare))
   } / ${f(percentile(m.idleUniformShare, 99))} / ${f(Math.max(...m.idleUniformShare))} | <= ${
+    f(3 * R / N)
+  } |`,
+  `| the same servers, expected share (their XOR region, ${REGION_SAMPLES} sampled keys): mean / p99 / max | ${
+    f(mean(m.idleRegionShare))
+  } / ${f(percentile(m.idleRegionShare, 99))} / ${f(Math.max(...m.idleRegionShare))} | <= ${
     f(3 * R / N)
   } |`,
   `| servers following one 8-bit prefix: share beyond their region's own traffic, mean / max | ${

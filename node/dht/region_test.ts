@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { commonPrefixBits, compareDistance, randomId } from "./id.ts";
 import type { DhtNode } from "./node.ts";
 import type { MemoryNoticeStore } from "./notice_store.ts";
-import { inRegion, regionBounds, regionKey, regionSet } from "./region.ts";
+import { closestTo, inRegion, regionBounds, regionKey, regionSet } from "./region.ts";
 import { seededRandom } from "./random.ts";
-import { Swarm } from "./testing.ts";
+import { REGION_SAMPLES, regionShares, Swarm } from "./testing.ts";
 import { toHex } from "../../client/mod.ts";
 
 Deno.test("regionKey masks the bits after the prefix; bounds span the region", () => {
@@ -166,4 +166,21 @@ Deno.test("republishing puts a notice back at the closest servers after a holder
   await swarm.clock.runUntilIdle({ untilMs: swarm.clock.now() + 10_000 });
   assert.equal(ranked().filter((x) => holds(x, n.id)).length, 3, "back at three");
   swarm.stop();
+});
+
+Deno.test("regionShares: each sampled key counts for its r closest ids, as closestTo finds them", () => {
+  const rand = seededRandom(3);
+  const ids = Array.from({ length: 40 }, () => randomId(rand));
+  const shares = regionShares(ids, 3, seededRandom(7));
+  const keys = seededRandom(7);
+  const counts = new Map<string, number>();
+  for (let s = 0; s < REGION_SAMPLES; s++) {
+    const key = randomId(keys);
+    for (const c of closestTo(key, ids.map((id) => ({ id })), 3)) {
+      counts.set(c.id, (counts.get(c.id) ?? 0) + 1);
+    }
+  }
+  for (const id of ids) assert.equal(shares.get(id), (counts.get(id) ?? 0) / REGION_SAMPLES);
+  const total = [...shares.values()].reduce((a, x) => a + x, 0);
+  assert.ok(Math.abs(total - 3) < 1e-9);
 });

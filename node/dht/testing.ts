@@ -100,6 +100,13 @@ export interface RegionMeasurement {
    * than the design's own unevenness would): what each holds at the end over all published.
    */
   idleUniformShare: number[];
+  /**
+   * The same servers' expected share: the fraction of {@linkcode REGION_SAMPLES} random keys for
+   * which each is among the `replicas` closest live servers at the end (its XOR region). With a
+   * few thousand notices a server expects a handful, so the counts above carry Poisson noise
+   * that this does not.
+   */
+  idleRegionShare: number[];
   /** For the servers that follow a prefix: their share minus their region's share of notices. */
   followerShare: number[];
   delivery: number;
@@ -123,6 +130,43 @@ function withPrefix(prefix: string, bits: number, rest: string): string {
 
 function inRegionOf(tag: string, prefix: string, bits: number): boolean {
   return inRegion(tag, regionKey(prefix, bits), bits);
+}
+
+/** Keys sampled to measure each server's XOR region ({@linkcode regionShares}). */
+export const REGION_SAMPLES = 50_000;
+
+/**
+ * Each id's share of the keyspace for which it is among the `r` closest of `ids` (by XOR),
+ * estimated from {@linkcode REGION_SAMPLES} random keys.
+ */
+export function regionShares(
+  ids: readonly NodeId[],
+  r: number,
+  random: Random,
+): Map<NodeId, number> {
+  const big = ids.map((id) => BigInt("0x" + id));
+  const counts = new Float64Array(ids.length);
+  const best = new Array<bigint>(r);
+  const at = new Array<number>(r);
+  for (let s = 0; s < REGION_SAMPLES; s++) {
+    const key = BigInt("0x" + randomId(random));
+    let n = 0;
+    for (let i = 0; i < big.length; i++) {
+      const d = big[i]! ^ key;
+      if (n === r && d >= best[r - 1]!) continue;
+      let j = Math.min(n, r - 1);
+      while (j > 0 && best[j - 1]! > d) {
+        best[j] = best[j - 1]!;
+        at[j] = at[j - 1]!;
+        j--;
+      }
+      best[j] = d;
+      at[j] = i;
+      if (n < r) n++;
+    }
+    for (let j = 0; j < n; j++) counts[at[j]!]!++;
+  }
+  return new Map(ids.map((id, i) => [id, counts[i]! / REGION_SAMPLES]));
 }
 
 /** Results of {@link Swarm.measureBroadcast}. */
@@ -412,6 +456,12 @@ export class Swarm {
       f.selfId,
       published.filter((m) => inRegionOf(m.tag, prefixes[i]!, bits)).length / total,
     ]));
+    const regions = regionShares(
+      this.live().map((n) => n.selfId),
+      this.#opts.node?.noticeReplicas ?? 3,
+      seededRandom(0x5eed),
+    );
+    const idleRegion: number[] = [];
     const uniform = new Set(published.filter((m) => m.prefix === null).map((m) => m.id));
     const idleUniform: number[] = [];
     for (const n of this.live()) {
@@ -422,6 +472,7 @@ export class Swarm {
         idle.push(got);
         const held = this.held.get(n.selfId)!.all().filter((x) => uniform.has(x.id)).length;
         idleUniform.push(uniform.size === 0 ? 0 : held / uniform.size);
+        idleRegion.push(regions.get(n.selfId) ?? 0);
       }
     }
     // Delivery to followers.
@@ -468,6 +519,7 @@ export class Swarm {
       bytesPerServerPerMessage: (this.net.stats.bytes - bytes0) / (this.live().length * total),
       idleShare: idle,
       idleUniformShare: idleUniform,
+      idleRegionShare: idleRegion,
       followerShare: busy,
       delivery: expected === 0 ? 1 : delivered / expected,
       latencyMs: latencies,
