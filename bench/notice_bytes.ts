@@ -18,7 +18,9 @@ import { toHex } from "../client/mod.ts";
 
 const COUNT = Number(Deno.args[0] ?? 100_000);
 const rows: string[] = [];
-for (const group of [1, 8, 64]) {
+// Other servers' notices in groups of 1, 8 and 64, then this server's own (groups of 64): kept
+// unsigned at rest and signed again when read.
+for (const [group, own] of [[1, false], [8, false], [64, false], [64, true]] as const) {
   const dir = await Deno.makeTempDir({ prefix: "notice-bytes-" });
   const fdb = await openFeatureDatabase({
     store: { dialect: "sqlite", db: undefined as never, location: dir },
@@ -27,12 +29,16 @@ for (const group of [1, 8, 64]) {
     migrations: DHT_MIGRATIONS,
     writerThread: true,
   });
+  const origins = Array.from({ length: own ? 1 : 20 }, () => generateIdentity(secp256k1Scheme));
+  const self = origins[0]!;
   const store = new SqlNoticeStore(fdb.db, {
     clock: systemClock,
     ...(fdb.writer === undefined ? {} : { writer: fdb.writer }),
+    ...(own
+      ? { self: { id: self.id, sign: (f) => signNotices(self, "https://n0.example", f) } }
+      : {}),
   });
   await store.init();
-  const origins = Array.from({ length: 20 }, () => generateIdentity(secp256k1Scheme));
   const nowS = Math.floor(Date.now() / 1000);
   for (let i = 0; i < COUNT; i += group) {
     const me = origins[(i / group) % origins.length]!;
@@ -43,7 +49,7 @@ for (const group of [1, 8, 64]) {
       expiresAt: nowS + 86400,
       createdAtMs: Date.now(),
     }));
-    for (const n of signNotices(me, `https://n${(i / group) % 20}.example`, fields)) {
+    for (const n of signNotices(me, `https://n${(i / group) % origins.length}.example`, fields)) {
       store.add(n, Date.now());
     }
     if (i % 5000 < group) await store.flush();
@@ -58,7 +64,9 @@ for (const group of [1, 8, 64]) {
     if (e.name.startsWith("dht.db")) bytes += (await Deno.stat(`${dir}/${e.name}`)).size;
   }
   rows.push(
-    `| ${group} | ${COUNT} | ${(bytes / 2 ** 20).toFixed(1)} MiB | ${(bytes / COUNT).toFixed(0)} |`,
+    `| ${own ? `${group}, this server's own` : group} | ${COUNT} | ${
+      (bytes / 2 ** 20).toFixed(1)
+    } MiB | ${(bytes / COUNT).toFixed(0)} |`,
   );
   console.log(rows[rows.length - 1]);
   await Deno.remove(dir, { recursive: true });

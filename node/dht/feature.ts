@@ -27,7 +27,7 @@ import { httpRpcHandler, HttpTransport } from "./http_transport.ts";
 import { loadOrCreateIdentity, type NodeIdentity } from "./identity.ts";
 import { PeerAddressPolicy } from "./peer_address.ts";
 import { DhtNode } from "./node.ts";
-import type { Notice } from "./notice.ts";
+import { type Notice, signNotices } from "./notice.ts";
 import { DEFAULT_RANGE_LIMITS } from "./routing_table.ts";
 import { type PeerRtt, RttTransport } from "./rtt.ts";
 import type { StoredBody } from "./rpc/_shared.ts";
@@ -113,10 +113,13 @@ async function install(ctx: NodeCore): Promise<FeatureParts> {
   const dhtDb = await ctx.openDatabase("dht", DHT_MIGRATIONS, {
     writerThread: true,
   });
+  // The URL this server signs its notices with, once it listens.
+  let selfUrl = "";
   const notices = new SqlNoticeStore(dhtDb.db, {
     clock,
     maxBytes: config.maxNoticeBytes,
     ...(dhtDb.writer === undefined ? {} : { writer: dhtDb.writer }),
+    self: { id: identity.id, sign: (fields) => signNotices(identity, selfUrl, fields) },
   });
   await notices.init();
   const statePath = `${config.data.replace(/\/+$/, "")}/${STATE_FILE}`;
@@ -481,6 +484,7 @@ async function install(ctx: NodeCore): Promise<FeatureParts> {
 
   const started = (listenUrl: string) => {
     const url = parseNodeUrl(config.publicUrl ?? listenUrl, "public-url");
+    selfUrl = url;
     const opts = {
       identity,
       url,

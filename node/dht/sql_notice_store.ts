@@ -15,7 +15,7 @@ import type { SqliteWriteWorker } from "../store/mod.ts";
 import type { Clock, TimerId } from "./clock.ts";
 import type { Contact } from "./contact.ts";
 import { sha256 } from "./_hash.ts";
-import { type Notice, noticeKey } from "./notice.ts";
+import { MAX_NOTICE_GROUP, type Notice, type NoticeFields, noticeKey } from "./notice.ts";
 import type { AddNoticeResult, NoticePage, NoticeStore } from "./notice_store.ts";
 import { regionBounds } from "./region.ts";
 import { fromHex, toHex } from "../../client/mod.ts";
@@ -62,7 +62,10 @@ function groupRef(oid: number, signature: string): number {
  * The rows that store `notices` (origins and groups once each): used by the store and by the
  * migration that converts the first format.
  */
-export function noticeRows(notices: readonly { notice: Notice; at: number }[]): {
+export function noticeRows(
+  notices: readonly { notice: Notice; at: number }[],
+  selfId?: string,
+): {
   origins: Param[][];
   groups: Param[][];
   stored: Param[][];
@@ -72,10 +75,19 @@ export function noticeRows(notices: readonly { notice: Notice; at: number }[]): 
   const stored: Param[][] = [];
   for (const { notice: n, at } of notices) {
     const oid = originRef(n.origin);
-    const gid = groupRef(oid, n.signature);
+    // This server's own notices are kept unsigned (count 0) and signed again when read.
+    const own = n.origin.id === selfId;
+    const gid = own ? groupRef(oid, "") : groupRef(oid, n.signature);
     if (!origins.has(oid)) origins.set(oid, [oid, n.origin.id, n.origin.publicKey, n.origin.url]);
-    if (!groups.has(gid)) groups.set(gid, [gid, oid, fromHex(n.signature), n.proof.count]);
-    const sib = n.proof.siblings.length === 0 ? null : fromHex(n.proof.siblings.join(""));
+    if (!groups.has(gid)) {
+      groups.set(gid, [
+        gid,
+        oid,
+        own ? new Uint8Array(0) : fromHex(n.signature),
+        own ? 0 : n.proof.count,
+      ]);
+    }
+    const sib = own || n.proof.siblings.length === 0 ? null : fromHex(n.proof.siblings.join(""));
     stored.push([
       fromHex(n.tag),
       fromHex(n.id),
@@ -83,7 +95,7 @@ export function noticeRows(notices: readonly { notice: Notice; at: number }[]): 
       n.size,
       n.expiresAt,
       n.createdAtMs,
-      n.proof.index,
+      own ? 0 : n.proof.index,
       sib,
       at,
     ]);
@@ -140,8 +152,8 @@ function toNotice(r: Row): Notice {
   };
 }
 
-function rowBytes(n: Notice): number {
-  return ROW_BYTES + 32 * n.proof.siblings.length;
+function rowBytes(n: Notice, selfId: string | undefined): number {
+  return ROW_BYTES + (n.origin.id === selfId ? 0 : 32 * n.proof.siblings.length);
 }
 
 /** Options of a {@link SqlNoticeStore}. */
@@ -155,6 +167,11 @@ export interface SqlNoticeStoreOptions {
   flushMs?: number;
   /** Cap on the bytes of unexpired notices held (rows as stored). Default 1 GiB. */
   maxBytes?: number;
+  /**
+   * This server, which signs its own notices again whenever they are read: they are stored
+   * without signature and proof (a third of a signed row), since the signer is at hand.
+   */
+  self?: { id: string; sign(fields: readonly NoticeFields[]): Notice[] };
 }
 
 /**
@@ -180,6 +197,7 @@ export class SqlNoticeStore implements NoticeStore {
   #perOrigin = new Map<string, number>();
   #timer: TimerId | null = null;
   #flushing: Promise<void> = Promise.resolve();
+  #self: SqlNoticeStoreOptions["self"];
 
   /** A store on `db` (the federation's own database, migrated with `DHT_MIGRATIONS`). */
   // deno-lint-ignore no-explicit-any
@@ -190,6 +208,36 @@ export class SqlNoticeStore implements NoticeStore {
     this.maxPerOrigin = opts.maxPerOrigin ?? 100_000;
     this.flushMs = opts.flushMs ?? 50;
     this.maxBytes = opts.maxBytes ?? 1024 ** 3;
+    this.#self = opts.self;
+  }
+
+  /**
+   * The notices of `rows`, in order: this server's own (stored unsigned) signed again, in
+   * groups; unsigned rows of another identity (a key replaced since) are left out.
+   */
+  #notices(rows: readonly Row[]): Notice[] {
+    const out: (Notice | undefined)[] = rows.map((r) =>
+      Number(r.count) === 0 ? undefined : toNotice(r)
+    );
+    const own: number[] = [];
+    rows.forEach((r, i) => {
+      if (out[i] === undefined && r.node_id === this.#self?.id) own.push(i);
+    });
+    for (let i = 0; i < own.length; i += MAX_NOTICE_GROUP) {
+      const chunk = own.slice(i, i + MAX_NOTICE_GROUP);
+      const signed = this.#self!.sign(chunk.map((j) => {
+        const n = toNotice(rows[j]!);
+        return {
+          id: n.id,
+          tag: n.tag,
+          size: n.size,
+          expiresAt: n.expiresAt,
+          createdAtMs: n.createdAtMs,
+        };
+      }));
+      chunk.forEach((j, k) => out[j] = signed[k]);
+    }
+    return out.filter((n): n is Notice => n !== undefined);
   }
 
   /** Bytes of unexpired notices held (as counted at the last sweep, plus those added since). */
@@ -214,7 +262,7 @@ export class SqlNoticeStore implements NoticeStore {
     for (const p of this.#pending.values()) {
       const o = p.notice.origin.id;
       this.#perOrigin.set(o, (this.#perOrigin.get(o) ?? 0) + 1);
-      this.#bytes += rowBytes(p.notice);
+      this.#bytes += rowBytes(p.notice, this.#self?.id);
     }
   }
 
@@ -233,8 +281,9 @@ export class SqlNoticeStore implements NoticeStore {
     const origin = notice.origin.id;
     const count = this.#perOrigin.get(origin) ?? 0;
     if (count >= this.maxPerOrigin) return "over-cap";
-    if (this.#bytes + rowBytes(notice) > this.maxBytes) return "over-cap";
-    this.#bytes += rowBytes(notice);
+    const bytes = rowBytes(notice, this.#self?.id);
+    if (this.#bytes + bytes > this.maxBytes) return "over-cap";
+    this.#bytes += bytes;
     this.#perOrigin.set(origin, count + 1);
     this.#pending.set(key, { notice, at: receivedAtMs });
     if (this.#timer === null) {
@@ -251,7 +300,7 @@ export class SqlNoticeStore implements NoticeStore {
     this.#flushing = this.#flushing.then(async () => {
       if (this.#pending.size === 0) return;
       const entries = [...this.#pending];
-      const { origins, groups, stored } = noticeRows(entries.map(([, v]) => v));
+      const { origins, groups, stored } = noticeRows(entries.map(([, v]) => v), this.#self?.id);
       if (this.#writer !== undefined) {
         await this.#writer.batch(INSERT_ORIGIN, origins);
         await this.#writer.batch(INSERT_GROUP, groups);
@@ -313,7 +362,7 @@ export class SqlNoticeStore implements NoticeStore {
     const page = rows.rows.slice(0, limit);
     const last = page[page.length - 1];
     return {
-      notices: page.map(toNotice),
+      notices: this.#notices(page),
       next: rows.rows.length > limit && last
         ? `${Number(last.received_at)}:${toHex(bytesOf(last.tag))}:${toHex(bytesOf(last.id))}:${
           Number(last.gid)
@@ -344,7 +393,7 @@ export class SqlNoticeStore implements NoticeStore {
     const page = rows.rows.slice(0, limit);
     const last = page[page.length - 1];
     return {
-      notices: page.map(toNotice),
+      notices: this.#notices(page),
       next: rows.rows.length > limit && last
         ? `${toHex(bytesOf(last.tag))}:${toHex(bytesOf(last.id))}:${Number(last.gid)}`
         : null,
@@ -360,8 +409,7 @@ export class SqlNoticeStore implements NoticeStore {
     const rows = await sql<Row>`${SELECT} WHERE s.tag = ${fromHex(tag)} AND s.id = ${
       fromHex(id)
     } LIMIT 8`.execute(this.#db);
-    for (const r of rows.rows) {
-      const n = toNotice(r);
+    for (const n of this.#notices(rows.rows)) {
       if (!out.some((o) => noticeKey(o) === noticeKey(n))) out.push(n);
     }
     return out;

@@ -141,3 +141,63 @@ Deno.test({
     }
   },
 });
+
+Deno.test("SQLite notice store: this server's own notices are kept unsigned and signed when read", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "subspace-own-notices-" });
+  const store = await openStore({ dataDir: dir });
+  const fdb = await store.openFeatureDatabase({
+    dataDir: dir,
+    name: "dht",
+    migrations: DHT_MIGRATIONS,
+    writerThread: true,
+  });
+  const me = generateIdentity(secp256k1Scheme);
+  let signed = 0;
+  const notices = new SqlNoticeStore(fdb.db, {
+    clock: systemClock,
+    writer: fdb.writer!,
+    self: {
+      id: me.id,
+      sign: (fields) => (signed++, signNotices(me, "https://me.example", fields)),
+    },
+  });
+  try {
+    await notices.init();
+    const nowS = Math.floor(Date.now() / 1000);
+    const fields = Array.from({ length: 6 }, () => ({
+      id: toHex(crypto.getRandomValues(new Uint8Array(32))),
+      tag: "ab" + toHex(crypto.getRandomValues(new Uint8Array(20))).slice(2),
+      size: 100,
+      expiresAt: nowS + 3600,
+      createdAtMs: Date.now(),
+    }));
+    const own = signNotices(me, "https://me.example", fields);
+    const theirs = group(4, "ab");
+    for (const n of [...own, ...theirs]) assert.equal(notices.add(n, Date.now()), "added");
+    await notices.flush();
+    // At rest: no signature, no proof for our own; the others' as they came.
+    const db = new DatabaseSync(`${dir}/dht.db`);
+    const rows = db.prepare(
+      "SELECT o.node_id, length(g.sig) AS sig, g.count, s.siblings FROM dht_stored s " +
+        "JOIN dht_groups g ON g.gid = s.gid JOIN dht_origins o ON o.oid = g.oid",
+    ).all() as { node_id: string; sig: number; count: number; siblings: Uint8Array | null }[];
+    db.close();
+    const mine = rows.filter((r) => r.node_id === me.id);
+    assert.equal(mine.length, 6);
+    assert.ok(mine.every((r) => r.sig === 0 && r.count === 0 && r.siblings === null));
+    assert.ok(rows.filter((r) => r.node_id !== me.id).every((r) => r.sig > 0 && r.count === 4));
+    // Read back: every notice verifies; ours were signed again, in one group per read.
+    const page = await notices.region(regionKey("ab", 8), 8, null, 100, Date.now());
+    assert.equal(page.notices.length, 9, "6 of ours, 3 unexpired of theirs");
+    assert.ok(page.notices.every((n) => verifyNotice(n, secp256k1Scheme)));
+    assert.equal(signed, 1);
+    const back = page.notices.filter((n) => n.origin.id === me.id);
+    assert.deepEqual(back.map((n) => n.id).sort(), fields.map((f) => f.id).sort());
+    assert.equal((await notices.byMessage(fields[0]!.id, fields[0]!.tag)).length, 1);
+  } finally {
+    await notices.close();
+    await fdb.close();
+    await store.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
