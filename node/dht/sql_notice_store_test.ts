@@ -28,6 +28,18 @@ function group(n: number, prefix: string, url = "https://a.example"): Notice[] {
   );
 }
 
+/** The message store in `dir` and the federation's database beside it, migrated. */
+async function openDht(dir: string) {
+  const store = await openStore({ dataDir: dir });
+  const fdb = await store.openFeatureDatabase({
+    dataDir: dir,
+    name: "dht",
+    migrations: DHT_MIGRATIONS,
+    writerThread: true,
+  });
+  return { store, fdb };
+}
+
 /** `extra`: unexpired and expired notices the store already holds. */
 async function exercise(notices: SqlNoticeStore, extra = { live: 0, expired: 0 }) {
   const a = group(9, "ab");
@@ -87,13 +99,7 @@ Deno.test("SQLite notice store: region pages, lookups, sweep; rows of the first 
     await f0.close();
     await store0.close();
 
-    const store = await openStore({ dataDir: dir });
-    const fdb = await store.openFeatureDatabase({
-      dataDir: dir,
-      name: "dht",
-      migrations: DHT_MIGRATIONS,
-      writerThread: true,
-    });
+    const { store, fdb } = await openDht(dir);
     const notices = new SqlNoticeStore(fdb.db, { clock: systemClock, writer: fdb.writer! });
     await notices.init();
     const moved = await notices.region(regionKey("ee", 8), 8, null, 10, Date.now());
@@ -144,13 +150,7 @@ Deno.test({
 
 Deno.test("SQLite notice store: this server's own notices are kept unsigned and signed when read", async () => {
   const dir = await Deno.makeTempDir({ prefix: "subspace-own-notices-" });
-  const store = await openStore({ dataDir: dir });
-  const fdb = await store.openFeatureDatabase({
-    dataDir: dir,
-    name: "dht",
-    migrations: DHT_MIGRATIONS,
-    writerThread: true,
-  });
+  const { store, fdb } = await openDht(dir);
   const me = generateIdentity(secp256k1Scheme);
   let signed = 0;
   const notices = new SqlNoticeStore(fdb.db, {
