@@ -63,6 +63,9 @@ const rows = [
   } / ${f(percentile(m.idleRegionShare, 99))} / ${f(Math.max(...m.idleRegionShare))} | <= ${
     f(3 * R / N)
   } |`,
+  `| of the uniformly tagged notices those servers hold, share held by a server responsible at the end | ${
+    (100 * m.heldResponsible).toFixed(1)
+  }% | |`,
   `| servers following one 8-bit prefix: share beyond their region's own traffic, mean / max | ${
     f(mean(m.followerShare))
   } / ${f(Math.max(...m.followerShare))} | <= ${f(3 * R / N)} |`,

@@ -107,6 +107,12 @@ export interface RegionMeasurement {
    * that this does not.
    */
   idleRegionShare: number[];
+  /**
+   * Of the uniformly tagged notices the servers following nothing hold at the end, the fraction
+   * held by a server that is then among the `replicas` closest live servers to the tag (the rest
+   * are copies from before a join moved the region, and placement guesses not refused).
+   */
+  heldResponsible: number;
   /** For the servers that follow a prefix: their share minus their region's share of notices. */
   followerShare: number[];
   delivery: number;
@@ -146,27 +152,33 @@ export function regionShares(
 ): Map<NodeId, number> {
   const big = ids.map((id) => BigInt("0x" + id));
   const counts = new Float64Array(ids.length);
-  const best = new Array<bigint>(r);
-  const at = new Array<number>(r);
   for (let s = 0; s < REGION_SAMPLES; s++) {
-    const key = BigInt("0x" + randomId(random));
-    let n = 0;
-    for (let i = 0; i < big.length; i++) {
-      const d = big[i]! ^ key;
-      if (n === r && d >= best[r - 1]!) continue;
-      let j = Math.min(n, r - 1);
-      while (j > 0 && best[j - 1]! > d) {
-        best[j] = best[j - 1]!;
-        at[j] = at[j - 1]!;
-        j--;
-      }
-      best[j] = d;
-      at[j] = i;
-      if (n < r) n++;
-    }
-    for (let j = 0; j < n; j++) counts[at[j]!]!++;
+    for (const i of closestIndexes(big, BigInt("0x" + randomId(random)), r)) counts[i]!++;
   }
   return new Map(ids.map((id, i) => [id, counts[i]! / REGION_SAMPLES]));
+}
+
+/** The indexes of the `r` ids of `big` closest to `key` by XOR, closest first. */
+function closestIndexes(big: readonly bigint[], key: bigint, r: number): number[] {
+  const best: bigint[] = [];
+  const at: number[] = [];
+  for (let i = 0; i < big.length; i++) {
+    const d = big[i]! ^ key;
+    if (best.length === r && d >= best[r - 1]!) continue;
+    let j = Math.min(best.length, r - 1);
+    if (best.length < r) {
+      best.push(d);
+      at.push(i);
+    }
+    while (j > 0 && best[j - 1]! > d) {
+      best[j] = best[j - 1]!;
+      at[j] = at[j - 1]!;
+      j--;
+    }
+    best[j] = d;
+    at[j] = i;
+  }
+  return at;
 }
 
 /** Results of {@link Swarm.measureBroadcast}. */
@@ -464,14 +476,26 @@ export class Swarm {
     const idleRegion: number[] = [];
     const uniform = new Set(published.filter((m) => m.prefix === null).map((m) => m.id));
     const idleUniform: number[] = [];
+    const liveIds = this.live().map((n) => n.selfId);
+    const liveBig = liveIds.map((id) => BigInt("0x" + id));
+    const replicas = this.#opts.node?.noticeReplicas ?? 3;
+    const responsible = new Map<string, Set<NodeId>>();
+    for (const m of published) {
+      if (!uniform.has(m.id)) continue;
+      const near = closestIndexes(liveBig, BigInt("0x" + m.tag), replicas);
+      responsible.set(m.id, new Set(near.map((i) => liveIds[i]!)));
+    }
+    let heldUniform = 0, heldByResponsible = 0;
     for (const n of this.live()) {
       const got = (n.stats.noticesAccepted - (accepted0.get(n.selfId) ?? 0)) / total;
       // A follower's share beyond the traffic of the region it follows.
       if (followedSet.has(n.selfId)) busy.push(got - inPrefix.get(n.selfId)!);
       else {
         idle.push(got);
-        const held = this.held.get(n.selfId)!.all().filter((x) => uniform.has(x.id)).length;
-        idleUniform.push(uniform.size === 0 ? 0 : held / uniform.size);
+        const held = this.held.get(n.selfId)!.all().filter((x) => uniform.has(x.id));
+        idleUniform.push(uniform.size === 0 ? 0 : held.length / uniform.size);
+        heldUniform += held.length;
+        for (const x of held) if (responsible.get(x.id)?.has(n.selfId)) heldByResponsible++;
         idleRegion.push(regions.get(n.selfId) ?? 0);
       }
     }
@@ -520,6 +544,7 @@ export class Swarm {
       idleShare: idle,
       idleUniformShare: idleUniform,
       idleRegionShare: idleRegion,
+      heldResponsible: heldUniform === 0 ? 1 : heldByResponsible / heldUniform,
       followerShare: busy,
       delivery: expected === 0 ? 1 : delivered / expected,
       latencyMs: latencies,
