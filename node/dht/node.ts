@@ -1518,24 +1518,40 @@ export class DhtNode implements DhtServices {
   /** Sends a forwarded subscriber the notices we hold in its region, once it proved its URL. */
   async #pushBacklog(sub: Subscription): Promise<void> {
     if (!await this.#subscriberReachable(sub.subscriber)) return;
-    let after: string | null = null;
-    for (let pages = 0; pages < 1000; pages++) {
-      const p = await this.notices.region(
-        sub.prefix,
-        sub.bits,
-        after,
-        MAX_REGION_PAGE,
-        this.clock.now(),
-      );
-      if (p.notices.length === 0) return;
+    for await (const notices of this.#regionPages(sub.prefix, sub.bits, 1000)) {
       try {
         await this.call(sub.subscriber, "notices", {
-          notices: p.notices.map((n) => ({ notice: noticeToJson(n), tree: null, backlog: true })),
+          notices: notices.map((n) => ({ notice: noticeToJson(n), tree: null, backlog: true })),
         });
       } catch {
         return;
       }
-      this.stats.pushes += p.notices.length;
+      this.stats.pushes += notices.length;
+    }
+  }
+
+  /**
+   * The pages of unexpired notices held in a region, in cursor order, at most `maxPages`; each
+   * page is read as of `nowMs` (default: the time it is read), `pauseMs` after the one before.
+   * Empty pages are not yielded.
+   */
+  async *#regionPages(
+    prefix: string,
+    bits: number,
+    maxPages: number,
+    opts: { nowMs?: number; pauseMs?: number } = {},
+  ): AsyncGenerator<Notice[]> {
+    let after: string | null = null;
+    for (let pages = 0; pages < maxPages; pages++) {
+      if (pages > 0 && opts.pauseMs !== undefined) await sleep(this.clock, opts.pauseMs);
+      const p = await this.notices.region(
+        prefix,
+        bits,
+        after,
+        MAX_REGION_PAGE,
+        opts.nowMs ?? this.clock.now(),
+      );
+      if (p.notices.length > 0) yield p.notices;
       if (p.next === null) return;
       after = p.next;
     }
@@ -1697,16 +1713,9 @@ export class DhtNode implements DhtServices {
    */
   async republishNotices(max = 100_000): Promise<number> {
     if (this.placement !== "region") return 0;
-    let after: string | null = null, sent = 0, seen = 0;
-    while (seen < max) {
-      const page = await this.notices.region(
-        "0".repeat(40),
-        0,
-        after,
-        MAX_REGION_PAGE,
-        this.clock.now(),
-      );
-      for (const n of page.notices) {
+    let sent = 0, seen = 0;
+    for await (const notices of this.#regionPages("0".repeat(40), 0, Infinity)) {
+      for (const n of notices) {
         seen++;
         if (!this.#responsibleHere(n.tag)) continue;
         // We are one of the closest: the others are the next closest our table knows (one
@@ -1718,8 +1727,7 @@ export class DhtNode implements DhtServices {
           sent++;
         }
       }
-      if (page.next === null) break;
-      after = page.next;
+      if (seen >= max) break;
     }
     return sent;
   }
@@ -1756,14 +1764,10 @@ export class DhtNode implements DhtServices {
         const body = { subscription: subscriptionToJson(sub), spread: false, backlog: false };
         await this.call(c, "subscribe", body).catch(() => {});
       }
-      let after: string | null = null;
-      for (let pages = 0; pages < 40; pages++) {
-        const p = await this.notices.region(region, bits, after, MAX_REGION_PAGE, nowMs);
-        for (const n of p.notices) this.broadcaster.direct(c, n);
-        if (p.next === null) return;
-        after = p.next;
-        // Paced below a receiver's live budget per origin (1,000/s).
-        await sleep(this.clock, HANDOFF_PAGE_MS);
+      // Paced below a receiver's live budget per origin (1,000/s).
+      const pages = this.#regionPages(region, bits, 40, { nowMs, pauseMs: HANDOFF_PAGE_MS });
+      for await (const notices of pages) {
+        for (const n of notices) this.broadcaster.direct(c, n);
       }
     })().catch(() => {});
   }
