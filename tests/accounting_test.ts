@@ -66,9 +66,12 @@ Deno.test("kept copies, sweeps and restarts keep used_bytes equal to the stored 
       return body.messages?.length === 3 ? true : undefined;
     });
     const expected = payloadSizes.reduce((s, n) => s + n + ROW_OVERHEAD_BYTES, 0);
+    // The database shows a commit as soon as it is durable; the writer counts it when the
+    // writer thread's answer arrives a moment later.
     await until(
-      "B keeps the three bodies",
-      async () => (await stored()) === expected ? true : undefined,
+      "B keeps the three bodies, and its writer counted them",
+      async () =>
+        (await stored()) === expected && b.core.writer.usedBytes === expected ? true : undefined,
     );
     assert.equal(b.core.writer.usedBytes, expected, "the writer counted every kept body");
     assert.equal(await b.core.store.keptBytes(), 1433);
