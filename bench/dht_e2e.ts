@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { type NodeProcess, startNode } from "../tests/_node.ts";
+import { type NodeProcess, SHARED_ADDRESS_ARGS, startNode } from "../tests/_node.ts";
 
 const ROUNDS = Number(Deno.args[0] ?? 200);
 const NODES = Number(Deno.args[1] ?? 10);
@@ -20,12 +20,7 @@ const COMMON = [
   "false",
   "--dht-private-peers", // loopback peers
   "true",
-  "--rate-limit",
-  "100000",
-  "--rate-burst",
-  "100000",
-  "--max-client-connections",
-  "4096",
+  ...SHARED_ADDRESS_ARGS,
 ];
 
 function percentile(values: number[], p: number): number {

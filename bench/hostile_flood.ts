@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { type NodeProcess, startNode } from "../tests/_node.ts";
+import { type NodeProcess, SHARED_ADDRESS_ARGS, startNode } from "../tests/_node.ts";
 import { startSybilServer } from "../tests/_hostile.ts";
 import { quantile } from "./_util.ts";
 
@@ -21,12 +21,7 @@ const PER_IDENTITY = 500;
 const COMMON = [
   "--dht-range-limits",
   "false",
-  "--rate-limit",
-  "100000",
-  "--rate-burst",
-  "100000",
-  "--max-client-connections",
-  "4096",
+  ...SHARED_ADDRESS_ARGS,
 ];
 
 async function rssBytes(pid: number): Promise<number> {

@@ -18,6 +18,19 @@ export const NODE_DENO_FLAGS = [
   "--unstable-no-legacy-abort",
 ];
 
+/**
+ * Serve flags for nodes whose clients all share 127.0.0.1 (other nodes, the test, a load): the
+ * per-client HTTP limits are lifted, as they would not bind when each client has its own address.
+ */
+export const SHARED_ADDRESS_ARGS = [
+  "--rate-limit",
+  "100000",
+  "--rate-burst",
+  "100000",
+  "--max-client-connections",
+  "4096",
+];
+
 /** A node process started by {@linkcode startNode}. */
 export interface NodeProcess {
   url: string;

@@ -5,7 +5,7 @@
  * prefix returns every earlier message in it.
  */
 import assert from "node:assert/strict";
-import { type NodeProcess, startNode } from "./_node.ts";
+import { type NodeProcess, SHARED_ADDRESS_ARGS, startNode } from "./_node.ts";
 
 const NODES = 12;
 const MESSAGES = 1200;
@@ -15,12 +15,7 @@ const ARGS = [
   "3",
   "--dht-range-limits",
   "false",
-  "--rate-limit",
-  "100000",
-  "--rate-burst",
-  "100000",
-  "--max-client-connections",
-  "4096",
+  ...SHARED_ADDRESS_ARGS,
   "--max-address-connections",
   "4096",
 ];

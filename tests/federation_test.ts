@@ -5,7 +5,7 @@
  * floods is refused while honest traffic flows.
  */
 import assert from "node:assert/strict";
-import { type NodeProcess, startNode } from "./_node.ts";
+import { type NodeProcess, SHARED_ADDRESS_ARGS, startNode } from "./_node.ts";
 import {
   generateIdentity,
   noticeToJson,
@@ -21,12 +21,7 @@ const COMMON = [
   "false", // ten nodes share 127.0.0.1
   "--dht-private-peers", // loopback peers
   "true",
-  "--rate-limit",
-  "100000",
-  "--rate-burst",
-  "100000",
-  "--max-client-connections",
-  "4096",
+  ...SHARED_ADDRESS_ARGS,
 ];
 
 async function info(

@@ -10,6 +10,7 @@ import { NODE_IDENTITY, type RunningNode } from "../node/mod.ts";
 import { ROW_OVERHEAD_BYTES } from "../node/store/mod.ts";
 import { randomPayload, randomTag, testNode } from "../node/testing.ts";
 import { HostilePeer, startCanary, startSybilServer, startTarpit } from "./_hostile.ts";
+import { SHARED_ADDRESS_ARGS } from "./_node.ts";
 
 const LOOPBACK = ["--host", "127.0.0.1", "--dht-range-limits", "false"];
 const TEST_NET = [...LOOPBACK, "--dht-private-peers", "true"];
@@ -389,12 +390,7 @@ Deno.test("throwaway identities on one address share one budget; local POSTs kee
   // per-address HTTP limits are lifted and only the DHT's own budgets are under test.
   const victim = await federated([
     ...TEST_NET,
-    "--rate-limit",
-    "100000",
-    "--rate-burst",
-    "100000",
-    "--max-client-connections",
-    "4096",
+    ...SHARED_ADDRESS_ARGS,
   ]);
   const sybils = await startSybilServer();
   try {
