@@ -21,6 +21,10 @@ export const MAX_WAL_FRAMES = 16384;
  */
 const PACKED_FIELDS = 8;
 
+/** Records one spent nonce; returns a row only when it is new (SQLite, on the writer thread). */
+export const SPEND_SQL = "INSERT INTO spent_nonces (nonce, expires_at) VALUES (?, ?) " +
+  "ON CONFLICT (nonce) DO NOTHING RETURNING nonce";
+
 const WORKER_SOURCE = `
 import { DatabaseSync } from "node:sqlite";
 import { receiveMessageOnPort } from "node:worker_threads";
@@ -102,8 +106,7 @@ function insertRows(packed) {
   return { seqs, earlier };
 }
 function spend() {
-  return prepare("INSERT INTO spent_nonces (nonce, expires_at) VALUES (?, ?) " +
-    "ON CONFLICT (nonce) DO NOTHING RETURNING nonce");
+  return prepare(${JSON.stringify(SPEND_SQL)});
 }
 function commitInserts(requests) {
   if (requests.length === 0) return;

@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { type Dialect, MIGRATIONS } from "./migrations.ts";
 import { openSqlite } from "./sqlite_dialect.ts";
 import { damagedDatabaseError } from "../data_dir.ts";
-import { SqliteWriteWorker } from "./sqlite_writer.ts";
+import { SPEND_SQL, SqliteWriteWorker } from "./sqlite_writer.ts";
 import { type MessageRow, spentOutcome, storedAs, toMessage } from "./row.ts";
 import {
   type FeatureDatabaseHandle,
@@ -703,7 +703,7 @@ class SqliteStore extends KyselyStore {
     const fresh = new Set<string>();
     if (spends.length === 0) return fresh;
     const runs = await this.#writer.batch(
-      "INSERT INTO spent_nonces (nonce, expires_at) VALUES (?, ?) ON CONFLICT (nonce) DO NOTHING RETURNING nonce",
+      SPEND_SQL,
       spends.map((s) => [s.nonce, s.expiresAt]),
     );
     for (const run of runs) {
