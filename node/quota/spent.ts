@@ -68,11 +68,7 @@ export class SpentSet {
    */
   spend(nonce: Uint8Array, expiresAt: number): Promise<boolean> {
     const key = toHex(nonce);
-    if (this.#memory.has(key)) {
-      this.memoryHits++;
-      return Promise.resolve(false);
-    }
-    this.#remember(key);
+    if (!this.#claim(key)) return Promise.resolve(false);
     const { promise, resolve, reject } = Promise.withResolvers<boolean>();
     this.#queue.push({ nonce, key, expiresAt, resolve, reject });
     if (!this.#flushing) this.#flush();
@@ -84,7 +80,10 @@ export class SpentSet {
    * (in memory). The commit decides; call {@linkcode release} when it failed.
    */
   claim(nonce: Uint8Array): boolean {
-    const key = toHex(nonce);
+    return this.#claim(toHex(nonce));
+  }
+
+  #claim(key: string): boolean {
     if (this.#memory.has(key)) {
       this.memoryHits++;
       return false;

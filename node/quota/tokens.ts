@@ -210,8 +210,7 @@ export class TokenService {
    */
   async redeem(tokenBytes: Uint8Array): Promise<Redemption> {
     const r = await this.#redeem(tokenBytes);
-    if (r.ok) this.stats.redeemed++;
-    else this.stats.refused++;
+    this.counted(r.ok);
     return r;
   }
 
