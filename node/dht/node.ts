@@ -1068,16 +1068,12 @@ export class DhtNode implements DhtServices {
     if (this.placement === "region") {
       // A network no larger than the replica count (a hobbyist's few servers): everyone holds
       // every notice, no ranking needed.
-      const whole = this.#wholeNetwork;
-      if (
-        whole !== undefined && whole.tableSize === this.table.size &&
-        this.clock.now() - whole.atMs <= PLACEMENT_CACHE_MS &&
-        whole.contacts.length + 1 <= this.noticeReplicas
-      ) {
+      const whole = this.#wholeNetworkNow();
+      if (whole !== undefined && whole.length + 1 <= this.noticeReplicas) {
         for (const n of out) {
           await this.notices.add(n, this.clock.now());
           this.#push(n, null);
-          for (const c of whole.contacts) this.broadcaster.direct(c, n);
+          for (const c of whole) this.broadcaster.direct(c, n);
         }
         return out;
       }
@@ -1626,6 +1622,18 @@ export class DhtNode implements DhtServices {
   }
 
   /**
+   * Every other server, when a recent lookup saw fewer than it asked for (the whole network):
+   * good for any key until the routing table grows or the lookup is too old.
+   */
+  #wholeNetworkNow(): Contact[] | undefined {
+    const whole = this.#wholeNetwork;
+    return whole !== undefined && whole.tableSize === this.table.size &&
+        this.clock.now() - whole.atMs <= PLACEMENT_CACHE_MS
+      ? whole.contacts
+      : undefined;
+  }
+
+  /**
    * Contacts near `key`: a cached lookup result when it provably contains the servers closest to
    * `key` (every server it lacks is farther than its k-th, and by the triangle inequality of the
    * XOR metric farther from `key` than the ones we pick), else a new lookup.
@@ -1648,13 +1656,8 @@ export class DhtNode implements DhtServices {
       const last = ds[Math.min(want, ds.length) - 1];
       return last !== undefined && last < e.dk - dt;
     };
-    // A lookup that saw fewer servers than it asked for saw the whole network: good for any key
-    // until the routing table grows.
-    const whole = this.#wholeNetwork;
-    if (
-      whole !== undefined && whole.tableSize === this.table.size &&
-      this.clock.now() - whole.atMs <= PLACEMENT_CACHE_MS
-    ) return whole.contacts;
+    const whole = this.#wholeNetworkNow();
+    if (whole !== undefined) return whole;
     const cached = this.#lookupCache.get(slot)?.find(fits);
     if (cached !== undefined) return cached.contacts;
     const running = this.#lookupsInFlight.get(slot);

@@ -468,17 +468,13 @@ export class Swarm {
       f.selfId,
       published.filter((m) => inRegionOf(m.tag, prefixes[i]!, bits)).length / total,
     ]));
-    const regions = regionShares(
-      this.live().map((n) => n.selfId),
-      this.#opts.node?.noticeReplicas ?? 3,
-      seededRandom(0x5eed),
-    );
-    const idleRegion: number[] = [];
-    const uniform = new Set(published.filter((m) => m.prefix === null).map((m) => m.id));
-    const idleUniform: number[] = [];
     const liveIds = this.live().map((n) => n.selfId);
     const liveBig = liveIds.map((id) => BigInt("0x" + id));
     const replicas = this.#opts.node?.noticeReplicas ?? 3;
+    const regions = regionShares(liveIds, replicas, seededRandom(0x5eed));
+    const idleRegion: number[] = [];
+    const uniform = new Set(published.filter((m) => m.prefix === null).map((m) => m.id));
+    const idleUniform: number[] = [];
     const responsible = new Map<string, Set<NodeId>>();
     for (const m of published) {
       if (!uniform.has(m.id)) continue;
