@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { commonPrefixBits, compareDistance, randomId } from "./id.ts";
+import { commonPrefixBits, compareDistance, type NodeId, randomId } from "./id.ts";
 import type { DhtNode } from "./node.ts";
 import type { MemoryNoticeStore } from "./notice_store.ts";
 import { closestTo, inRegion, regionBounds, regionKey, regionSet } from "./region.ts";
 import { seededRandom } from "./random.ts";
-import { REGION_SAMPLES, regionShares, Swarm } from "./testing.ts";
+import { REGION_SAMPLES, regionShares, Swarm, XorIndex } from "./testing.ts";
 import { toHex } from "../../client/mod.ts";
 
 Deno.test("regionKey masks the bits after the prefix; bounds span the region", () => {
@@ -183,4 +183,26 @@ Deno.test("regionShares: each sampled key counts for its r closest ids, as close
   for (const id of ids) assert.equal(shares.get(id), (counts.get(id) ?? 0) / REGION_SAMPLES);
   const total = [...shares.values()].reduce((a, x) => a + x, 0);
   assert.ok(Math.abs(total - 3) < 1e-9);
+});
+
+Deno.test("XorIndex: the r closest ids by XOR, closest first, as closestTo ranks them", () => {
+  const rand = seededRandom(11);
+  // Half the ids share a 20-bit prefix, so the runs it narrows through split unevenly.
+  const ids = Array.from(
+    { length: 300 },
+    (_, i) => (i % 2 === 0 ? "a5f3c" + randomId(rand).slice(5) : randomId(rand)) as NodeId,
+  );
+  const index = new XorIndex(ids);
+  const keys: string[] = [
+    ...ids.slice(0, 20),
+    ...Array.from({ length: 500 }, () => randomId(rand)),
+  ];
+  keys.push("a5f3c" + "0".repeat(35), "f".repeat(40), "0".repeat(40));
+  for (const key of keys) {
+    for (const r of [1, 3, 20]) {
+      const want = closestTo(key, ids.map((id) => ({ id })), r).map((c) => c.id);
+      assert.deepEqual(index.closest(BigInt("0x" + key), r).map((i) => ids[i]), want, key);
+    }
+  }
+  assert.deepEqual(new XorIndex(ids.slice(0, 2)).closest(0n, 3).length, 2);
 });

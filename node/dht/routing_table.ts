@@ -19,7 +19,11 @@ export interface RoutingEntry {
   lastSeenMs: number;
   /** Consecutive failed requests since it was last seen. */
   failures: number;
+  /** The id's first 32 bits, to rank by distance without reading the whole id. */
+  readonly lead: number;
 }
+
+const leadOf = (id: string): number => parseInt(id.slice(0, 8), 16);
 
 /** Per-address-range limits (counted over bucket entries, not replacement caches). */
 export interface RangeLimits {
@@ -157,7 +161,13 @@ export class RoutingTable {
       if (existing.contact.url !== contact.url || existing.rangeKey !== rangeKey) {
         // The node moved: re-check range limits for the new address.
         this.#uncount(existing.rangeKey);
-        const moved: RoutingEntry = { contact, rangeKey, lastSeenMs: nowMs, failures: 0 };
+        const moved: RoutingEntry = {
+          contact,
+          rangeKey,
+          lastSeenMs: nowMs,
+          failures: 0,
+          lead: existing.lead,
+        };
         this.#byId.delete(contact.id);
         const limit = this.#rangeCheck(b, rangeKey);
         if (limit !== null) return { kind: "rejected", reason: limit };
@@ -172,7 +182,13 @@ export class RoutingTable {
     }
     const limit = this.#rangeCheck(b, rangeKey);
     if (limit !== null) return { kind: "rejected", reason: limit };
-    const entry: RoutingEntry = { contact, rangeKey, lastSeenMs: nowMs, failures: 0 };
+    const entry: RoutingEntry = {
+      contact,
+      rangeKey,
+      lastSeenMs: nowMs,
+      failures: 0,
+      lead: leadOf(contact.id),
+    };
     if (b.entries.length < this.k) {
       b.entries.push(entry);
       this.#byId.set(contact.id, entry);
@@ -254,13 +270,17 @@ export class RoutingTable {
    * Up to `n` contacts closest to `target` by XOR, closest first, skipping those `skip` rejects.
    */
   closest(target: string, n: number, skip?: (c: Contact) => boolean): Contact[] {
-    // A full sort is cheap at routing-table sizes (a few hundred contacts).
-    const all: Contact[] = [];
+    // A full sort is cheap at routing-table sizes (a few hundred contacts), ranked by the XOR of
+    // the first 32 bits and only on a tie by the whole id.
+    const t = leadOf(target);
+    const all: { c: Contact; d: number }[] = [];
     for (const e of this.#byId.values()) {
-      if (skip === undefined || !skip(e.contact)) all.push(e.contact);
+      if (skip === undefined || !skip(e.contact)) all.push({ c: e.contact, d: (e.lead ^ t) >>> 0 });
     }
-    all.sort((a, b) => compareDistance(target, a.id, b.id));
-    return all.length > n ? all.slice(0, n) : all;
+    all.sort((a, b) => a.d - b.d || compareDistance(target, a.c.id, b.c.id));
+    const out: Contact[] = [];
+    for (let i = 0; i < all.length && i < n; i++) out.push(all[i]!.c);
+    return out;
   }
 
   /** Indices of non-empty buckets, lowest first. */
