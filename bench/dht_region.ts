@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { percentile, REGION_SAMPLES, Swarm } from "../node/dht/testing.ts";
+import { percentile, Swarm } from "../node/dht/testing.ts";
 
 const N = Number(Deno.args[0] ?? 1000);
 const NOTICES = Number(Deno.args[1] ?? 2000);
@@ -22,6 +22,7 @@ const latency = { min: 50, max: 50 };
 
 const region = new Swarm({ seed: SEED, latencyMs: latency, node: { noticeReplicas: R } });
 await region.grow(N);
+console.error(`grown to ${N} servers after ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 const m = await region.measureRegion({
   followers: Math.max(10, Math.round(N / 20)),
   bits: 8,
@@ -31,6 +32,8 @@ const m = await region.measureRegion({
   roundMs: 2000,
   churn: 0.1,
   lateFollowers: 20,
+  onProgress: (what) =>
+    console.error(`${what} after ${((performance.now() - t0) / 1000).toFixed(0)} s`),
 });
 region.stop();
 
@@ -58,7 +61,7 @@ const rows = [
   } / ${f(percentile(m.idleUniformShare, 99))} / ${f(Math.max(...m.idleUniformShare))} | <= ${
     f(3 * R / N)
   } |`,
-  `| the same servers, expected share (their XOR region, ${REGION_SAMPLES} sampled keys): mean / p99 / max | ${
+  `| the same servers, expected share (their XOR region, ${m.regionSamples} sampled keys): mean / p99 / max | ${
     f(mean(m.idleRegionShare))
   } / ${f(percentile(m.idleRegionShare, 99))} / ${f(Math.max(...m.idleRegionShare))} | <= ${
     f(3 * R / N)

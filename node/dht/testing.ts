@@ -101,6 +101,8 @@ export interface RegionRunOptions {
   roundMs: number;
   churn: number;
   lateFollowers: number;
+  /** Told how far the run is (after each round and phase), for long runs. */
+  onProgress?: (what: string) => void;
 }
 
 /** Results of {@link Swarm.measureRegion}. */
@@ -118,12 +120,14 @@ export interface RegionMeasurement {
    */
   idleUniformShare: number[];
   /**
-   * The same servers' expected share: the fraction of {@linkcode REGION_SAMPLES} random keys for
+   * The same servers' expected share: the fraction of {@linkcode regionSamples} random keys for
    * which each is among the `replicas` closest live servers at the end (its XOR region). With a
    * few thousand notices a server expects a handful, so the counts above carry Poisson noise
    * that this does not.
    */
   idleRegionShare: number[];
+  /** The keys sampled for {@linkcode RegionMeasurement.idleRegionShare}. */
+  regionSamples: number;
   /**
    * Of the uniformly tagged notices the servers following nothing hold at the end, the fraction
    * held by a server that is then among the `replicas` closest live servers to the tag (the rest
@@ -155,24 +159,33 @@ function inRegionOf(tag: string, prefix: string, bits: number): boolean {
   return inRegion(tag, regionKey(prefix, bits), bits);
 }
 
-/** Keys sampled to measure each server's XOR region ({@linkcode regionShares}). */
+/**
+ * Keys sampled to measure each server's XOR region ({@linkcode regionShares}): at least this
+ * many, and 50 per server in larger swarms (a server of 10,000 at 3 replicas expects 15 in 50,000).
+ */
 export const REGION_SAMPLES = 50_000;
+
+/** The keys {@linkcode Swarm.measureRegion} samples for `servers` live servers. */
+export function regionSamples(servers: number): number {
+  return Math.max(REGION_SAMPLES, 50 * servers);
+}
 
 /**
  * Each id's share of the keyspace for which it is among the `r` closest of `ids` (by XOR),
- * estimated from {@linkcode REGION_SAMPLES} random keys.
+ * estimated from `samples` random keys.
  */
 export function regionShares(
   ids: readonly NodeId[],
   r: number,
   random: Random,
+  samples: number = REGION_SAMPLES,
 ): Map<NodeId, number> {
   const index = new XorIndex(ids);
   const counts = new Float64Array(ids.length);
-  for (let s = 0; s < REGION_SAMPLES; s++) {
+  for (let s = 0; s < samples; s++) {
     for (const i of index.closest(BigInt("0x" + randomId(random)), r)) counts[i]!++;
   }
-  return new Map(ids.map((id, i) => [id, counts[i]! / REGION_SAMPLES]));
+  return new Map(ids.map((id, i) => [id, counts[i]! / samples]));
 }
 
 /**
@@ -515,6 +528,7 @@ export class Swarm {
       }
       await this.clock.run(Promise.all(jobs));
       await this.clock.runUntilIdle({ untilMs: this.clock.now() + opts.roundMs });
+      opts.onProgress?.(`round ${r + 1} of ${rounds}: ${published.length} notices published`);
     }
     await this.clock.runUntilIdle({ untilMs: this.clock.now() + 10_000 });
     // Received: new notices each server accepted (stored), over all published.
@@ -527,7 +541,8 @@ export class Swarm {
     const liveIds = this.live().map((n) => n.selfId);
     const liveIndex = new XorIndex(liveIds);
     const replicas = this.#opts.node?.noticeReplicas ?? 3;
-    const regions = regionShares(liveIds, replicas, seededRandom(0x5eed));
+    const samples = regionSamples(liveIds.length);
+    const regions = regionShares(liveIds, replicas, seededRandom(0x5eed), samples);
     const idleRegion: number[] = [];
     const uniform = new Set(published.filter((m) => m.prefix === null).map((m) => m.id));
     const idleUniform: number[] = [];
@@ -551,6 +566,7 @@ export class Swarm {
         idleRegion.push(regions.get(n.selfId) ?? 0);
       }
     }
+    opts.onProgress?.("measured what each server holds");
     // Delivery to followers.
     const latencies: number[] = [];
     let expected = 0, delivered = 0;
@@ -596,6 +612,7 @@ export class Swarm {
       idleShare: idle,
       idleUniformShare: idleUniform,
       idleRegionShare: idleRegion,
+      regionSamples: samples,
       heldResponsible: heldUniform === 0 ? 1 : heldByResponsible / heldUniform,
       followerShare: busy,
       delivery: expected === 0 ? 1 : delivered / expected,
