@@ -72,6 +72,11 @@ const rows = [
   `| servers following one 8-bit prefix: share beyond their region's own traffic, mean / max | ${
     f(mean(m.followerShare))
   } / ${f(Math.max(...m.followerShare))} | <= ${f(3 * R / N)} |`,
+  `| the same servers, share of the uniformly tagged notices outside their prefix: mean / p99 / max | ${
+    f(mean(m.followerUniformShare))
+  } / ${f(percentile(m.followerUniformShare, 99))} / ${
+    f(Math.max(...m.followerUniformShare))
+  } | <= ${f(3 * R / N)} |`,
   `| delivery to followers (origin alive) | ${(100 * m.delivery).toFixed(2)}% | >= 99.9% |`,
   `| delivery latency p50 / p99 (virtual ms) | ${percentile(m.latencyMs, 50)} / ${
     percentile(m.latencyMs, 99)

@@ -136,6 +136,12 @@ export interface RegionMeasurement {
   heldResponsible: number;
   /** For the servers that follow a prefix: their share minus their region's share of notices. */
   followerShare: number[];
+  /**
+   * The same over the uniformly tagged notices only: each follower's share of them beyond those
+   * in its prefix (the workload's followed prefixes make the regions under them denser, and a
+   * follower may be responsible for part of one).
+   */
+  followerUniformShare: number[];
   delivery: number;
   latencyMs: number[];
   backlogMs: number[];
@@ -533,7 +539,7 @@ export class Swarm {
     await this.clock.runUntilIdle({ untilMs: this.clock.now() + 10_000 });
     // Received: new notices each server accepted (stored), over all published.
     const total = published.length;
-    const idle: number[] = [], busy: number[] = [];
+    const idle: number[] = [], busy: number[] = [], busyUniform: number[] = [];
     const inPrefix = new Map(followers.map((f, i) => [
       f.selfId,
       published.filter((m) => inRegionOf(m.tag, prefixes[i]!, bits)).length / total,
@@ -556,8 +562,17 @@ export class Swarm {
     for (const n of this.live()) {
       const got = (n.stats.noticesAccepted - (accepted0.get(n.selfId) ?? 0)) / total;
       // A follower's share beyond the traffic of the region it follows.
-      if (followedSet.has(n.selfId)) busy.push(got - inPrefix.get(n.selfId)!);
-      else {
+      if (followedSet.has(n.selfId)) {
+        busy.push(got - inPrefix.get(n.selfId)!);
+        const p = prefixes[followers.indexOf(n)]!;
+        const seen = new Set(this.delivered.get(n.selfId)!);
+        for (const x of this.held.get(n.selfId)!.all()) seen.add(x.id);
+        let beyond = 0;
+        for (const m of published) {
+          if (m.prefix === null && seen.has(m.id) && !inRegionOf(m.tag, p, bits)) beyond++;
+        }
+        busyUniform.push(uniform.size === 0 ? 0 : beyond / uniform.size);
+      } else {
         idle.push(got);
         const held = this.held.get(n.selfId)!.all().filter((x) => uniform.has(x.id));
         idleUniform.push(uniform.size === 0 ? 0 : held.length / uniform.size);
@@ -615,6 +630,7 @@ export class Swarm {
       regionSamples: samples,
       heldResponsible: heldUniform === 0 ? 1 : heldByResponsible / heldUniform,
       followerShare: busy,
+      followerUniformShare: busyUniform,
       delivery: expected === 0 ? 1 : delivered / expected,
       latencyMs: latencies,
       backlogMs,
