@@ -10,7 +10,9 @@
  * verifies one real RSASSA-PSS token signature (2048-bit, the CPU cost of a redemption) and
  * spends a fresh nonce as the quota feature does (claimed in its `SpentSet`, recorded in the
  * message's own commit), so the load needs no issued tokens. `spend` is the database half
- * alone, `verify` the signature half alone. NAME is one of federation, tokens, spend, verify.
+ * alone, `verify` the signature half alone. `null-store` answers every insert at once without
+ * writing it (the node's own ceiling: HTTP, checks and the writer, no storage engine). NAME is one
+ * of federation, tokens, spend, verify, null-store.
  *
  * @module
  */
@@ -21,6 +23,7 @@ import { HttpError } from "../node/errors.ts";
 import { SpentSet } from "../node/quota/spent.ts";
 import { blind, blindSign, finalize, rsaPrivateKey, verify } from "../node/quota/blind_rsa.ts";
 import { generateIssuerKey } from "../node/quota/issuer_keys.ts";
+import { storedAs } from "../node/store/row.ts";
 
 /**
  * A token redemption per POST: a real signature check (when `verifies`) and the spend of a
@@ -71,6 +74,11 @@ if (wanted.has("verify")) features.push(await benchTokensFeature(true, false));
 if (wanted.has("federation")) features.push(federationFeature());
 const config = loadConfig({ args, env: Deno.env.toObject() });
 const node = await startNode(config, { features });
+if (wanted.has("null-store")) {
+  let seq = 1;
+  node.core.store.insertBatch = (messages) =>
+    Promise.resolve(messages.map((m) => ({ message: storedAs(m, seq++), inserted: true })));
+}
 console.log(JSON.stringify({ port: node.port }));
 const stopped = Promise.withResolvers<void>();
 Deno.addSignalListener("SIGTERM", () => stopped.resolve());

@@ -11,7 +11,8 @@
  * the rates.
  *
  * Cases: bare, raw-sqlite, raw-pg, sqlite-open, sqlite-open-c8, sqlite-tokens, sqlite-spend,
- * sqlite-verify, pg-open, sqlite-federation.
+ * sqlite-verify, pg-open, sqlite-federation, null-store (the node answering every insert at once
+ * without storing it: its ceiling on this machine without a storage engine).
  *
  * Run: `deno run -A bench/ingest_compare.ts [--seconds 10] [--rounds 3] [--connections 64]
  * [--threads 2] [--cases a,b,...] [--node name=path/to/_node_core.ts]... [--cpu-prof dir]`.
@@ -45,6 +46,7 @@ const ALL_CASES = [
   "sqlite-verify",
   "pg-open",
   "sqlite-federation",
+  "null-store",
 ];
 
 function parseOptions(args: string[]): Options {
@@ -249,8 +251,11 @@ async function nodeCase(name: string, entry: string, label: string): Promise<Cas
       await n.stop();
     }
   }
-  if (name === "sqlite-tokens" || name === "sqlite-spend" || name === "sqlite-verify") {
-    const feature = name.slice("sqlite-".length);
+  if (
+    name === "sqlite-tokens" || name === "sqlite-spend" || name === "sqlite-verify" ||
+    name === "null-store"
+  ) {
+    const feature = name.replace(/^sqlite-/, "");
     const n = await startBenchNode(entry, ["--bench-feature", feature], label);
     try {
       return await measured(n, () => load(n.url));
