@@ -268,18 +268,37 @@ export class RoutingTable {
 
   /**
    * Up to `n` contacts closest to `target` by XOR, closest first, skipping those `skip` rejects.
+   *
+   * The buckets give the order without ranking the whole table: with `target` in bucket `j`,
+   * the contacts of bucket `j` are the closest (their distance to it is below 2^j), then those
+   * of every lower bucket together (distance in [2^j, 2^(j+1))), then the higher buckets one by
+   * one, each farther than the last. Only the groups needed are sorted.
    */
   closest(target: string, n: number, skip?: (c: Contact) => boolean): Contact[] {
-    // A full sort is cheap at routing-table sizes (a few hundred contacts), ranked by the XOR of
-    // the first 32 bits and only on a tie by the whole id.
-    const t = leadOf(target);
-    const all: { c: Contact; d: number }[] = [];
-    for (const e of this.#byId.values()) {
-      if (skip === undefined || !skip(e.contact)) all.push({ c: e.contact, d: (e.lead ^ t) >>> 0 });
-    }
-    all.sort((a, b) => a.d - b.d || compareDistance(target, a.c.id, b.c.id));
     const out: Contact[] = [];
-    for (let i = 0; i < all.length && i < n; i++) out.push(all[i]!.c);
+    if (n <= 0) return out;
+    const t = leadOf(target);
+    const take = (entries: RoutingEntry[]) => {
+      const group: { c: Contact; d: number }[] = [];
+      for (const e of entries) {
+        if (skip === undefined || !skip(e.contact)) {
+          group.push({ c: e.contact, d: (e.lead ^ t) >>> 0 });
+        }
+      }
+      // The XOR of the first 32 bits orders them, and the whole ids only on a tie.
+      group.sort((a, b) => a.d - b.d || compareDistance(target, a.c.id, b.c.id));
+      for (let i = 0; i < group.length && out.length < n; i++) out.push(group[i]!.c);
+    };
+    const j = target === this.selfId ? -1 : bucketIndex(this.selfId, target);
+    if (j >= 0) {
+      take(this.#buckets[j]!.entries);
+      if (out.length < n && j > 0) {
+        const lower: RoutingEntry[] = [];
+        for (let i = 0; i < j; i++) lower.push(...this.#buckets[i]!.entries);
+        take(lower);
+      }
+    }
+    for (let i = j + 1; i < ID_BITS && out.length < n; i++) take(this.#buckets[i]!.entries);
     return out;
   }
 

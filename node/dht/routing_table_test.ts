@@ -67,6 +67,23 @@ Deno.test("property: closest() equals a brute-force sort", () => {
     const expected = t.contacts().sort((a, b) => compareDistance(target, a.id, b.id)).slice(0, 20);
     assert.deepEqual(t.closest(target, 20).map((c) => c.id), expected.map((c) => c.id));
   }
+  // Targets near the table's own id (deep buckets first), its own id, other counts, a filter.
+  const near = Array.from({ length: 40 }, (_, i) => randomIdInBucket(self, i * 4, r));
+  const skip = (c: Contact) => c.id.endsWith("7");
+  for (const target of [...near, self, ...t.contacts().slice(0, 10).map((c) => c.id)]) {
+    for (const n of [1, 7, 20, 1000]) {
+      const sorted = t.contacts().sort((a, b) => compareDistance(target, a.id, b.id));
+      assert.deepEqual(
+        t.closest(target, n).map((c) => c.id),
+        sorted.slice(0, n).map((c) => c.id),
+      );
+      assert.deepEqual(
+        t.closest(target, n, skip).map((c) => c.id),
+        sorted.filter((c) => !skip(c)).slice(0, n).map((c) => c.id),
+      );
+    }
+  }
+  assert.deepEqual(t.closest(self, 0), []);
 });
 
 Deno.test("a full bucket asks for a liveness check and keeps the live contact", () => {
