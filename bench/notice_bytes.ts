@@ -18,9 +18,20 @@ import { toHex } from "../client/mod.ts";
 
 const COUNT = Number(Deno.args[0] ?? 100_000);
 const rows: string[] = [];
-// Other servers' notices in groups of 1, 8 and 64, then this server's own (groups of 64): kept
-// unsigned at rest and signed again when read.
-for (const [group, own] of [[1, false], [8, false], [64, false], [64, true]] as const) {
+// Other servers' notices in groups of 1, 8 and 64, all of each group held (a small network, or a
+// server following everything); groups of 64 with one notice of each held (a holder in a large
+// network, where a group's notices go to many different servers; a tenth of the count, since 64
+// are signed for each one kept); then this server's own (groups of 64): kept unsigned at rest and
+// signed again when read.
+const CASES = [
+  { group: 1, own: false, one: false },
+  { group: 8, own: false, one: false },
+  { group: 64, own: false, one: false },
+  { group: 64, own: false, one: true },
+  { group: 64, own: true, one: false },
+];
+for (const { group, own, one } of CASES) {
+  const count = one ? Math.ceil(COUNT / 10) : COUNT;
   const dir = await Deno.makeTempDir({ prefix: "notice-bytes-" });
   const fdb = await openFeatureDatabase({
     store: { dialect: "sqlite", db: undefined as never, location: dir },
@@ -40,19 +51,23 @@ for (const [group, own] of [[1, false], [8, false], [64, false], [64, true]] as 
   });
   await store.init();
   const nowS = Math.floor(Date.now() / 1000);
-  for (let i = 0; i < COUNT; i += group) {
-    const me = origins[(i / group) % origins.length]!;
-    const fields = Array.from({ length: Math.min(group, COUNT - i) }, () => ({
+  const step = one ? 1 : group;
+  for (let i = 0; i < count; i += step) {
+    const me = origins[Math.floor(i / group) % origins.length]!;
+    const fields = Array.from({ length: one ? group : Math.min(group, count - i) }, () => ({
       id: toHex(crypto.getRandomValues(new Uint8Array(32))),
       tag: toHex(crypto.getRandomValues(new Uint8Array(20))),
       size: 1024,
       expiresAt: nowS + 86400,
       createdAtMs: Date.now(),
     }));
-    for (const n of signNotices(me, `https://n${(i / group) % origins.length}.example`, fields)) {
-      store.add(n, Date.now());
-    }
-    if (i % 5000 < group) await store.flush();
+    const signed = signNotices(
+      me,
+      `https://n${Math.floor(i / group) % origins.length}.example`,
+      fields,
+    );
+    for (const n of one ? [signed[i % group]!] : signed) store.add(n, Date.now());
+    if (i % 5000 < step) await store.flush();
   }
   await store.close();
   await fdb.close();
@@ -63,10 +78,9 @@ for (const [group, own] of [[1, false], [8, false], [64, false], [64, true]] as 
   for await (const e of Deno.readDir(dir)) {
     if (e.name.startsWith("dht.db")) bytes += (await Deno.stat(`${dir}/${e.name}`)).size;
   }
+  const label = own ? `${group}, this server's own` : one ? `${group}, one of each held` : group;
   rows.push(
-    `| ${own ? `${group}, this server's own` : group} | ${COUNT} | ${
-      (bytes / 2 ** 20).toFixed(1)
-    } MiB | ${(bytes / COUNT).toFixed(0)} |`,
+    `| ${label} | ${count} | ${(bytes / 2 ** 20).toFixed(1)} MiB | ${(bytes / count).toFixed(0)} |`,
   );
   console.log(rows[rows.length - 1]);
   await Deno.remove(dir, { recursive: true });
