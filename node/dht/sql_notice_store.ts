@@ -6,7 +6,9 @@
  * Layout (`migration.ts`, `0002_compact_notices`): a notice is a binary row of `dht_stored`
  * clustered by `(tag, id, gid)`, so a region is one range scan and no secondary index is kept;
  * the origin's contact and the group's signature live once in `dht_origins` and `dht_groups`,
- * named by 52-bit hashes (`oid`, `gid`) that every writer computes the same way.
+ * named by 52-bit hashes (`oid`, `gid`) that every writer computes the same way. A notice signed
+ * alone keeps its signature in its row's `siblings` (under one unsigned group of count 1 per
+ * origin), and this server's own notices are kept unsigned (count 0) and signed when read.
  *
  * @module
  */
@@ -75,19 +77,28 @@ export function noticeRows(
   const stored: Param[][] = [];
   for (const { notice: n, at } of notices) {
     const oid = originRef(n.origin);
-    // This server's own notices are kept unsigned (count 0) and signed again when read.
+    // This server's own notices are kept unsigned (count 0) and signed again when read. A notice
+    // signed alone (a group of one, the common case at low load) keeps its signature in its own
+    // row, under one unsigned group per origin, rather than a group row per notice.
     const own = n.origin.id === selfId;
-    const gid = own ? groupRef(oid, "") : groupRef(oid, n.signature);
+    const single = !own && n.proof.count === 1;
+    const gid = groupRef(oid, own ? "" : single ? "single" : n.signature);
     if (!origins.has(oid)) origins.set(oid, [oid, n.origin.id, n.origin.publicKey, n.origin.url]);
     if (!groups.has(gid)) {
       groups.set(gid, [
         gid,
         oid,
-        own ? new Uint8Array(0) : fromHex(n.signature),
+        own || single ? new Uint8Array(0) : fromHex(n.signature),
         own ? 0 : n.proof.count,
       ]);
     }
-    const sib = own || n.proof.siblings.length === 0 ? null : fromHex(n.proof.siblings.join(""));
+    const sib = own
+      ? null
+      : single
+      ? fromHex(n.signature)
+      : n.proof.siblings.length === 0
+      ? null
+      : fromHex(n.proof.siblings.join(""));
     stored.push([
       fromHex(n.tag),
       fromHex(n.id),
@@ -137,7 +148,10 @@ function bytesOf(v: Uint8Array | null): Uint8Array {
 }
 
 function toNotice(r: Row): Notice {
-  const sib = toHex(bytesOf(r.siblings));
+  const sig = bytesOf(r.sig);
+  // A group of one without a group signature: the row holds the notice's own signature.
+  const inline = Number(r.count) === 1 && sig.length === 0;
+  const sib = inline ? "" : toHex(bytesOf(r.siblings));
   const siblings: string[] = [];
   for (let i = 0; i < sib.length; i += 64) siblings.push(sib.slice(i, i + 64));
   return {
@@ -147,13 +161,14 @@ function toNotice(r: Row): Notice {
     expiresAt: Number(r.expires_at),
     createdAtMs: Number(r.created_at_ms),
     origin: { id: r.node_id as Contact["id"], publicKey: r.public_key, url: r.url },
-    signature: toHex(bytesOf(r.sig)),
+    signature: toHex(inline ? bytesOf(r.siblings) : sig),
     proof: { index: Number(r.idx), count: Number(r.count), siblings },
   };
 }
 
 function rowBytes(n: Notice, selfId: string | undefined): number {
-  return ROW_BYTES + (n.origin.id === selfId ? 0 : 32 * n.proof.siblings.length);
+  if (n.origin.id === selfId) return ROW_BYTES;
+  return ROW_BYTES + (n.proof.count === 1 ? n.signature.length / 2 : 32 * n.proof.siblings.length);
 }
 
 /** Options of a {@link SqlNoticeStore}. */

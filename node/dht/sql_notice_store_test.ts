@@ -28,6 +28,20 @@ function group(n: number, prefix: string, url = "https://a.example"): Notice[] {
   );
 }
 
+/** `n` notices of one origin, each signed alone (a group of one: the common case at low load). */
+function singles(n: number, prefix: string): Notice[] {
+  const me = generateIdentity(secp256k1Scheme);
+  const nowS = Math.floor(Date.now() / 1000);
+  return Array.from({ length: n }, (_, i) =>
+    signNotices(me, "https://single.example", [{
+      id: toHex(crypto.getRandomValues(new Uint8Array(32))),
+      tag: prefix + toHex(crypto.getRandomValues(new Uint8Array(20))).slice(prefix.length),
+      size: 200 + i,
+      expiresAt: nowS + 3600,
+      createdAtMs: Date.now(),
+    }])[0]!);
+}
+
 /** The message store in `dir` and the federation's database beside it, migrated. */
 async function openDht(dir: string) {
   const store = await openStore({ dataDir: dir });
@@ -44,7 +58,8 @@ async function openDht(dir: string) {
 async function exercise(notices: SqlNoticeStore, extra = { live: 0, expired: 0 }) {
   const a = group(9, "ab");
   const b = group(5, "cd");
-  for (const n of [...a, ...b]) assert.equal(notices.add(n, Date.now()), "added");
+  const c = singles(3, "ab");
+  for (const n of [...a, ...b, ...c]) assert.equal(notices.add(n, Date.now()), "added");
   assert.equal(notices.add(a[1]!, Date.now()), "duplicate");
   await notices.flush();
   // A region in pages of 3: every unexpired notice once, verifiable as read back.
@@ -58,12 +73,12 @@ async function exercise(notices: SqlNoticeStore, extra = { live: 0, expired: 0 }
   }
   assert.deepEqual(
     seen.map(noticeKey).sort(),
-    a.slice(1).map(noticeKey).sort(),
+    [...a.slice(1), ...c].map(noticeKey).sort(),
     "the expired notice is not served",
   );
   for (const n of seen) {
     assert.ok(verifyNotice(n, secp256k1Scheme), "a stored notice verifies as read back");
-    assert.deepEqual(noticeToJson(n), noticeToJson(a.find((x) => x.id === n.id)!));
+    assert.deepEqual(noticeToJson(n), noticeToJson([...a, ...c].find((x) => x.id === n.id)!));
   }
   assert.equal(
     (await notices.region(regionKey("c", 4), 4, null, 100, Date.now())).notices.length,
@@ -73,7 +88,7 @@ async function exercise(notices: SqlNoticeStore, extra = { live: 0, expired: 0 }
   assert.ok(await notices.has(noticeKey(a[3]!), a[3]!.tag));
   assert.ok(!await notices.has(noticeKey(a[3]!), b[1]!.tag));
   const since = await notices.since(0, null, 100, Date.now());
-  assert.equal(since.notices.length, 12 + extra.live);
+  assert.equal(since.notices.length, 15 + extra.live);
   assert.equal(await notices.sweep(), 2 + extra.expired, "the expired notices are swept");
 }
 
@@ -173,7 +188,10 @@ Deno.test("SQLite notice store: this server's own notices are kept unsigned and 
     }));
     const own = signNotices(me, "https://me.example", fields);
     const theirs = group(4, "ab");
-    for (const n of [...own, ...theirs]) assert.equal(notices.add(n, Date.now()), "added");
+    const alone = singles(3, "ab");
+    for (const n of [...own, ...theirs, ...alone]) {
+      assert.equal(notices.add(n, Date.now()), "added");
+    }
     await notices.flush();
     // At rest: no signature, no proof for our own; the others' as they came.
     const db = new DatabaseSync(`${dir}/dht.db`);
@@ -185,10 +203,15 @@ Deno.test("SQLite notice store: this server's own notices are kept unsigned and 
     const mine = rows.filter((r) => r.node_id === me.id);
     assert.equal(mine.length, 6);
     assert.ok(mine.every((r) => r.sig === 0 && r.count === 0 && r.siblings === null));
-    assert.ok(rows.filter((r) => r.node_id !== me.id).every((r) => r.sig > 0 && r.count === 4));
+    const grouped = rows.filter((r) => r.node_id === theirs[0]!.origin.id);
+    assert.ok(grouped.every((r) => r.sig > 0 && r.count === 4));
+    // Signed alone: the signature in the row, one unsigned group for the origin's singles.
+    const single = rows.filter((r) => r.node_id === alone[0]!.origin.id);
+    assert.equal(single.length, 3);
+    assert.ok(single.every((r) => r.sig === 0 && r.count === 1 && r.siblings?.length === 64));
     // Read back: every notice verifies; ours were signed again, in one group per read.
     const page = await notices.region(regionKey("ab", 8), 8, null, 100, Date.now());
-    assert.equal(page.notices.length, 9, "6 of ours, 3 unexpired of theirs");
+    assert.equal(page.notices.length, 12, "6 of ours, 3 unexpired of a group, 3 signed alone");
     assert.ok(page.notices.every((n) => verifyNotice(n, secp256k1Scheme)));
     assert.equal(signed, 1);
     const back = page.notices.filter((n) => n.origin.id === me.id);
