@@ -6,7 +6,8 @@
  *
  *   deno run -A bench/dht_region.ts [nodes=1000] [notices=2000] [replicas=3] [seed=1] [broadcast=1]
  *
- * `broadcast=0` skips the broadcast swarm (for runs too large to hold both).
+ * `broadcast=0` skips the broadcast swarm (for runs too large to hold both); `broadcast=only` runs
+ * the broadcast swarm alone (its bytes row; the region rows are left out).
  *
  * @module
  */
@@ -17,9 +18,25 @@ const NOTICES = Number(Deno.args[1] ?? 2000);
 const R = Number(Deno.args[2] ?? 3);
 const SEED = Number(Deno.args[3] ?? 1);
 const WITH_BROADCAST = (Deno.args[4] ?? "1") !== "0";
+const BROADCAST_ONLY = Deno.args[4] === "only";
 const t0 = performance.now();
 const latency = { min: 50, max: 50 };
 
+if (BROADCAST_ONLY) {
+  const broadcast = new Swarm({ seed: SEED, latencyMs: latency, node: { placement: "broadcast" } });
+  await broadcast.grow(N);
+  console.error(`grown to ${N} servers after ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  const b0 = broadcast.net.stats.bytes;
+  const b = await broadcast.measureBroadcast(Math.min(NOTICES, 200));
+  const bytes = (broadcast.net.stats.bytes - b0) / (b.liveNodes * b.notices);
+  console.log(
+    `| bytes per server per message, broadcast (r = 2, ${N} servers, ${b.notices} notices) | ${
+      bytes.toFixed(1)
+    } | coverage ${(100 * b.coverage).toFixed(2)}% |`,
+  );
+  broadcast.stop();
+  Deno.exit(0);
+}
 const region = new Swarm({ seed: SEED, latencyMs: latency, node: { noticeReplicas: R } });
 await region.grow(N);
 console.error(`grown to ${N} servers after ${((performance.now() - t0) / 1000).toFixed(0)} s`);
