@@ -7,6 +7,10 @@
  *   `dht_groups`) and every row naming them by a 52-bit hash, so any process computes the same
  *   references without a lookup. Rows of the first format are copied over and the old table is
  *   dropped.
+ * - `0003_shared_subscriptions`: subscriptions held here, shared by the processes on PostgreSQL.
+ * - `0004_inline_single_signatures`: no change to the tables: from here on a notice signed alone
+ *   keeps its signature in its row's `siblings` under an unsigned group of count 1, which a release
+ *   before it would read as a proof; the migration's name makes such a release refuse the database.
  *
  * @module
  */
@@ -115,9 +119,18 @@ export const sharedSubscriptionsMigration: DialectMigration = () => ({
   },
 });
 
+/**
+ * Marks the format where a notice signed alone keeps its signature in its own row (see
+ * `sql_notice_store.ts`); rows stored before keep their group row and read as before.
+ */
+export const inlineSingleSignaturesMigration: DialectMigration = () => ({
+  async up() {},
+});
+
 /** The federation's migrations, by name. */
 export const DHT_MIGRATIONS = {
   "0001_dht_notices": dhtNoticesMigration,
   "0002_compact_notices": compactNoticesMigration,
   "0003_shared_subscriptions": sharedSubscriptionsMigration,
+  "0004_inline_single_signatures": inlineSingleSignaturesMigration,
 };
