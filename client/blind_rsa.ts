@@ -136,12 +136,15 @@ function gcd(a: bigint, b: bigint): bigint {
   return a;
 }
 
+/** SHA-384 of the parts concatenated (a native one can stand in for the portable default). */
+export type Sha384 = (...parts: Uint8Array[]) => Uint8Array;
+
 function sha384(...parts: Uint8Array[]): Uint8Array {
   return nobleSha384(parts.length === 1 ? parts[0]! : concat(...parts));
 }
 
 /** RFC 8017 Appendix B.2.1 MGF1 with SHA-384. */
-export function mgf1Sha384(seed: Uint8Array, maskLen: number): Uint8Array {
+export function mgf1Sha384(seed: Uint8Array, maskLen: number, hash: Sha384 = sha384): Uint8Array {
   const out = new Uint8Array(Math.ceil(maskLen / HASH_BYTES) * HASH_BYTES);
   const counter = new Uint8Array(4);
   for (let i = 0, off = 0; off < maskLen; i++, off += HASH_BYTES) {
@@ -149,7 +152,7 @@ export function mgf1Sha384(seed: Uint8Array, maskLen: number): Uint8Array {
     counter[1] = (i >>> 16) & 0xff;
     counter[2] = (i >>> 8) & 0xff;
     counter[3] = i & 0xff;
-    out.set(sha384(seed, counter), off);
+    out.set(hash(seed, counter), off);
   }
   return out.subarray(0, maskLen);
 }
@@ -187,6 +190,7 @@ export function emsaPssVerify(
   em: Uint8Array,
   emBits: number,
   sLen: number = PSS_SALT_BYTES,
+  hash: Sha384 = sha384,
 ): boolean {
   const emLen = Math.ceil(emBits / 8);
   if (em.length !== emLen || emLen < HASH_BYTES + sLen + 2) return false;
@@ -196,14 +200,14 @@ export function emsaPssVerify(
   const h = em.subarray(dbLen, dbLen + HASH_BYTES);
   const topMask = 0xff >> (8 * emLen - emBits);
   if ((maskedDb[0]! & ~topMask) !== 0) return false;
-  const db = mgf1Sha384(h, dbLen).slice();
+  const db = mgf1Sha384(h, dbLen, hash).slice();
   for (let i = 0; i < dbLen; i++) db[i]! ^= maskedDb[i]!;
   db[0]! &= topMask;
   const psLen = emLen - HASH_BYTES - sLen - 2;
   for (let i = 0; i < psLen; i++) if (db[i] !== 0) return false;
   if (db[psLen] !== 0x01) return false;
   const salt = db.subarray(dbLen - sLen);
-  return equalBytes(sha384(new Uint8Array(8), sha384(msg), salt), h);
+  return equalBytes(hash(new Uint8Array(8), hash(msg), salt), h);
 }
 
 /** RSAVP1 (RFC 8017 §5.2.2): `s^e mod n`. */
@@ -291,6 +295,7 @@ export function verify(
   msg: Uint8Array,
   sig: Uint8Array,
   sLen: number = PSS_SALT_BYTES,
+  hash: Sha384 = sha384,
 ): boolean {
   if (sig.length !== pk.modulusBytes) return false;
   const s = os2ip(sig);
@@ -304,5 +309,5 @@ export function verify(
   } catch {
     return false;
   }
-  return emsaPssVerify(msg, em, emBits, sLen);
+  return emsaPssVerify(msg, em, emBits, sLen, hash);
 }
