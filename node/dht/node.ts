@@ -1430,13 +1430,31 @@ export class DhtNode implements DhtServices {
   }
 
   /**
-   * Forwards a subscription to one contact in each of our buckets below `height` (all inside
-   * the region), like the tree broadcast restricted to the region's subtree; resolves when they
-   * answered (each after its own subtree) or failed.
+   * Forwards a subscription into our buckets below `height` (all inside the region), so that it
+   * reaches every server of the region's subtree there; resolves when they answered or failed.
+   * A bucket with fewer than k contacts holds every server of its subtree that we know of, so
+   * each of them gets the subscription directly (`spread: false`, nothing to forward); a full
+   * bucket may not, so one of its contacts takes it with `spread: true` and covers that subtree
+   * from its own buckets (the tree broadcast restricted to the region), trying the next contact
+   * when one fails. The tree is as deep as the number of full buckets on the way (one or two in
+   * a region a few times k), not as the region's height, so its answer (and the backlog pushed
+   * along it) comes within a few round trips.
    */
   async #spread(sub: Subscription, height: number, backlog: boolean): Promise<void> {
-    const body = { subscription: subscriptionToJson(sub), spread: true, backlog };
-    const jobs: Promise<void>[] = [];
+    const forward = { subscription: subscriptionToJson(sub), spread: true, backlog };
+    const direct = { subscription: subscriptionToJson(sub), spread: false, backlog };
+    // A direct send waits for one server's own answer (its backlog push included); a forward
+    // waits for its whole subtree.
+    const send = async (c: Contact, body: typeof forward): Promise<boolean> => {
+      try {
+        this.stats.subscriptionsSent++;
+        await this.call(c, "subscribe", body, this.rpcTimeoutMs * (body.spread ? 2 : 1));
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const jobs: Promise<unknown>[] = [];
     for (let b = 0; b < height; b++) {
       const entries = [...this.table.bucket(b)]
         .filter((e) => e.contact.id !== sub.subscriber.id)
@@ -1445,16 +1463,13 @@ export class DhtNode implements DhtServices {
           compareDistance(sub.subscriber.id, x.contact.id, y.contact.id)
         );
       if (entries.length === 0) continue;
+      if (this.table.bucket(b).length < this.k) {
+        // Contacts that failed lately are most likely gone since: not waited for.
+        for (const e of entries) if (e.failures === 0) jobs.push(send(e.contact, direct));
+        continue;
+      }
       jobs.push((async () => {
-        for (const e of entries.slice(0, 3)) {
-          try {
-            this.stats.subscriptionsSent++;
-            await this.call(e.contact, "subscribe", body, this.rpcTimeoutMs * 2);
-            return;
-          } catch {
-            // the next contact of the bucket
-          }
-        }
+        for (const e of entries.slice(0, 3)) if (await send(e.contact, forward)) return;
       })());
     }
     await Promise.all(jobs);

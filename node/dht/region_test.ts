@@ -106,6 +106,15 @@ Deno.test("a short prefix spreads down its subtree: every notice of a half reach
   for (let i = 0; i < 10; i++) old.push(await publish(swarm, swarm.nodes[i * 5]!, inHalf()));
   await swarm.clock.run(follower.follow(bit, 1));
   await swarm.clock.runUntilIdle({ untilMs: swarm.clock.now() + 10_000 });
+  // Every server of the half holds the subscription (direct from small buckets, forwarded from
+  // full ones), and no server outside it does.
+  const key = regionKey(bit, 1);
+  for (const n of swarm.live()) {
+    if (n === follower) continue;
+    const holds = n.subscriptions.all(swarm.clock.now())
+      .some((s) => s.subscriber.id === follower.selfId && s.prefix === key && s.bits === 1);
+    assert.equal(holds, inRegion(n.selfId, key, 1), `${n.selfId} holds the subscription`);
+  }
   const fresh = [];
   for (let i = 0; i < 10; i++) fresh.push(await publish(swarm, swarm.nodes[i * 5 + 2]!, inHalf()));
   const got = swarm.delivered.get(follower.selfId)!;
