@@ -22,24 +22,38 @@ const BROADCAST_ONLY = Deno.args[4] === "only";
 const t0 = performance.now();
 const latency = { min: 50, max: 50 };
 
-if (BROADCAST_ONLY) {
+const progress = (what: string) =>
+  console.error(`${what} after ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+
+/** The broadcast design on a swarm of the same size and seed: bytes per server per message. */
+async function measureBroadcastBytes(): Promise<
+  { bytes: number; notices: number; coverage: number }
+> {
   const broadcast = new Swarm({ seed: SEED, latencyMs: latency, node: { placement: "broadcast" } });
   await broadcast.grow(N);
-  console.error(`grown to ${N} servers after ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  progress(`broadcast swarm grown to ${N} servers`);
   const b0 = broadcast.net.stats.bytes;
   const b = await broadcast.measureBroadcast(Math.min(NOTICES, 200));
-  const bytes = (broadcast.net.stats.bytes - b0) / (b.liveNodes * b.notices);
+  broadcast.stop();
+  return {
+    bytes: (broadcast.net.stats.bytes - b0) / (b.liveNodes * b.notices),
+    notices: b.notices,
+    coverage: b.coverage,
+  };
+}
+
+if (BROADCAST_ONLY) {
+  const b = await measureBroadcastBytes();
   console.log(
     `| bytes per server per message, broadcast (r = 2, ${N} servers, ${b.notices} notices) | ${
-      bytes.toFixed(1)
+      b.bytes.toFixed(1)
     } | coverage ${(100 * b.coverage).toFixed(2)}% |`,
   );
-  broadcast.stop();
   Deno.exit(0);
 }
 const region = new Swarm({ seed: SEED, latencyMs: latency, node: { noticeReplicas: R } });
 await region.grow(N);
-console.error(`grown to ${N} servers after ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+progress(`grown to ${N} servers`);
 const m = await region.measureRegion({
   followers: Math.max(10, Math.round(N / 20)),
   bits: 8,
@@ -49,20 +63,11 @@ const m = await region.measureRegion({
   roundMs: 2000,
   churn: 0.1,
   lateFollowers: 20,
-  onProgress: (what) =>
-    console.error(`${what} after ${((performance.now() - t0) / 1000).toFixed(0)} s`),
+  onProgress: progress,
 });
 region.stop();
 
-let broadcastBytes = NaN;
-if (WITH_BROADCAST) {
-  const broadcast = new Swarm({ seed: SEED, latencyMs: latency, node: { placement: "broadcast" } });
-  await broadcast.grow(N);
-  const b0 = broadcast.net.stats.bytes;
-  const b = await broadcast.measureBroadcast(Math.min(NOTICES, 200));
-  broadcastBytes = (broadcast.net.stats.bytes - b0) / (b.liveNodes * b.notices);
-  broadcast.stop();
-}
+const broadcastBytes = WITH_BROADCAST ? (await measureBroadcastBytes()).bytes : NaN;
 
 const mean = (xs: number[]) => xs.reduce((a, x) => a + x, 0) / xs.length;
 const f = (x: number) => x.toFixed(4);

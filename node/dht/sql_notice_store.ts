@@ -92,11 +92,9 @@ export function noticeRows(
         own ? 0 : n.proof.count,
       ]);
     }
-    const sib = own
-      ? null
-      : single
+    const sib = single
       ? fromHex(n.signature)
-      : n.proof.siblings.length === 0
+      : own || n.proof.siblings.length === 0
       ? null
       : fromHex(n.proof.siblings.join(""));
     stored.push([
